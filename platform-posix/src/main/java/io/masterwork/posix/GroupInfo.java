@@ -1,0 +1,5 @@
+package io.masterwork.posix;
+
+/** A group from the group database. */
+public record GroupInfo(String name, int gid) {
+}

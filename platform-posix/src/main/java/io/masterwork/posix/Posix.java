@@ -1,0 +1,219 @@
+package io.masterwork.posix;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Every native call masterwork makes, with Java types (the model is jnr-posix's {@code POSIX}).
+ *
+ * <p>Callers never see a pointer. Every failure is a {@link PosixException} naming the call and the
+ * errno. Descriptors returned by this interface are close-on-exec unless a method says otherwise:
+ * a descriptor reaches a spawned child only through {@link SpawnRequest#mapFd}.
+ *
+ * <p>Implementations must load lazily: a worker JVM pays for every class it touches before READY,
+ * so nothing here may drag in jnr-posix's full libc binding unless a method that needs it is called
+ * (only {@link #lookupUser} and {@link #lookupGroup} may).
+ */
+public interface Posix {
+
+    // ---- descriptors -------------------------------------------------------------------------
+
+    /** socketpair(AF_UNIX, type | SOCK_CLOEXEC): both ends close-on-exec, blocking. */
+    int[] socketpair(SocketType type);
+
+    /** pipe2(O_CLOEXEC): [read end, write end]. */
+    int[] pipe();
+
+    void close(int fd);
+
+    /** Closes, ignoring every error; for clean-up paths that already carry an exception. */
+    void closeQuietly(int fd);
+
+    /** dup (F_DUPFD_CLOEXEC, lowest free descriptor &gt;= 3). */
+    int dup(int fd);
+
+    void setNonBlocking(int fd, boolean on);
+
+    boolean isNonBlocking(int fd);
+
+    void setCloseOnExec(int fd, boolean on);
+
+    boolean isCloseOnExec(int fd);
+
+    /** ioctl(FIOASYNC): SIGIO to the owner on I/O readiness (see {@link #setOwner}). */
+    void setAsync(int fd, boolean on);
+
+    boolean isAsync(int fd);
+
+    /** fcntl(F_SETOWN). */
+    void setOwner(int fd, int pid);
+
+    int getOwner(int fd);
+
+    /** write(2) from the buffer's position; advances it. Returns bytes written, or -1 on EAGAIN. */
+    int write(int fd, ByteBuffer src);
+
+    /** read(2) into the buffer's position; advances it. Returns bytes read, 0 at EOF, -1 on EAGAIN. */
+    int read(int fd, ByteBuffer dst);
+
+    /** lseek(fd, offset, SEEK_SET). */
+    void seek(int fd, long offset);
+
+    /** open(2) with O_CLOEXEC added; flags are {@link OpenFlags} bits. */
+    int open(String path, int flags, int mode);
+
+    /** memfd_create(name, MFD_CLOEXEC) filled with the bytes and rewound to offset 0. */
+    int memfd(String name, byte[] contents);
+
+    /** Every descriptor open in this process, from /proc/self/fd. */
+    List<Integer> openDescriptors();
+
+    // ---- messages on AF_UNIX sockets ---------------------------------------------------------
+
+    /**
+     * sendmsg(2) of the buffer's remaining bytes as one message, with {@code passFd} attached as
+     * SCM_RIGHTS when it is &gt;= 0 (the caller keeps its own copy and still owns it).
+     * Returns the bytes sent, or -1 on EAGAIN. EPIPE and ECONNRESET are exceptions.
+     */
+    int sendMessage(int fd, ByteBuffer data, int passFd);
+
+    /**
+     * recvmsg(2) with MSG_CMSG_CLOEXEC into the buffer's position (advancing it). Returns null on
+     * EAGAIN. A received descriptor is owned by the caller from here on (close it if unwanted);
+     * more than one received descriptor, or a truncated message or control area, closes every
+     * received descriptor and is reported in {@link ReceivedMessage#truncated()}.
+     */
+    ReceivedMessage receiveMessage(int fd, ByteBuffer dst);
+
+    /** socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC). */
+    int unixDatagramSocket();
+
+    /** sendto(2) a datagram to a Unix socket path; a leading '@' means the abstract namespace. */
+    void sendTo(int fd, String path, ByteBuffer data);
+
+    /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
+    Credentials peerCredentials(int fd);
+
+    // ---- TCP listeners -----------------------------------------------------------------------
+
+    /**
+     * socket + SO_REUSEADDR + bind + listen, close-on-exec, blocking. IPv6 addresses get IPV6_V6ONLY
+     * so that "[::]:80" and "0.0.0.0:80" can both be listened on.
+     */
+    int listenTcp(InetSocketAddress address, int backlog);
+
+    /** getsockname(2) of a TCP socket. */
+    InetSocketAddress localAddress(int fd);
+
+    // ---- processes ---------------------------------------------------------------------------
+
+    /**
+     * posix_spawn with the request's descriptor map, environment, working directory, signal mask
+     * (empty by default) and default dispositions; no other descriptor reaches the child.
+     * Returns the child's pid.
+     */
+    int spawn(SpawnRequest request);
+
+    void kill(int pid, Signal signal);
+
+    /** kill(pid, 0): whether a process with that pid exists (EPERM counts as existing). */
+    boolean isAlive(int pid);
+
+    /**
+     * waitpid for one pid (never -1: that steals the JDK's own children). With {@code noHang},
+     * null when it has not ended yet. ECHILD is an exception.
+     */
+    WaitStatus waitpid(int pid, boolean noHang);
+
+    int getpid();
+
+    int getppid();
+
+    /** gettid(2) of the calling thread. */
+    int gettid();
+
+    int getuid();
+
+    int geteuid();
+
+    int getgid();
+
+    /** setpriority(PRIO_PROCESS, tid, nice): 0 means the calling thread (Linux priority is per thread). */
+    void setPriority(int tid, int nice);
+
+    int getPriority(int tid);
+
+    Rlimit getrlimit(Resource resource);
+
+    void setrlimit(Resource resource, Rlimit limit);
+
+    /** sched_setaffinity(tid, mask): 0 means the calling thread. */
+    void setAffinity(int tid, BitSet cpus);
+
+    BitSet getAffinity(int tid);
+
+    /** Number of CPUs this process may run on (sched_getaffinity of the calling thread). */
+    int availableCpus();
+
+    void setuid(int uid);
+
+    void setgid(int gid);
+
+    void setgroups(int[] gids);
+
+    /** The supplementary groups of the calling process. */
+    int[] getgroups();
+
+    void chown(String path, int uid, int gid);
+
+    /** Sets the mask and returns the previous one. */
+    int umask(int mask);
+
+    boolean isatty(int fd);
+
+    /** Replaces this process image (same pid). Returns only by throwing. */
+    void execve(String path, List<String> argv, List<String> environment);
+
+    /** setsid(2): returns the new session id. */
+    int setsid();
+
+    /** getpwnam + getgrouplist: null when there is no such user. */
+    UserInfo lookupUser(String name);
+
+    /** getgrnam: null when there is no such group. */
+    GroupInfo lookupGroup(String name);
+
+    /** The absolute path of the running executable (/proc/self/exe). */
+    String executablePath();
+
+    // ---- signals -----------------------------------------------------------------------------
+
+    /** pthread_sigmask(SIG_BLOCK) in the calling thread. */
+    void blockSignals(Set<Signal> signals);
+
+    /** pthread_sigmask(SIG_UNBLOCK) in the calling thread. */
+    void unblockSignals(Set<Signal> signals);
+
+    /** The calling thread's blocked set (of the signals this enum knows). */
+    Set<Signal> blockedSignals();
+
+    /** sigaction(SIG_DFL) for each: undoes an inherited "ignore" (a shell's &amp; ignores INT and QUIT). */
+    void resetSignalDispositions(Set<Signal> signals);
+
+    /** signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC). The signals must already be blocked in every thread. */
+    int signalFd(Set<Signal> signals);
+
+    /** Reads one signal from a signalfd; null when none is pending. */
+    SignalInfo readSignal(int signalFd);
+
+    // ---- readiness ---------------------------------------------------------------------------
+
+    /**
+     * poll(2) on the descriptors for POLLIN; returns the descriptors that are readable or hung up
+     * (POLLIN, POLLHUP, POLLERR), empty on timeout or EINTR. A negative timeout waits forever.
+     */
+    List<Integer> pollReadable(int[] fds, int timeoutMillis);
+}
