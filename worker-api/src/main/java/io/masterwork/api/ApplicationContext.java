@@ -1,0 +1,36 @@
+package io.masterwork.api;
+
+import com.typesafe.config.Config;
+import io.netty.channel.EventLoop;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** What a worker gives its application in {@link WorkerApplication#start}. */
+public interface ApplicationContext {
+
+    /** This worker: pid, slot, generation, master pid. */
+    WorkerIdentity identity();
+
+    /** The listening sockets, in the order of the {@code listen} list. */
+    List<Listener> listeners();
+
+    /**
+     * The application's section of the configuration (for example {@code app { }} or
+     * {@code http { }}), validated by the master with the application's {@link SettingsCheck} and with
+     * its defaults filled in. An empty config if the section is absent.
+     */
+    Config settings(String section);
+
+    /** The whole validated configuration as the master rendered it (read-only). */
+    Config configuration();
+
+    /** {@code masterwork.prefix}: relative paths in the configuration resolve against it. */
+    Path prefix();
+
+    /** The event loop every listener and the command channel run on (one thread, like an nginx worker). */
+    EventLoop eventLoop();
+
+    /** The sibling workers whose inbox this worker currently holds (a snapshot, ordered by slot). */
+    List<Sibling> siblings();
+}

@@ -1,0 +1,45 @@
+package io.masterwork.api;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A server application run by every masterwork worker.
+ *
+ * <p>A downstream server names it with a Guice module listed in {@code modules.worker} (the module
+ * binds {@code WorkerApplication} to its implementation, overriding the built-in HTTP application);
+ * its jars reach the workers through {@code worker_class_path}. Every method is called on the
+ * worker's event loop thread: never block in it.
+ *
+ * <p>Life cycle, as nginx's worker: {@link #start} once; then any number of {@link #reopen}; on a
+ * graceful stop (QUIT, or the master gone) the worker first closes its copies of the listeners and
+ * calls {@link #stopAccepting}, then {@link #drain}, and when the drain has not completed within
+ * {@code worker_shutdown_timeout} (about a second when the master is gone), {@link #closeAll}.
+ * On TERMINATE the worker exits without calling anything.
+ */
+public interface WorkerApplication {
+
+    /**
+     * Starts serving: typically calls {@link Listener#serve} for each listener. The returned stage
+     * is the readiness report: when it completes the worker tells the master it is READY; when it
+     * completes exceptionally the worker logs the cause and exits with status 2 (init failed, not
+     * respawned).
+     */
+    CompletionStage<Void> start(ApplicationContext context) throws Exception;
+
+    /** The listeners are closed; no new connection will arrive. Default: nothing to do. */
+    default void stopAccepting() {
+    }
+
+    /**
+     * Finishes what is in flight: let running requests complete, tell keep-alive clients that their
+     * next response is the last, close idle connections gently. Completes when no connection is left.
+     */
+    CompletionStage<Void> drain();
+
+    /** The drain ran out of time (or the master is gone): close every remaining connection now. */
+    void closeAll();
+
+    /** Reopen the application's own log files (USR1 on the master). Default: nothing to reopen. */
+    default void reopen() {
+    }
+}
