@@ -1,0 +1,589 @@
+package io.masterwork.master.process;
+
+import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.Command;
+import io.masterwork.channel.Received;
+import io.masterwork.master.config.ConfigLoader;
+import io.masterwork.master.config.ConfigurationException;
+import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.pid.PidFile;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
+import io.masterwork.posix.ProcessTitle;
+import io.masterwork.posix.Signal;
+import io.masterwork.posix.SignalInfo;
+import io.masterwork.posix.UserInfo;
+import io.masterwork.posix.WaitStatus;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's whole life, nginx's {@code ngx_master_process_cycle} read top to bottom: open the
+ * listeners, start the workers, then wait for a signal or a worker's word, handle it (one
+ * {@code handle*} method per signal, as gunicorn's arbiter), reap and respawn, until told to stop.
+ * Everything runs on the one thread that calls {@link #run}.
+ */
+public final class MasterProcessCycle {
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
+
+    /** A worker that lived this long before dying resets its slot's respawn backoff. */
+    static final long STABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
+    static final long FIRST_RESPAWN_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long MAX_RESPAWN_DELAY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** TERM/INT: what is still alive this long after TERMINATE gets SIGKILL (nginx escalates too). */
+    static final long TERMINATE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
+    /** QUIT: workers bound themselves by worker_shutdown_timeout; past it plus this, a hung one is killed. */
+    static final long QUIT_KILL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(3);
+    static final int IDLE_POLL_MILLIS = 1000;
+    /** A reload waits this long for every new worker's READY before it rolls back. */
+    static final long RELOAD_READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final Posix posix;
+    private final MasterConfiguration config;
+    private final MasterLogFiles logFiles;
+    private final ProcessTable table = new ProcessTable();
+    private final Listeners listeners;
+    private final Spawner spawner;
+    private final WorkerCommands commands;
+
+    private WorkerGeneration generation;
+    private Reload reload;
+    private boolean reloadQueued;
+    /** The generation a committed reload is retiring, until its last worker is gone. */
+    private long retiringGeneration = -1;
+    private long retiringSinceNanos;
+    private boolean quitting;
+    private boolean terminating;
+    private long killDeadlineNanos;
+
+    @Inject
+    public MasterProcessCycle(Posix posix, MasterConfiguration config, MasterLogFiles logFiles) {
+        this.posix = posix;
+        this.config = config;
+        this.logFiles = logFiles;
+        this.listeners = new Listeners(posix);
+        this.spawner = new Spawner(posix);
+        this.commands = new WorkerCommands(posix);
+    }
+
+    /** Runs the master until it is stopped; returns the process exit status. */
+    public int run(PidFile pidFile) {
+        setMasterTitle();
+        try (MasterSignals signals = new MasterSignals(posix)) {
+            UserInfo workerUser = resolveWorkerUser(config);
+            logFiles.prepareForWorkers(config, workerUser);
+            List<Integer> fds = listeners.openAll(config.listen());
+            listeners.byAddress().forEach((address, fd) ->
+                    log.info("listening on {} (fd {})", posix.localAddress(fd), fd));
+            pidFile.write(posix.getpid());
+            try {
+                generation = new WorkerGeneration(1, config, workerUser, fds);
+                startWorkerProcesses(generation, generation.config.workerProcesses());
+                masterLoop(signals);
+            } finally {
+                listeners.closeAll();
+                killRemaining();
+                pidFile.remove();
+            }
+        }
+        log.info("exit");
+        return 0;
+    }
+
+    private void masterLoop(MasterSignals signals) {
+        for (;;) {
+            int[] fds = watchedDescriptors(signals);
+            List<Integer> readable = posix.pollReadable(fds, pollTimeoutMillis());
+            for (int fd : readable) {
+                if (fd == signals.fd()) {
+                    for (SignalInfo signal : signals.drain()) {
+                        dispatch(signal);
+                    }
+                } else {
+                    WorkerSlot slot = table.byChannelFd(fd);
+                    if (slot != null) {
+                        readChannel(slot);
+                    }
+                }
+            }
+            reapChildren();
+            respawnDueWorkers();
+            progressReload();
+            if (killDeadlineNanos != 0 && System.nanoTime() - killDeadlineNanos >= 0) {
+                killRemaining();
+            }
+            if ((quitting || terminating) && table.running().isEmpty()) {
+                return;
+            }
+        }
+    }
+
+    // ---- signals: one handler each -----------------------------------------------------------
+
+    private void dispatch(SignalInfo info) {
+        Signal signal = info.signal();
+        if (signal != Signal.CHLD && signal != Signal.IO) {
+            log.info("signal {} ({}) received from {}", info.number(),
+                    signal == null ? "?" : signal.fullName(), info.senderPid());
+        }
+        if (signal == null) {
+            return;
+        }
+        switch (signal) {
+            case CHLD -> handleChld();
+            case QUIT -> handleQuit();
+            case TERM, INT -> handleTerminate();
+            case USR1 -> handleUsr1();
+            case IO -> handleIo();
+            case HUP -> handleHup();
+            case USR2, WINCH, TTIN, TTOU -> handleNotSupported(signal);
+            default -> log.warn("unexpected signal {}", signal.fullName());
+        }
+    }
+
+    private void handleChld() {
+        // Reaping happens after every batch of events; CHLD only wakes the loop.
+    }
+
+    /** Reload: a new generation with the re-read configuration, then the old one drains. */
+    private void handleHup() {
+        if (quitting || terminating) {
+            return;
+        }
+        if (reload != null) {
+            // A HUP during a reload is queued, not lost: the file may have changed again.
+            log.info("a reload is in progress; this one follows it");
+            reloadQueued = true;
+            return;
+        }
+        startReload();
+    }
+
+    /** Graceful stop: workers finish what they serve, then the master exits. */
+    private void handleQuit() {
+        if (terminating) {
+            return;
+        }
+        if (!quitting) {
+            reload = null;
+            log.info("gracefully shutting down");
+            quitting = true;
+            signalWorkerProcesses(ChannelFrame.quit());
+            closeListeningSockets();
+            killDeadlineNanos = System.nanoTime() + generation.config.workerShutdownTimeout().toNanos() + QUIT_KILL_SLACK_NANOS;
+        }
+    }
+
+    /** Fast stop: workers exit now; whatever is alive after a second is killed. */
+    private void handleTerminate() {
+        if (!terminating) {
+            reload = null;
+            log.info("exiting");
+            terminating = true;
+            signalWorkerProcesses(ChannelFrame.terminate());
+            closeListeningSockets();
+            killDeadlineNanos = System.nanoTime() + TERMINATE_GRACE_NANOS;
+        }
+    }
+
+    /** Reopen the logs: the master recreates them (owned by the worker user), then the workers reopen by path. */
+    private void handleUsr1() {
+        log.info("reopening logs");
+        logFiles.reopen(generation.config, generation.workerUser);
+        for (WorkerSlot slot : table.running()) {
+            if (slot.state != WorkerState.EXITING) {
+                commands.send(slot, ChannelFrame.reopen());
+            }
+        }
+    }
+
+    /** FIOASYNC on the command channels makes Linux send SIGIO; it is only a wake-up here. */
+    private void handleIo() {
+    }
+
+    private void handleNotSupported(Signal signal) {
+        log.warn("{} is not supported yet; ignored", signal.fullName());
+    }
+
+    // ---- workers -----------------------------------------------------------------------------
+
+    /** nginx's ngx_start_worker_processes: n fresh slots of one generation. */
+    private List<WorkerSlot> startWorkerProcesses(WorkerGeneration gen, int n) {
+        log.info("starting {} worker processes (generation {})", n, gen.number);
+        List<WorkerSlot> started = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            WorkerSlot slot = table.allocate();
+            slot.spec = gen;
+            slot.generation = gen.number;
+            started.add(slot);
+            spawnInto(slot);
+        }
+        return started;
+    }
+
+    private void spawnInto(WorkerSlot slot) {
+        try {
+            spawner.spawn(slot, slot.spec);
+        } catch (PosixException e) {
+            slot.quickDeaths++;
+            slot.respawnDueNanos = System.nanoTime() + respawnDelay(slot);
+            log.error("could not spawn a worker into slot {}: {}; retrying in {} ms", slot.slot, e.getMessage(),
+                    TimeUnit.NANOSECONDS.toMillis(slot.respawnDueNanos - System.nanoTime()));
+            return;
+        }
+        slot.respawnDueNanos = 0;
+        log.info("start worker process {} (slot {})", slot.pid, slot.slot);
+        passOpenChannel(slot);
+    }
+
+    /**
+     * The seed's "a new brother is born, his port is xxx": every live sibling gets the write end of the
+     * new worker's inbox, and the new worker gets each sibling's — never a command channel.
+     */
+    private void passOpenChannel(WorkerSlot born) {
+        for (WorkerSlot sibling : table.running()) {
+            if (sibling == born || sibling.channelClosed) {
+                continue;
+            }
+            commands.send(sibling, ChannelFrame.openChannel(born.pid, born.slot, born.inboxWriteFd));
+            commands.send(born, ChannelFrame.openChannel(sibling.pid, sibling.slot, sibling.inboxWriteFd));
+        }
+    }
+
+    private void passCloseChannel(WorkerSlot gone, int pid) {
+        for (WorkerSlot sibling : table.running()) {
+            if (sibling != gone && !sibling.channelClosed) {
+                commands.send(sibling, ChannelFrame.closeChannel(pid, gone.slot));
+            }
+        }
+    }
+
+    private void signalWorkerProcesses(ChannelFrame frame) {
+        for (WorkerSlot slot : table.running()) {
+            slot.respawn = false;
+            slot.state = WorkerState.EXITING;
+            commands.send(slot, frame);
+        }
+        // Empty slots waiting for a respawn stay empty now.
+        for (WorkerSlot slot : table.occupied()) {
+            if (!slot.hasProcess()) {
+                table.release(slot);
+            }
+        }
+    }
+
+    // ---- reload ------------------------------------------------------------------------------
+
+    private void startReload() {
+        log.info("reconfiguring");
+        MasterConfiguration next;
+        try {
+            next = ConfigLoader.load(generation.config.configFile(), generation.config.prefix());
+        } catch (ConfigurationException e) {
+            log.error("reload failed, generation {} goes on serving: {}", generation.number, e.getMessage());
+            return;
+        }
+        List<Integer> fds;
+        UserInfo nextUser;
+        try {
+            nextUser = resolveWorkerUser(next);
+            fds = listeners.openAll(next.listen());
+        } catch (RuntimeException e) {
+            listeners.retainOnly(generation.config.listen());
+            log.error("reload failed, generation {} goes on serving: {}", generation.number, e.getMessage());
+            return;
+        }
+        logFiles.prepareForWorkers(next, nextUser);
+        reload = new Reload(generation, new WorkerGeneration(generation.number + 1, next, nextUser, fds),
+                RELOAD_READY_TIMEOUT_NANOS);
+        for (WorkerSlot slot : startWorkerProcesses(reload.next, next.workerProcesses())) {
+            // Until the new generation is committed, a death means roll back, not respawn.
+            slot.respawn = false;
+            reload.starting.add(slot);
+        }
+    }
+
+    /** Commits or rolls back the reload under way, and notices when the retired generation is gone. */
+    private void progressReload() {
+        if (reload != null) {
+            WorkerSlot dead = reload.diedBeforeReady();
+            if (dead != null) {
+                rollbackReload("a new worker " + (dead.lastExit == null ? "could not be spawned" : dead.lastExit)
+                        + " before it was ready");
+            } else if (reload.allReady()) {
+                commitReload();
+            } else if (System.nanoTime() - reload.deadlineNanos >= 0) {
+                rollbackReload("the new workers were not ready within "
+                        + TimeUnit.NANOSECONDS.toSeconds(RELOAD_READY_TIMEOUT_NANOS) + " s");
+            }
+        }
+        if (retiringGeneration >= 0 && table.running().stream().noneMatch(s -> s.generation == retiringGeneration)) {
+            log.info("reload complete: generation {} serving, generation {} gone {} ms after the reload began",
+                    generation.number, retiringGeneration,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - retiringSinceNanos));
+            retiringGeneration = -1;
+        }
+    }
+
+    private void commitReload() {
+        Reload done = reload;
+        reload = null;
+        generation = done.next;
+        for (WorkerSlot slot : table.occupied()) {
+            if (slot.generation == generation.number) {
+                slot.respawn = true;
+            } else if (slot.hasProcess()) {
+                slot.respawn = false;
+                slot.state = WorkerState.EXITING;
+                commands.send(slot, ChannelFrame.quit());
+            } else {
+                table.release(slot);
+            }
+        }
+        listeners.retainOnly(generation.config.listen());
+        retiringGeneration = done.previous.number;
+        retiringSinceNanos = done.startedNanos;
+        log.info("generation {} serving with {} workers after {} ms; generation {} is quitting", generation.number,
+                done.starting.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - done.startedNanos),
+                done.previous.number);
+        if (reloadQueued) {
+            reloadQueued = false;
+            startReload();
+        }
+    }
+
+    private void rollbackReload(String reason) {
+        Reload failed = reload;
+        reload = null;
+        log.error("reload failed, generation {} goes on serving: {}", failed.previous.number, reason);
+        for (WorkerSlot slot : failed.starting) {
+            slot.respawn = false;
+            if (slot.hasProcess()) {
+                slot.state = WorkerState.EXITING;
+                commands.send(slot, ChannelFrame.terminate());
+            } else {
+                table.release(slot);
+            }
+        }
+        listeners.retainOnly(failed.previous.config.listen());
+        if (reloadQueued) {
+            reloadQueued = false;
+            startReload();
+        }
+    }
+
+    private void readChannel(WorkerSlot slot) {
+        for (;;) {
+            Received received = slot.channel.receive();
+            if (received.wouldBlock()) {
+                return;
+            }
+            if (received.isEof()) {
+                // The worker is gone or going; its status is reaped when the kernel has it.
+                slot.channelClosed = true;
+                return;
+            }
+            if (!received.isFrame()) {
+                log.warn("worker process {} sent a malformed frame, dropped: {}", slot.pid,
+                        received.error().getMessage());
+                continue;
+            }
+            ChannelFrame frame = received.frame();
+            if (frame.command() == Command.READY) {
+                if (slot.state == WorkerState.STARTING) {
+                    slot.state = WorkerState.READY;
+                    slot.readyAtNanos = System.nanoTime();
+                    log.info("worker process {} (slot {}) ready in {} ms", slot.pid, slot.slot,
+                            TimeUnit.NANOSECONDS.toMillis(slot.readyAtNanos - slot.startedAtNanos));
+                }
+            } else if (frame.command() == Command.HEARTBEAT || frame.command() == Command.STATUS) {
+                log.debug("{} from worker process {}", frame.command(), slot.pid);
+            } else {
+                log.warn("worker process {} sent {}, which a worker may not send; ignored", slot.pid, frame.command());
+            }
+            if (frame.fd() >= 0) {
+                posix.closeQuietly(frame.fd());
+            }
+        }
+    }
+
+    /** nginx's ngx_reap_children, for known pids only (waitpid(-1) would steal the JDK's children). */
+    private void reapChildren() {
+        for (WorkerSlot slot : table.running()) {
+            WaitStatus status;
+            try {
+                status = posix.waitpid(slot.pid, true);
+            } catch (PosixException e) {
+                log.error("waitpid({}) failed: {}", slot.pid, e.getMessage());
+                continue;
+            }
+            if (status != null) {
+                workerExited(slot, status);
+            }
+        }
+    }
+
+    private void workerExited(WorkerSlot slot, WaitStatus status) {
+        int pid = slot.pid;
+        if (status.exited() && status.exitCode() == 0) {
+            log.info("worker process {} exited with code 0", pid);
+        } else {
+            log.warn("worker process {} {}", pid, status);
+        }
+        slot.lastExit = status;
+        slot.pid = -1;
+        if (slot.channel != null) {
+            slot.channel.close();
+            slot.channel = null;
+        }
+        posix.closeQuietly(slot.inboxWriteFd);
+        slot.inboxWriteFd = -1;
+        passCloseChannel(slot, pid);
+
+        if (quitting || terminating || !slot.respawn) {
+            table.release(slot);
+            return;
+        }
+        if (status.exited() && status.exitCode() == WorkerExit.FATAL) {
+            log.error("worker process {} exited with fatal code {} and cannot be respawned", pid, WorkerExit.FATAL);
+            table.release(slot);
+            return;
+        }
+        long lived = System.nanoTime() - slot.startedAtNanos;
+        boolean killedFromOutside = status.signaled() && status.termSignal() == Signal.KILL.number
+                || status.exited() && status.exitCode() == 128 + Signal.TERM.number;
+        if (killedFromOutside || lived >= STABLE_AFTER_NANOS) {
+            slot.quickDeaths = 0;
+            slot.respawnDueNanos = System.nanoTime();
+        } else {
+            slot.quickDeaths++;
+            long delay = respawnDelay(slot);
+            slot.respawnDueNanos = System.nanoTime() + delay;
+            log.warn("worker in slot {} died {} ms after start; respawning in {} ms", slot.slot,
+                    TimeUnit.NANOSECONDS.toMillis(lived), TimeUnit.NANOSECONDS.toMillis(delay));
+        }
+        slot.respawns++;
+    }
+
+    private static long respawnDelay(WorkerSlot slot) {
+        int doublings = Math.min(Math.max(slot.quickDeaths - 1, 0), 20);
+        return Math.min(FIRST_RESPAWN_DELAY_NANOS << doublings, MAX_RESPAWN_DELAY_NANOS);
+    }
+
+    private void respawnDueWorkers() {
+        if (quitting || terminating) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (WorkerSlot slot : table.occupied()) {
+            if (!slot.hasProcess() && slot.respawnDueNanos != 0 && now - slot.respawnDueNanos >= 0) {
+                spawnInto(slot);
+            }
+        }
+    }
+
+    private void killRemaining() {
+        for (WorkerSlot slot : table.running()) {
+            log.warn("worker process {} did not exit in time; sending SIGKILL", slot.pid);
+            try {
+                posix.kill(slot.pid, Signal.KILL);
+            } catch (PosixException e) {
+                log.debug("kill({}, SIGKILL): {}", slot.pid, e.getMessage());
+            }
+        }
+        killDeadlineNanos = 0;
+    }
+
+    private void closeListeningSockets() {
+        listeners.closeAll();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private int[] watchedDescriptors(MasterSignals signals) {
+        List<Integer> fds = new ArrayList<>();
+        fds.add(signals.fd());
+        for (WorkerSlot slot : table.running()) {
+            if (slot.channel != null && !slot.channelClosed) {
+                fds.add(slot.channel.fd());
+            }
+        }
+        return fds.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Until the nearest timer: a respawn due, the kill deadline; at most a second. */
+    private int pollTimeoutMillis() {
+        long now = System.nanoTime();
+        long wait = TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MILLIS);
+        boolean anyExitedUnreaped = false;
+        for (WorkerSlot slot : table.occupied()) {
+            if (!slot.hasProcess() && slot.respawnDueNanos != 0) {
+                wait = Math.min(wait, slot.respawnDueNanos - now);
+            }
+            if (slot.channelClosed && slot.hasProcess()) {
+                anyExitedUnreaped = true;
+            }
+        }
+        if (killDeadlineNanos != 0) {
+            wait = Math.min(wait, killDeadlineNanos - now);
+        }
+        if (reload != null) {
+            wait = Math.min(wait, reload.deadlineNanos - now);
+        }
+        if (anyExitedUnreaped) {
+            // EOF came before the process was a zombie; CHLD will wake us, but do not depend on one CHLD per exit.
+            wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        return (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
+    }
+
+    private UserInfo resolveWorkerUser(MasterConfiguration config) {
+        if (config.user().isEmpty() || posix.geteuid() != 0) {
+            if (config.user().isPresent()) {
+                log.warn("the \"user\" directive makes sense only if the master process runs as root; ignored");
+            }
+            return null;
+        }
+        String name = config.user().get();
+        UserInfo user = posix.lookupUser(name);
+        if (user == null) {
+            throw new IllegalStateException("user \"" + name + "\" does not exist");
+        }
+        if (config.group().isPresent()) {
+            var group = posix.lookupGroup(config.group().get());
+            if (group == null) {
+                throw new IllegalStateException("group \"" + config.group().get() + "\" does not exist");
+            }
+            user = new UserInfo(user.name(), user.uid(), group.gid(), user.home(), withPrimary(group.gid(), user.groups()));
+        }
+        return user;
+    }
+
+    private static int[] withPrimary(int gid, int[] groups) {
+        int[] out = new int[groups.length + 1];
+        out[0] = gid;
+        System.arraycopy(groups, 0, out, 1, groups.length);
+        return java.util.Arrays.stream(out).distinct().toArray();
+    }
+
+    private static void setMasterTitle() {
+        List<String> argv = ProcessTitle.commandLine();
+        int main = argv.indexOf("io.masterwork.master.cli.Masterwork");
+        StringBuilder title = new StringBuilder("masterwork: master process ");
+        String launcher = System.getenv("MASTERWORK_LAUNCHER");
+        title.append(launcher != null ? launcher : "masterwork");
+        for (int i = main + 1; main >= 0 && i < argv.size(); i++) {
+            title.append(' ').append(argv.get(i));
+        }
+        ProcessTitle.set(title.toString());
+    }
+
+    /** For the control socket and tests: the table as it is now. */
+    public ProcessTable processTable() {
+        return table;
+    }
+}

@@ -1,0 +1,15 @@
+package io.masterwork.master.process;
+
+import com.google.inject.AbstractModule;
+
+/**
+ * The master's process layer. A test replaces a piece of it by naming an overriding module in
+ * {@code modules.master} (for example a MasterLogFiles that fails).
+ */
+public final class MasterProcessModule extends AbstractModule {
+    @Override
+    protected void configure() {
+        bind(MasterLogFiles.class);
+        bind(MasterProcessCycle.class);
+    }
+}

@@ -1,0 +1,195 @@
+package io.masterwork.master.process;
+
+import io.masterwork.channel.Channel;
+import io.masterwork.posix.OpenFlags;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.SocketType;
+import io.masterwork.posix.SpawnRequest;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * nginx's {@code ngx_spawn_process}, for a JVM: two socketpairs (the private command channel and
+ * the sibling inbox), the master's ends non-blocking and FIOASYNC, then {@code posix_spawn} of a fresh
+ * worker JVM that receives exactly its channel end, its inbox, the configuration and the listeners
+ * (docs/ARCHITECTURE.md, "The master ↔ worker contract").
+ */
+public final class Spawner {
+    public static final String WORKER_TITLE = "masterwork: worker process";
+    public static final String WORKER_MAIN = "io.masterwork.worker.WorkerMain";
+
+    static final int CHILD_CHANNEL_FD = 3;
+    static final int CHILD_INBOX_FD = 4;
+    static final int CHILD_CONFIG_FD = 5;
+    static final int CHILD_FIRST_LISTENER_FD = 6;
+
+    /** Measured start-up flags (docs/BENCHMARKS.md); worker_jvm_options come after and win. */
+    static final List<String> DEFAULT_WORKER_JVM_FLAGS = List.of(
+            "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-XX:+IgnoreUnrecognizedVMOptions",
+            "--enable-native-access=ALL-UNNAMED");
+
+    private final Posix posix;
+    private final String javaExecutable;
+    private final String masterClassPath;
+
+    Spawner(Posix posix) {
+        this.posix = posix;
+        this.javaExecutable = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        this.masterClassPath = System.getProperty("java.class.path");
+    }
+
+    /**
+     * Starts a worker in {@code slot} for {@code generation}; on return the slot holds the pid, the
+     * master's channel end and the inbox's write end. The worker's ends are closed here.
+     */
+    void spawn(WorkerSlot slot, WorkerGeneration generation) {
+        int[] channel = null;
+        int[] inbox = null;
+        List<Integer> temporary = new ArrayList<>();
+        try {
+            channel = posix.socketpair(SocketType.SEQPACKET);
+            inbox = posix.socketpair(SocketType.SEQPACKET);
+            posix.setNonBlocking(channel[0], true);
+            // SIGIO comes to the master, where it is blocked and read (and ignored) from the signalfd:
+            // never its default action, which would kill the master (JVM-NOTES.md).
+            posix.setOwner(channel[0], posix.getpid());
+            posix.setAsync(channel[0], true);
+            posix.setNonBlocking(inbox[0], true);
+
+            int devNull = posix.open("/dev/null", OpenFlags.RDWR, 0);
+            temporary.add(devNull);
+            int errorLog = posix.open(generation.config.errorLog().toString(),
+                    OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+            temporary.add(errorLog);
+            int configFd = posix.memfd("masterwork-config", generation.configJson);
+            temporary.add(configFd);
+
+            SpawnRequest request = new SpawnRequest(javaExecutable)
+                    .argv(workerArgv(slot, generation, generation.listenerFds.size()))
+                    .environment(workerEnvironment(generation))
+                    .workingDirectory(generation.config.prefix().toAbsolutePath().toString())
+                    .mapFd(devNull, 0)
+                    .mapFd(errorLog, 1)
+                    .mapFd(errorLog, 2)
+                    .mapFd(channel[1], CHILD_CHANNEL_FD)
+                    .mapFd(inbox[1], CHILD_INBOX_FD)
+                    .mapFd(configFd, CHILD_CONFIG_FD);
+            List<Integer> listenerFds = generation.listenerFds;
+            for (int i = 0; i < listenerFds.size(); i++) {
+                request.mapFd(listenerFds.get(i), CHILD_FIRST_LISTENER_FD + i);
+            }
+
+            int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(),
+                    affinityFor(slot.slot, generation));
+            slot.pid = pid;
+            slot.generation = generation.number;
+            slot.spec = generation;
+            slot.channel = new Channel(posix, channel[0]);
+            slot.inboxWriteFd = inbox[0];
+            slot.state = WorkerState.STARTING;
+            slot.channelClosed = false;
+            slot.respawn = true;
+            slot.startedAtNanos = System.nanoTime();
+            slot.readyAtNanos = 0;
+            channel[0] = -1;
+            inbox[0] = -1;
+        } finally {
+            if (channel != null) {
+                closeIfOpen(channel[0]);
+                closeIfOpen(channel[1]);
+            }
+            if (inbox != null) {
+                closeIfOpen(inbox[0]);
+                closeIfOpen(inbox[1]);
+            }
+            temporary.forEach(posix::closeQuietly);
+        }
+    }
+
+    private void closeIfOpen(int fd) {
+        if (fd >= 0) {
+            posix.closeQuietly(fd);
+        }
+    }
+
+    private BitSet affinityFor(int slot, WorkerGeneration generation) {
+        List<BitSet> masks = generation.config.workerCpuAffinity();
+        if (masks.isEmpty()) {
+            return null;
+        }
+        return masks.get(slot % masks.size());
+    }
+
+    /**
+     * On Linux, nice value and CPU affinity belong to a thread, and a JVM has ~20 before main. A child
+     * inherits them from the thread that spawns it, so a fresh thread takes them on and spawns: every
+     * thread of the worker JVM then has them from its first instruction, and the master keeps its own.
+     */
+    private int spawnWithThreadAttributes(SpawnRequest request, int nice, BitSet affinity) {
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread spawning = new Thread(() -> {
+            try {
+                if (nice != posix.getPriority(0)) {
+                    posix.setPriority(0, nice);
+                }
+                if (affinity != null) {
+                    posix.setAffinity(0, affinity);
+                }
+                result.set(posix.spawn(request));
+            } catch (RuntimeException | Error e) {
+                result.set(e);
+            }
+        }, "masterwork-spawn");
+        spawning.start();
+        try {
+            spawning.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while spawning a worker", e);
+        }
+        Object r = result.get();
+        if (r instanceof Integer pid) {
+            return pid;
+        }
+        if (r instanceof RuntimeException e) {
+            throw e;
+        }
+        throw (Error) r;
+    }
+
+    private List<String> workerArgv(WorkerSlot slot, WorkerGeneration generation, int listenerCount) {
+        List<String> argv = new ArrayList<>();
+        argv.add(WORKER_TITLE);
+        argv.addAll(DEFAULT_WORKER_JVM_FLAGS);
+        argv.addAll(generation.config.workerJvmOptions());
+        argv.add("-cp");
+        argv.add(workerClassPath(generation));
+        argv.add(WORKER_MAIN);
+        argv.add("--slot=" + slot.slot);
+        argv.add("--generation=" + generation.number);
+        argv.add("--master-pid=" + posix.getpid());
+        argv.add("--listeners=" + listenerCount);
+        return argv;
+    }
+
+    private String workerClassPath(WorkerGeneration generation) {
+        StringBuilder cp = new StringBuilder(masterClassPath);
+        generation.config.workerClassPath().forEach(p -> cp.append(File.pathSeparatorChar).append(p.toAbsolutePath()));
+        return cp.toString();
+    }
+
+    private static List<String> workerEnvironment(WorkerGeneration generation) {
+        List<String> env = new ArrayList<>();
+        for (String entry : generation.config.workerEnvironment()) {
+            // systemd's notify socket belongs to the master alone.
+            if (!entry.startsWith("NOTIFY_SOCKET=")) {
+                env.add(entry);
+            }
+        }
+        env.add("MASTERWORK_WORKER=1");
+        return env;
+    }
+}
