@@ -1,0 +1,574 @@
+package io.masterwork.master.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a masterwork configuration file on its own (never {@code ConfigFactory.load()}, which would overlay
+ * JVM system properties: {@code user} would become an object), fills in the defaults of
+ * {@code defaults.conf}, and validates every key. Each mistake is a {@link ConfigurationException} naming
+ * file, line and key; nothing is silently ignored.
+ */
+public final class ConfigLoader {
+    static final String DEFAULTS_RESOURCE = "io/masterwork/master/config/defaults.conf";
+
+    /** nginx's error_log levels, least severe first. */
+    public static final List<String> LOG_LEVELS =
+            List.of("debug", "info", "notice", "warn", "error", "crit", "alert", "emerg");
+
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern CLASS_NAME = Pattern.compile("[\\p{L}_$][\\p{L}\\p{N}_$]*(\\.[\\p{L}_$][\\p{L}\\p{N}_$]*)*");
+    private static final Pattern CPU_MASK = Pattern.compile("[01]+");
+    private static final int MAX_WORKER_PROCESSES = 1024;
+
+    private final Path file;
+    private final Path prefix;
+    private Config merged;
+
+    private ConfigLoader(Path file, Path prefix) {
+        this.prefix = prefix.toAbsolutePath().normalize();
+        this.file = this.prefix.resolve(file).normalize();
+    }
+
+    /**
+     * Loads {@code file} (relative paths resolve against {@code prefix}) and validates it, including the
+     * {@code http} and {@code app} sections through the worker class path's {@code SettingsCheck}s.
+     */
+    public static MasterConfiguration load(Path file, Path prefix) {
+        return new ConfigLoader(file, prefix).load();
+    }
+
+    /** The schema with its defaults, as shipped in master-core. */
+    public static Config defaults() {
+        return ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), DEFAULTS_RESOURCE,
+                ConfigParseOptions.defaults().setAllowMissing(false).setSyntax(ConfigSyntax.CONF));
+    }
+
+    private MasterConfiguration load() {
+        Config user = parse();
+        Config defaults = defaults();
+        rejectUnknownKeys(user.root(), defaults.root(), "");
+        merged = user.withFallback(defaults);
+
+        MasterConfiguration.Builder b = new MasterConfiguration.Builder();
+        b.prefix = prefix;
+        b.configFile = file;
+        b.workerProcesses = workerProcesses();
+        b.workerCpuAffinity = workerCpuAffinity(b.workerProcesses);
+        b.workerPriority = intInRange("worker_priority", -20, 19);
+        b.workerRlimitNofile = rlimitNofile();
+        b.workerRlimitCore = rlimitCore();
+        b.workerShutdownTimeout = duration("worker_shutdown_timeout");
+        b.workerJvmOptions = stringList("worker_jvm_options");
+        b.workerEnvironment = environment();
+        b.workerClassPath = workerClassPath();
+        parseUser(b);
+        b.pidFile = path("pid");
+        parseErrorLog(b);
+        b.daemon = bool("daemon");
+        b.listen = listen();
+
+        WorkerClassPath workerLoader = new WorkerClassPath(b.workerClassPath);
+        try (workerLoader) {
+            b.masterModules = moduleList("modules.master", ConfigLoader.class.getClassLoader());
+            b.workerModules = moduleList("modules.worker", workerLoader.classLoader());
+            merged = new SectionChecks(file, workerLoader.classLoader()).apply(merged);
+        } catch (IOException e) {
+            throw new ConfigurationException(file.toString(), -1, "worker_class_path",
+                    "cannot close the worker class path: " + e.getMessage(), e);
+        }
+        b.resolved = merged;
+        return b.build();
+    }
+
+    // ---- reading the file ---------------------------------------------------------------------
+
+    private Config parse() {
+        if (!Files.exists(file)) {
+            throw new ConfigurationException(file.toString(), -1, null, "configuration file does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigurationException(file.toString(), -1, null, "configuration file is not a regular file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new ConfigurationException(file.toString(), -1, null, "configuration file is not readable");
+        }
+        try {
+            Config parsed = ConfigFactory.parseFile(file.toFile(),
+                    ConfigParseOptions.defaults().setAllowMissing(false).setSyntax(ConfigSyntax.CONF));
+            return parsed.resolve(ConfigResolveOptions.defaults());
+        } catch (ConfigException e) {
+            throw fromTypesafe(e, file, null);
+        }
+    }
+
+    /** Turns a Typesafe error into ours, keeping its origin and dropping the origin text from its message. */
+    static ConfigurationException fromTypesafe(ConfigException e, Path file, String key) {
+        ConfigOrigin origin = e.origin();
+        String message = e.getMessage();
+        if (origin != null && message.startsWith(origin.description() + ": ")) {
+            message = message.substring(origin.description().length() + 2);
+        }
+        return ConfigurationException.at(origin, file, key, message, e);
+    }
+
+    private void rejectUnknownKeys(ConfigObject user, ConfigObject schema, String parent) {
+        for (Map.Entry<String, ConfigValue> entry : user.entrySet()) {
+            String key = parent + entry.getKey();
+            ConfigValue known = schema.get(entry.getKey());
+            if (known == null) {
+                throw ConfigurationException.at(entry.getValue().origin(), file, key,
+                        "unknown key" + suggestion(entry.getKey(), schema.keySet()));
+            }
+            if (key.equals("http") || key.equals("app")) {
+                if (entry.getValue().valueType() != ConfigValueType.OBJECT) {
+                    throw wrongType(entry.getValue(), key, "a section { ... }");
+                }
+                continue; // validated by the application's SettingsCheck
+            }
+            if (known.valueType() == ConfigValueType.OBJECT) {
+                if (entry.getValue().valueType() != ConfigValueType.OBJECT) {
+                    throw wrongType(entry.getValue(), key, "a section { ... }");
+                }
+                rejectUnknownKeys((ConfigObject) entry.getValue(), (ConfigObject) known, key + ".");
+            }
+        }
+    }
+
+    private static String suggestion(String key, Set<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : new TreeSet<>(known)) {
+            int d = editDistance(key.toLowerCase(Locale.ROOT), candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        if (best != null && bestDistance <= Math.max(2, key.length() / 4)) {
+            return " (did you mean \"" + best + "\"?)";
+        }
+        return " (known keys: " + String.join(", ", new TreeSet<>(known)) + ")";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    // ---- typed access -------------------------------------------------------------------------
+
+    /** The value at a dotted path, null values included (Config.getValue refuses those). */
+    private ConfigValue raw(String path) {
+        ConfigValue v = merged.root();
+        for (String part : path.split("\\.")) {
+            v = ((ConfigObject) v).get(part);
+            if (v == null) {
+                throw new IllegalStateException("schema key missing from defaults: " + path);
+            }
+        }
+        return v;
+    }
+
+    private ConfigurationException invalid(ConfigValue value, String key, String problem) {
+        return ConfigurationException.at(value.origin(), file, key, problem);
+    }
+
+    private ConfigurationException wrongType(ConfigValue value, String key, String expected) {
+        return invalid(value, key, "expected " + expected + ", got " + describe(value));
+    }
+
+    private static String describe(ConfigValue value) {
+        return switch (value.valueType()) {
+            case NULL -> "null";
+            case OBJECT -> "a section { ... }";
+            case LIST -> "a list";
+            case STRING -> "\"" + value.unwrapped() + "\"";
+            default -> value.render();
+        };
+    }
+
+    private ConfigValue nonNull(String key, String expected) {
+        ConfigValue v = raw(key);
+        if (v.valueType() == ConfigValueType.NULL) {
+            throw wrongType(v, key, expected);
+        }
+        return v;
+    }
+
+    private long wholeNumber(ConfigValue v, String key, String expected) {
+        if (v.valueType() == ConfigValueType.NUMBER) {
+            Number n = (Number) v.unwrapped();
+            if (n instanceof Double d && (d != Math.rint(d) || d.isInfinite())) {
+                throw wrongType(v, key, expected);
+            }
+            return n.longValue();
+        }
+        if (v.valueType() == ConfigValueType.STRING && ((String) v.unwrapped()).trim().matches("-?\\d{1,18}")) {
+            return Long.parseLong(((String) v.unwrapped()).trim());
+        }
+        throw wrongType(v, key, expected);
+    }
+
+    private int intInRange(String key, int min, int max) {
+        ConfigValue v = nonNull(key, "an integer");
+        long n = wholeNumber(v, key, "an integer");
+        if (n < min || n > max) {
+            throw invalid(v, key, "must be between " + min + " and " + max + ", got " + n);
+        }
+        return (int) n;
+    }
+
+    private boolean bool(String key) {
+        ConfigValue v = nonNull(key, "true or false");
+        try {
+            return merged.getBoolean(key);
+        } catch (ConfigException.WrongType e) {
+            throw wrongType(v, key, "true or false");
+        }
+    }
+
+    private String string(String key) {
+        ConfigValue v = nonNull(key, "a string");
+        if (v.valueType() != ConfigValueType.STRING) {
+            throw wrongType(v, key, "a string");
+        }
+        String s = ((String) v.unwrapped()).trim();
+        if (s.isEmpty()) {
+            throw invalid(v, key, "must not be empty");
+        }
+        return s;
+    }
+
+    private Path path(String key) {
+        return prefix.resolve(string(key)).normalize();
+    }
+
+    /** A list of strings; each element's own line is used for errors about it. */
+    private List<Map.Entry<String, ConfigValue>> stringEntries(String key) {
+        ConfigValue v = nonNull(key, "a list of strings");
+        if (v.valueType() != ConfigValueType.LIST) {
+            throw wrongType(v, key, "a list of strings");
+        }
+        List<Map.Entry<String, ConfigValue>> out = new ArrayList<>();
+        for (ConfigValue element : (ConfigList) v) {
+            if (element.valueType() != ConfigValueType.STRING && element.valueType() != ConfigValueType.NUMBER
+                    && element.valueType() != ConfigValueType.BOOLEAN) {
+                throw invalid(element, key, "expected a list of strings, found " + describe(element) + " in it");
+            }
+            out.add(Map.entry(String.valueOf(element.unwrapped()), element));
+        }
+        return out;
+    }
+
+    private List<String> stringList(String key) {
+        return stringEntries(key).stream().map(Map.Entry::getKey).toList();
+    }
+
+    private Duration duration(String key) {
+        ConfigValue v = nonNull(key, "a duration such as 10s");
+        if (v.valueType() == ConfigValueType.NUMBER) {
+            long seconds = wholeNumber(v, key, "a duration such as 10s (a bare number is whole seconds)");
+            if (seconds < 0) {
+                throw invalid(v, key, "must not be negative");
+            }
+            return Duration.ofSeconds(seconds);
+        }
+        if (v.valueType() != ConfigValueType.STRING) {
+            throw wrongType(v, key, "a duration such as 10s");
+        }
+        try {
+            return DurationValue.parse((String) v.unwrapped());
+        } catch (IllegalArgumentException e) {
+            throw invalid(v, key, e.getMessage());
+        }
+    }
+
+    // ---- the keys -----------------------------------------------------------------------------
+
+    private int workerProcesses() {
+        String key = "worker_processes";
+        ConfigValue v = nonNull(key, "a number or \"auto\"");
+        if (v.valueType() == ConfigValueType.STRING && "auto".equals(((String) v.unwrapped()).trim())) {
+            return Math.min(MAX_WORKER_PROCESSES, AllowedCpus.list().size());
+        }
+        long n = wholeNumber(v, key, "a number or \"auto\"");
+        if (n < 1 || n > MAX_WORKER_PROCESSES) {
+            throw invalid(v, key, "must be between 1 and " + MAX_WORKER_PROCESSES + " or \"auto\", got " + n);
+        }
+        return (int) n;
+    }
+
+    private List<BitSet> workerCpuAffinity(int workers) {
+        String key = "worker_cpu_affinity";
+        ConfigValue v = nonNull(key, "\"auto\", \"off\" or a list of CPU masks like [\"01\", \"10\"]");
+        List<BitSet> masks = new ArrayList<>();
+        if (v.valueType() == ConfigValueType.STRING || v.valueType() == ConfigValueType.BOOLEAN) {
+            String s = String.valueOf(v.unwrapped()).trim();
+            if (s.equals("off") || s.equals("false")) {
+                return List.of();
+            }
+            if (s.equals("auto")) {
+                List<Integer> cpus = AllowedCpus.list();
+                for (int i = 0; i < workers; i++) {
+                    BitSet one = new BitSet();
+                    one.set(cpus.get(i % cpus.size()));
+                    masks.add(one);
+                }
+                return masks;
+            }
+            if (CPU_MASK.matcher(s).matches()) {
+                masks.add(mask(v, key, s));
+            } else {
+                throw invalid(v, key, "expected \"auto\", \"off\" or a list of CPU masks like [\"01\", \"10\"], got \"" + s + "\"");
+            }
+        } else if (v.valueType() == ConfigValueType.LIST) {
+            for (ConfigValue element : (ConfigList) v) {
+                if (element.valueType() != ConfigValueType.STRING) {
+                    throw invalid(element, key, "a CPU mask must be a quoted string of 0 and 1 like \"0101\", got "
+                            + describe(element));
+                }
+                masks.add(mask(element, key, ((String) element.unwrapped()).trim()));
+            }
+            if (masks.isEmpty()) {
+                throw invalid(v, key, "empty list of CPU masks (write \"off\" for no affinity)");
+            }
+        } else {
+            throw wrongType(v, key, "\"auto\", \"off\" or a list of CPU masks like [\"01\", \"10\"]");
+        }
+        // nginx: workers beyond the list use its last mask
+        List<BitSet> perWorker = new ArrayList<>();
+        for (int i = 0; i < workers; i++) {
+            perWorker.add(masks.get(Math.min(i, masks.size() - 1)));
+        }
+        return perWorker;
+    }
+
+    /** "0110": the rightmost character is CPU 0, as in nginx. */
+    private BitSet mask(ConfigValue v, String key, String s) {
+        if (!CPU_MASK.matcher(s).matches() || s.length() > 1024) {
+            throw invalid(v, key, "invalid CPU mask \"" + s + "\" (expected 0 and 1, the rightmost is CPU 0)");
+        }
+        BitSet set = new BitSet();
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(s.length() - 1 - i) == '1') {
+                set.set(i);
+            }
+        }
+        if (set.isEmpty()) {
+            throw invalid(v, key, "CPU mask \"" + s + "\" selects no CPU");
+        }
+        return set;
+    }
+
+    private OptionalLong rlimitNofile() {
+        String key = "worker_rlimit_nofile";
+        ConfigValue v = raw(key);
+        if (v.valueType() == ConfigValueType.NULL) {
+            return OptionalLong.empty();
+        }
+        long n = wholeNumber(v, key, "a number of descriptors or null");
+        if (n < 1 || n > Integer.MAX_VALUE) {
+            throw invalid(v, key, "must be between 1 and " + Integer.MAX_VALUE + ", got " + n);
+        }
+        return OptionalLong.of(n);
+    }
+
+    private OptionalLong rlimitCore() {
+        String key = "worker_rlimit_core";
+        ConfigValue v = raw(key);
+        if (v.valueType() == ConfigValueType.NULL) {
+            return OptionalLong.empty();
+        }
+        if (v.valueType() == ConfigValueType.STRING && "unlimited".equals(((String) v.unwrapped()).trim())) {
+            return OptionalLong.of(Long.MAX_VALUE);
+        }
+        try {
+            long bytes = merged.getBytes(key);
+            if (bytes < 0) {
+                throw invalid(v, key, "must not be negative");
+            }
+            return OptionalLong.of(bytes);
+        } catch (ConfigException.BadValue | ConfigException.WrongType e) {
+            throw wrongType(v, key, "a size in bytes (e.g. 0, 512m, 2g), \"unlimited\" or null");
+        }
+    }
+
+    private List<String> environment() {
+        String key = "env";
+        Map<String, String> env = new LinkedHashMap<>();
+        // nginx keeps TZ unless told otherwise
+        String tz = System.getenv("TZ");
+        if (tz != null) {
+            env.put("TZ", tz);
+        }
+        for (Map.Entry<String, ConfigValue> e : stringEntries(key)) {
+            String entry = e.getKey();
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? entry : entry.substring(0, eq);
+            if (!ENV_NAME.matcher(name).matches()) {
+                throw invalid(e.getValue(), key, "invalid environment variable name \"" + name + "\" in \"" + entry + "\"");
+            }
+            if (eq < 0) {
+                String inherited = System.getenv(name);
+                if (inherited != null) {
+                    env.put(name, inherited);
+                } else {
+                    env.remove(name);
+                }
+            } else {
+                env.put(name, entry.substring(eq + 1));
+            }
+        }
+        List<String> out = new ArrayList<>();
+        env.forEach((k, val) -> out.add(k + "=" + val));
+        return out;
+    }
+
+    private List<Path> workerClassPath() {
+        String key = "worker_class_path";
+        List<Path> out = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : stringEntries(key)) {
+            Path p = prefix.resolve(e.getKey()).normalize();
+            if (!Files.exists(p)) {
+                throw invalid(e.getValue(), key, "\"" + p + "\" does not exist");
+            }
+            if (!Files.isReadable(p)) {
+                throw invalid(e.getValue(), key, "\"" + p + "\" is not readable");
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private void parseUser(MasterConfiguration.Builder b) {
+        String key = "user";
+        ConfigValue v = raw(key);
+        if (v.valueType() == ConfigValueType.NULL) {
+            return;
+        }
+        if (v.valueType() != ConfigValueType.STRING) {
+            throw wrongType(v, key, "\"user [group]\" or null");
+        }
+        String[] words = ((String) v.unwrapped()).trim().split("\\s+");
+        if (words.length == 0 || words[0].isEmpty() || words.length > 2) {
+            throw invalid(v, key, "expected \"user\" or \"user group\", got " + describe(v));
+        }
+        b.user = Optional.of(words[0]);
+        b.group = words.length == 2 ? Optional.of(words[1]) : Optional.empty();
+    }
+
+    private void parseErrorLog(MasterConfiguration.Builder b) {
+        String key = "error_log";
+        ConfigValue v = nonNull(key, "\"path [level]\"");
+        String text = string(key);
+        String[] words = text.split("\\s+");
+        if (words.length > 2) {
+            throw invalid(v, key, "expected \"path\" or \"path level\", got " + describe(v));
+        }
+        b.errorLog = prefix.resolve(words[0]).normalize();
+        b.errorLogLevel = "notice";
+        if (words.length == 2) {
+            String level = words[1].toLowerCase(Locale.ROOT);
+            if (!LOG_LEVELS.contains(level)) {
+                throw invalid(v, key, "unknown log level \"" + words[1] + "\" (expected one of " + String.join(", ", LOG_LEVELS) + ")");
+            }
+            b.errorLogLevel = level;
+        }
+    }
+
+    private List<InetSocketAddress> listen() {
+        String key = "listen";
+        ConfigValue v = nonNull(key, "\"host:port\" or a list of them");
+        List<ConfigValue> entries = new ArrayList<>();
+        if (v.valueType() == ConfigValueType.LIST) {
+            entries.addAll((ConfigList) v);
+            if (entries.isEmpty()) {
+                throw invalid(v, key, "at least one address is needed");
+            }
+        } else {
+            entries.add(v);
+        }
+        List<InetSocketAddress> out = new ArrayList<>();
+        Set<InetSocketAddress> seen = new HashSet<>();
+        for (ConfigValue e : entries) {
+            if (e.valueType() != ConfigValueType.STRING && e.valueType() != ConfigValueType.NUMBER) {
+                throw invalid(e, key, "expected \"host:port\", \"[::1]:port\" or a port, got " + describe(e));
+            }
+            InetSocketAddress address;
+            try {
+                address = ListenAddress.parse(String.valueOf(e.unwrapped()));
+            } catch (IllegalArgumentException ex) {
+                throw invalid(e, key, ex.getMessage());
+            }
+            if (address.getPort() != 0 && !seen.add(address)) {
+                throw invalid(e, key, "duplicate listen address \"" + e.unwrapped() + "\"");
+            }
+            out.add(address);
+        }
+        return out;
+    }
+
+    private List<String> moduleList(String key, ClassLoader loader) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : stringEntries(key)) {
+            String name = e.getKey().trim();
+            if (!CLASS_NAME.matcher(name).matches()) {
+                throw invalid(e.getValue(), key, "\"" + name + "\" is not a class name");
+            }
+            Class<?> type;
+            try {
+                type = Class.forName(name, false, loader);
+            } catch (ClassNotFoundException | LinkageError ex) {
+                throw invalid(e.getValue(), key, "class \"" + name + "\" not found on the "
+                        + (key.endsWith("worker") ? "worker" : "master") + " class path");
+            }
+            if (!com.google.inject.Module.class.isAssignableFrom(type)) {
+                throw invalid(e.getValue(), key, "class \"" + name + "\" is not a Guice module (com.google.inject.Module)");
+            }
+            out.add(name);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,63 @@
+package io.masterwork.master.log;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.LayoutBase;
+import org.slf4j.Marker;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * nginx's error log line: {@code 2026/11/28 03:16:21 [notice] 1234#main: message}. nginx prints pid#tid;
+ * a JVM thread id means nothing to an operator, so the thread's name stands in for it.
+ *
+ * <p>SLF4J has no notice, crit, alert or emerg: INFO prints as {@code notice} (the level of nginx's own
+ * lifecycle lines), and the markers in {@link ErrorLogLevels} select info, crit, alert and emerg.
+ */
+public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss").withZone(ZoneId.systemDefault());
+    private static final long PID = ProcessHandle.current().pid();
+
+    @Override
+    public String doLayout(ILoggingEvent event) {
+        StringBuilder sb = new StringBuilder(128);
+        sb.append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp())))
+                .append(" [").append(levelName(event)).append("] ")
+                .append(PID).append('#').append(event.getThreadName()).append(": ")
+                .append(event.getFormattedMessage())
+                .append(CoreConstants.LINE_SEPARATOR);
+        IThrowableProxy thrown = event.getThrowableProxy();
+        if (thrown != null) {
+            sb.append(ThrowableProxyUtil.asString(thrown)).append(CoreConstants.LINE_SEPARATOR);
+        }
+        return sb.toString();
+    }
+
+    static String levelName(ILoggingEvent event) {
+        if (event.getMarkerList() != null) {
+            for (Marker m : event.getMarkerList()) {
+                String name = ErrorLogLevels.nameOf(m);
+                if (name != null) {
+                    return name;
+                }
+            }
+        }
+        Level level = event.getLevel();
+        if (level.isGreaterOrEqual(Level.ERROR)) {
+            return "error";
+        }
+        if (level.isGreaterOrEqual(Level.WARN)) {
+            return "warn";
+        }
+        if (level.isGreaterOrEqual(Level.INFO)) {
+            return "notice";
+        }
+        return "debug";
+    }
+}
