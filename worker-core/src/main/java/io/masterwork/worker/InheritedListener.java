@@ -1,0 +1,83 @@
+package io.masterwork.worker;
+
+import io.masterwork.api.Listener;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+
+import java.net.InetSocketAddress;
+
+/**
+ * A listening socket inherited from the master on descriptor 6+i. Netty serves it without binding:
+ * a ServerBootstrap whose channel factory returns the server channel built on the descriptor, and
+ * {@code register()} instead of {@code bind()} — the socket is already listening, so the channel is
+ * active on registration and starts accepting.
+ */
+final class InheritedListener implements Listener {
+    private final int index;
+    private final int fd;
+    private final InetSocketAddress address;
+    private final EventLoopGroup group;
+    private final io.masterwork.posix.Posix posix;
+    private ServerChannel channel;
+    private boolean closedUnserved;
+
+    InheritedListener(io.masterwork.posix.Posix posix, int index, int fd, InetSocketAddress address,
+                      EventLoopGroup group) {
+        this.posix = posix;
+        this.index = index;
+        this.fd = fd;
+        this.address = address;
+        this.group = group;
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    @Override
+    public synchronized ServerChannel serve(ChannelHandler childHandler) {
+        if (channel != null || closedUnserved) {
+            throw new IllegalStateException("listener " + index + " (" + address + ") is already served");
+        }
+        EpollServerSocketChannel server = new EpollServerSocketChannel(fd);
+        ChannelFuture registered = new ServerBootstrap()
+                .group(group)
+                .channelFactory(() -> server)
+                .childHandler(childHandler)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .register();
+        if (registered.isDone() && !registered.isSuccess()) {
+            throw new IllegalStateException("cannot serve listener " + index + " (" + address + ")", registered.cause());
+        }
+        channel = server;
+        return server;
+    }
+
+    /** Closes the descriptor of a listener the application never served (the shutdown path). */
+    synchronized void closeUnserved() {
+        if (channel == null && !closedUnserved) {
+            closedUnserved = true;
+            posix.closeQuietly(fd);
+        }
+    }
+
+    @Override
+    public synchronized ServerChannel channel() {
+        return channel;
+    }
+}

@@ -1,0 +1,56 @@
+package io.masterwork.worker;
+
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.ProcessTitle;
+import io.masterwork.worker.log.Markers;
+import io.masterwork.worker.log.WorkerLogConfigurator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A masterwork worker process, started by the master with the descriptors and arguments of
+ * docs/ARCHITECTURE.md ("The master ↔ worker contract"): exit status 0 after QUIT, TERMINATE or a
+ * lost master, 2 when init failed (the master then does not respawn it).
+ */
+public final class WorkerMain {
+    public static final String TITLE = "masterwork: worker process";
+    public static final int INIT_FAILED = 2;
+
+    private WorkerMain() {
+    }
+
+    public static void main(String[] args) {
+        long mainEntered = System.nanoTime();
+        // Before the first logger: selects the worker's stderr configuration (WorkerLogConfigurator).
+        System.setProperty(WorkerLogConfigurator.WORKER_PROPERTY, "true");
+        // Before credentials change: a process that dropped from root is no longer dumpable and
+        // may not write its own /proc/self/mem.
+        boolean titled = ProcessTitle.set(TITLE);
+        long titleMicros = (System.nanoTime() - mainEntered) / 1000;
+        Logger log = LoggerFactory.getLogger(WorkerMain.class);
+        int status;
+        try {
+            WorkerArguments arguments = WorkerArguments.parse(args);
+            WorkerConfiguration config = WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
+            WorkerLogConfigurator.applyLevel(config.errorLogLevel());
+            if (titled) {
+                log.info("process title set in {} us", titleMicros);
+            } else {
+                log.warn("cannot set the process title to \"{}\"", TITLE);
+            }
+            Posix posix = NativePosix.get();
+            status = new WorkerProcess(posix, arguments, config, mainEntered).run();
+        } catch (WorkerInitException e) {
+            log.error(Markers.EMERG, "worker init failed, exiting with status {}: {}", INIT_FAILED, e.getMessage());
+            status = INIT_FAILED;
+        } catch (Throwable e) {
+            log.error(Markers.EMERG, "worker init failed, exiting with status {}", INIT_FAILED, e);
+            status = INIT_FAILED;
+        }
+        System.out.flush();
+        System.err.flush();
+        // halt: nothing is left to clean up, and no shutdown hook may delay or change the status.
+        Runtime.getRuntime().halt(status);
+    }
+}

@@ -1,0 +1,272 @@
+package io.masterwork.worker;
+
+import io.masterwork.api.Listener;
+import io.masterwork.api.WorkerApplication;
+import io.masterwork.api.WorkerIdentity;
+import io.masterwork.channel.Channel;
+import io.masterwork.channel.ChannelException;
+import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.Received;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker's life, nginx's {@code ngx_worker_process_cycle}: init, the channel and inbox on the
+ * event loop, the application started, READY to the master, then the loop runs until a command (or
+ * the master's disappearance) ends it.
+ */
+final class WorkerProcess {
+    private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
+
+    static final int CHANNEL_FD = 3;
+    static final int INBOX_FD = 4;
+    static final int CONFIG_FD = 5;
+    static final int FIRST_LISTENER_FD = 6;
+
+    private final Posix posix;
+    private final WorkerArguments arguments;
+    private final WorkerConfiguration config;
+    private final long mainEnteredNanos;
+    private final CompletableFuture<Integer> exitStatus = new CompletableFuture<>();
+
+    private MultiThreadIoEventLoopGroup group;
+    private IoEventLoop loop;
+    private Channel commandChannel;
+    private Channel inbox;
+    private SiblingInboxes siblings;
+    private WorkerShutdown shutdown;
+    private WorkerApplication application;
+    private WorkerIdentity identity;
+
+    WorkerProcess(Posix posix, WorkerArguments arguments, WorkerConfiguration config, long mainEnteredNanos) {
+        this.posix = posix;
+        this.arguments = arguments;
+        this.config = config;
+        this.mainEnteredNanos = mainEnteredNanos;
+    }
+
+    /** Runs the worker; returns its exit status. Init failures throw {@link WorkerInitException}. */
+    int run() {
+        requireSocket(CHANNEL_FD, "the command channel");
+        requireSocket(INBOX_FD, "the inbox");
+        for (int i = 0; i < arguments.listeners(); i++) {
+            requireSocket(FIRST_LISTENER_FD + i, "listener " + i);
+        }
+        new WorkerInit(posix, config).run();
+        identity = new WorkerIdentity(posix.getpid(), arguments.slot(), arguments.generation(), arguments.masterPid());
+
+        group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), EpollIoHandler.newFactory());
+        loop = (IoEventLoop) group.next();
+        List<InheritedListener> listeners = inheritListeners();
+        siblings = new SiblingInboxes(posix);
+        shutdown = new WorkerShutdown(loop, listeners, exitStatus);
+        try {
+            commandChannel = new Channel(posix, CHANNEL_FD);
+            inbox = new Channel(posix, INBOX_FD);
+        } catch (ChannelException e) {
+            throw new WorkerInitException(e.getMessage(), e);
+        }
+        watch(commandChannel, this::onCommand, "the command channel");
+        watch(inbox, this::onInboxMessage, "the inbox");
+
+        WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
+        startApplication(context);
+
+        int status;
+        try {
+            status = exitStatus.get();
+        } catch (InterruptedException | ExecutionException e) {
+            status = 1;
+        }
+        return status;
+    }
+
+    private static void requireSocket(int fd, String what) {
+        Path link = Path.of("/proc/self/fd/" + fd);
+        String target;
+        try {
+            target = Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            throw new WorkerInitException("descriptor " + fd + " (" + what + ") is not open");
+        }
+        if (!target.startsWith("socket:")) {
+            throw new WorkerInitException("descriptor " + fd + " (" + what + ") is not a socket but " + target);
+        }
+    }
+
+    private List<InheritedListener> inheritListeners() {
+        List<InheritedListener> listeners = new ArrayList<>();
+        for (int i = 0; i < arguments.listeners(); i++) {
+            int fd = FIRST_LISTENER_FD + i;
+            InetSocketAddress address;
+            try {
+                address = posix.localAddress(fd);
+                // The accept loop must never block; O_NONBLOCK is shared with the master's copy, which never accepts.
+                posix.setNonBlocking(fd, true);
+            } catch (PosixException e) {
+                throw new WorkerInitException("descriptor " + fd + " (listener " + i + ") is not a TCP listener: "
+                        + e.getMessage(), e);
+            }
+            listeners.add(new InheritedListener(posix, i, fd, address, loop));
+        }
+        return listeners;
+    }
+
+    private void watch(Channel channel, java.util.function.Consumer<Received> consumer, String what) {
+        ChannelWatch handle = new ChannelWatch(channel, received -> {
+            try {
+                consumer.accept(received);
+            } catch (RuntimeException e) {
+                log.error("handling {} from {} failed", received, what, e);
+            }
+        });
+        try {
+            IoRegistration registration = loop.register(handle).get(10, TimeUnit.SECONDS);
+            handle.registered(registration);
+            registration.submit(EpollIoOps.EPOLLIN);
+        } catch (Exception e) {
+            throw new WorkerInitException("cannot watch " + what + " on the event loop: " + e, e);
+        }
+    }
+
+    private void startApplication(WorkerContext context) {
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                application = ApplicationLoader.load(config, context, posix);
+                shutdown.application(application);
+                CompletionStage<Void> ready = application.start(context);
+                ready.whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        started.completeExceptionally(failure);
+                    } else {
+                        started.complete(null);
+                    }
+                });
+            } catch (Throwable e) {
+                started.completeExceptionally(e);
+            }
+        });
+        try {
+            started.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WorkerInitException("interrupted while starting the application");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new WorkerInitException("the application " + (application == null ? "" : application.getClass().getName() + " ")
+                    + "did not start: " + cause, cause);
+        }
+        loop.execute(this::reportReady);
+    }
+
+    private void reportReady() {
+        try {
+            if (!commandChannel.isOpen()) {
+                return;
+            }
+            if (!commandChannel.send(ChannelFrame.ready(identity.pid(), identity.slot()))) {
+                loop.schedule(this::reportReady, 10, TimeUnit.MILLISECONDS);
+                return;
+            }
+        } catch (ChannelException e) {
+            log.warn("cannot send READY: {}", e.getMessage());
+            return;
+        }
+        long sinceMain = (System.nanoTime() - mainEnteredNanos) / 1_000_000;
+        String sinceStart = ProcessHandle.current().info().startInstant()
+                .map(start -> Duration.between(start, Instant.now()).toMillis() + " ms")
+                .orElse("?");
+        log.info("worker ready: slot {} generation {}, {} listener(s), {} after the JVM started ({} ms after main)",
+                identity.slot(), identity.generation(), arguments.listeners(), sinceStart, sinceMain);
+    }
+
+    /** nginx's {@code ngx_channel_handler}: the master's commands. */
+    private void onCommand(Received received) {
+        if (received.isEof()) {
+            log.info("the command channel is closed: the master is gone");
+            shutdown.masterGone();
+            return;
+        }
+        if (!received.isFrame()) {
+            log.error("dropped a malformed frame on the command channel: {}", received.error().getMessage());
+            return;
+        }
+        ChannelFrame frame = received.frame();
+        switch (frame.command()) {
+            case OPEN_CHANNEL -> siblings.open(frame.slot(), frame.pid(), frame.fd());
+            case CLOSE_CHANNEL -> siblings.close(frame.slot(), frame.pid());
+            case QUIT -> shutdown.quit(config.shutdownTimeout());
+            case TERMINATE -> shutdown.terminate();
+            case REOPEN -> reopen();
+            case HEARTBEAT -> answerHeartbeat();
+            default -> {
+                log.warn("dropped {} on the command channel: not a command for a worker", frame.command());
+                closeDescriptor(frame);
+            }
+        }
+    }
+
+    /** Messages from siblings. Never commands: whatever else arrives here is logged and dropped. */
+    private void onInboxMessage(Received received) {
+        if (received.isEof()) {
+            log.debug("the inbox is closed on every writing side");
+            return;
+        }
+        if (!received.isFrame()) {
+            log.error("dropped a malformed frame on the inbox: {}", received.error().getMessage());
+            return;
+        }
+        ChannelFrame frame = received.frame();
+        if (frame.command() == io.masterwork.channel.Command.MESSAGE) {
+            log.debug("message from sibling pid {} slot {}: {} bytes", frame.pid(), frame.slot(), frame.payloadLength());
+            return;
+        }
+        log.warn("ignored {} from pid {} on the inbox: the inbox carries messages from siblings, never commands",
+                frame.command(), frame.pid());
+        closeDescriptor(frame);
+    }
+
+    private void closeDescriptor(ChannelFrame frame) {
+        if (frame.fd() >= 0) {
+            posix.closeQuietly(frame.fd());
+        }
+    }
+
+    private void reopen() {
+        // stderr is the error log: the master reopens it and the next spawn gets the new file. The
+        // application's own files (the access log) are reopened by path.
+        log.info("reopening logs");
+        if (application != null) {
+            application.reopen();
+        }
+    }
+
+    private void answerHeartbeat() {
+        try {
+            commandChannel.send(ChannelFrame.heartbeat(identity.pid(), identity.slot()));
+        } catch (ChannelException e) {
+            log.debug("heartbeat answer not sent: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.masterwork.worker.http;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * nginx's access log in the {@code combined} format, one unbuffered append per request (nginx's
+ * default without {@code buffer=}): a worker killed at any moment has logged every finished request.
+ * Reopened by path on REOPEN, so a rotated file is left to the rotation and a new one starts.
+ * Used on the event loop thread only.
+ */
+final class AccessLog implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
+    private static final DateTimeFormatter TIME_LOCAL =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
+
+    private final Path path;
+    private FileChannel file;
+    private boolean failureLogged;
+
+    private AccessLog(Path path, FileChannel file) {
+        this.path = path;
+        this.file = file;
+    }
+
+    /** Opens (creating) the file for appending; relative paths resolve against the prefix. */
+    static AccessLog open(Path path) throws IOException {
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent != null && !java.nio.file.Files.isDirectory(parent)) {
+            // Like the master does for error_log and the pid file.
+            java.nio.file.Files.createDirectories(parent);
+        }
+        return new AccessLog(path, openFile(path));
+    }
+
+    private static FileChannel openFile(Path path) throws IOException {
+        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /**
+     * {@code $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
+     * "$http_referer" "$http_user_agent"}.
+     */
+    void write(SocketAddress remote, String request, int status, long bodyBytes, String referer, String userAgent) {
+        String remoteAddr = remote instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : "-";
+        StringBuilder line = new StringBuilder(160);
+        line.append(remoteAddr).append(" - - [")
+                .append(TIME_LOCAL.format(ZonedDateTime.now(ZoneId.systemDefault())))
+                .append("] \"").append(escape(request)).append("\" ")
+                .append(status).append(' ').append(bodyBytes)
+                .append(" \"").append(referer == null ? "-" : escape(referer))
+                .append("\" \"").append(userAgent == null ? "-" : escape(userAgent)).append("\"\n");
+        ByteBuffer bytes = ByteBuffer.wrap(line.toString().getBytes(StandardCharsets.UTF_8));
+        try {
+            while (bytes.hasRemaining()) {
+                file.write(bytes);
+            }
+        } catch (IOException e) {
+            if (!failureLogged) {
+                failureLogged = true;
+                log.error("cannot write the access log {}: {}", path, e.toString());
+            }
+        }
+    }
+
+    /** USR1 on the master: open the path again (the old file was moved away), then close the old one. */
+    void reopen() {
+        FileChannel fresh;
+        try {
+            fresh = openFile(path);
+        } catch (IOException e) {
+            log.error("cannot reopen the access log {}: {}; still writing the old file", path, e.toString());
+            return;
+        }
+        FileChannel old = file;
+        file = fresh;
+        failureLogged = false;
+        try {
+            old.close();
+        } catch (IOException e) {
+            log.debug("closing the old access log: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            file.close();
+        } catch (IOException e) {
+            log.debug("closing the access log: {}", e.toString());
+        }
+    }
+
+    /** nginx's escaping of log variables: {@code "}, {@code \} and control bytes as {@code \xHH}. */
+    static String escape(String value) {
+        StringBuilder out = null;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            boolean special = c == '"' || c == '\\' || c < 0x20 || c == 0x7f;
+            if (special && out == null) {
+                out = new StringBuilder(value.length() + 16).append(value, 0, i);
+            }
+            if (out != null) {
+                if (special) {
+                    out.append(String.format("\\x%02X", (int) c));
+                } else {
+                    out.append(c);
+                }
+            }
+        }
+        return out == null ? value : out.toString();
+    }
+}

@@ -1,0 +1,136 @@
+package io.masterwork.worker.http;
+
+import io.masterwork.api.ApplicationContext;
+import io.masterwork.api.Listener;
+import io.masterwork.api.WorkerApplication;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import jakarta.inject.Inject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The built-in application: HTTP/1.1 on Netty's codec, written against the worker SPI exactly as a
+ * downstream application would be. Any path answers {@code http.body}; {@code /_worker} says who
+ * answered; {@code /_bytes/N} streams N bytes at the client's pace.
+ */
+public final class HttpApplication implements WorkerApplication {
+    private static final Logger log = LoggerFactory.getLogger(HttpApplication.class);
+
+    private ApplicationContext context;
+    private HttpSettings settings;
+    private AccessLog accessLog;
+    private final Set<HttpConnection> connections = new LinkedHashSet<>();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private boolean draining;
+    private boolean refusalLogged;
+
+    @Inject
+    public HttpApplication() {
+    }
+
+    @Override
+    public CompletionStage<Void> start(ApplicationContext context) throws IOException {
+        this.context = context;
+        this.settings = HttpSettings.from(context.settings(HttpSettings.SECTION));
+        if (!settings.accessLogOff()) {
+            Path path = context.prefix().resolve(settings.accessLog());
+            try {
+                accessLog = AccessLog.open(path);
+            } catch (IOException e) {
+                throw new IOException("cannot open the access log " + path + ": " + e, e);
+            }
+        }
+        ChannelHandler initializer = new HttpChannelInitializer();
+        for (Listener listener : context.listeners()) {
+            listener.serve(initializer);
+            log.debug("serving HTTP on {}", listener.address());
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Installs the pipeline of one accepted connection, or refuses it beyond worker_connections. */
+    @ChannelHandler.Sharable
+    private final class HttpChannelInitializer extends ChannelInitializer<SocketChannel> {
+        @Override
+        protected void initChannel(SocketChannel channel) {
+            if (draining || connections.size() >= settings.workerConnections()) {
+                if (!refusalLogged) {
+                    // nginx: "1024 worker_connections are not enough"; once per worker, not per connection.
+                    log.warn("{} worker_connections are not enough: closing new connections", settings.workerConnections());
+                    refusalLogged = true;
+                }
+                channel.close();
+                return;
+            }
+            refusalLogged = false;
+            accept(channel);
+        }
+    }
+
+    /** Serves HTTP on an accepted connection. */
+    HttpConnection accept(io.netty.channel.Channel channel) {
+        HttpConnection connection = new HttpConnection(channel, this, settings);
+        connections.add(connection);
+        connection.installPipeline();
+        return connection;
+    }
+
+    void closed(HttpConnection connection) {
+        connections.remove(connection);
+        if (draining && connections.isEmpty()) {
+            drained.complete(null);
+        }
+    }
+
+    ApplicationContext context() {
+        return context;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    int connectionCount() {
+        return connections.size();
+    }
+
+    @Override
+    public CompletionStage<Void> drain() {
+        draining = true;
+        for (HttpConnection connection : new ArrayList<>(connections)) {
+            connection.drain();
+        }
+        if (connections.isEmpty()) {
+            drained.complete(null);
+        }
+        return drained;
+    }
+
+    @Override
+    public void closeAll() {
+        for (HttpConnection connection : new ArrayList<>(connections)) {
+            connection.channel().close();
+        }
+    }
+
+    @Override
+    public void reopen() {
+        if (accessLog != null) {
+            accessLog.reopen();
+        }
+    }
+}

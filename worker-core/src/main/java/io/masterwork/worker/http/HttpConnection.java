@@ -1,0 +1,242 @@
+package io.masterwork.worker.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client connection and its timers, nginx's way: {@code client_header_timeout} while a request
+ * is being read (from accept for the first one, from its first byte for the next), the
+ * {@code keepalive_timeout} between requests, {@code send_timeout} while a response waits on the
+ * client, and a lingering close (FIN, read and discard, then close) whenever the server ends a
+ * connection that may still have unread input, so the client never sees a reset instead of its
+ * response. Used on the event loop thread only.
+ */
+final class HttpConnection {
+    private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
+
+    /** Request bodies are read and ignored; nginx's client_max_body_size default. */
+    static final int MAX_BODY = 1024 * 1024;
+    /** After QUIT an idle connection gets this long for a request already on its way. */
+    static final Duration DRAIN_GRACE = Duration.ofMillis(200);
+    /** nginx's lingering_timeout: how long to read and discard after our FIN. */
+    static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(2);
+
+    private enum Timer { NONE, HEADER, KEEPALIVE, DRAIN_GRACE, LINGERING }
+
+    private final Channel channel;
+    private final HttpApplication application;
+    private final HttpSettings settings;
+    private int requests;
+    private int responding;
+    private boolean requestStarted;
+    private boolean draining;
+    private boolean closing;
+    private Timer timerKind = Timer.NONE;
+    private ScheduledFuture<?> timer;
+
+    HttpConnection(Channel channel, HttpApplication application, HttpSettings settings) {
+        this.channel = channel;
+        this.application = application;
+        this.settings = settings;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    HttpApplication application() {
+        return application;
+    }
+
+    HttpSettings settings() {
+        return settings;
+    }
+
+    void installPipeline() {
+        channel.pipeline()
+                .addLast("connection", new ConnectionEvents())
+                .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+                        .setMaxInitialLineLength(settings.clientMaxHeaderSize())
+                        .setMaxHeaderSize(settings.clientMaxHeaderSize())))
+                .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
+                .addLast("send-timeout", new IdleStateHandler(true, 0, settings.sendTimeout().toMillis(), 0,
+                        TimeUnit.MILLISECONDS))
+                .addLast("chunked", new ChunkedWriteHandler())
+                .addLast("requests", new RequestHandler(this));
+        // Headers of the first request: nginx's client_header_timeout counts from accept.
+        arm(Timer.HEADER, settings.clientHeaderTimeout());
+        if (application.draining()) {
+            drain();
+        }
+    }
+
+    /** Whether this connection may accept another request after the current one. */
+    boolean mayKeepAlive() {
+        return !draining && !closing && requests < settings.keepaliveRequests()
+                && !settings.keepaliveTimeout().isZero();
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    /** A whole request arrived. */
+    void requestArrived() {
+        requests++;
+        responding++;
+        requestStarted = false;
+        cancelTimer();
+    }
+
+    /** The response to one request was written (or failed); {@code keepAlive}: the connection stays. */
+    void responseDone(ChannelFuture written, boolean keepAlive) {
+        responding--;
+        if (!written.isSuccess()) {
+            log.debug("response not delivered to {}: {}", channel.remoteAddress(), written.cause() == null ? "" : written.cause().toString());
+            channel.close();
+            return;
+        }
+        if (!keepAlive) {
+            lingeringClose();
+            return;
+        }
+        if (responding == 0 && !closing) {
+            if (requestStarted) {
+                arm(Timer.HEADER, settings.clientHeaderTimeout());
+            } else if (draining) {
+                arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
+            } else {
+                arm(Timer.KEEPALIVE, settings.keepaliveTimeout());
+            }
+        }
+    }
+
+    /** QUIT: the next response says Connection: close; an idle connection is closed after a short grace. */
+    void drain() {
+        draining = true;
+        if (responding == 0 && !requestStarted && !closing) {
+            arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
+        }
+    }
+
+    /**
+     * Ends the connection without a reset: FIN first, then read and discard whatever the client still
+     * sends until it closes too (or LINGERING_TIMEOUT), then close. Closing with unread input would
+     * make the kernel send RST, which can destroy a response the client has not read yet.
+     */
+    void lingeringClose() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (!(channel instanceof DuplexChannel duplex) || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        channel.config().setAutoRead(true);
+        duplex.shutdownOutput().addListener(f -> {
+            if (!f.isSuccess()) {
+                channel.close();
+                return;
+            }
+            arm(Timer.LINGERING, LINGERING_TIMEOUT);
+        });
+    }
+
+    private void arm(Timer kind, Duration after) {
+        cancelTimer();
+        timerKind = kind;
+        timer = channel.eventLoop().schedule(() -> expired(kind), after.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        timerKind = Timer.NONE;
+    }
+
+    private void expired(Timer kind) {
+        if (kind != timerKind) {
+            return;
+        }
+        timer = null;
+        timerKind = Timer.NONE;
+        switch (kind) {
+            case HEADER -> {
+                log.info("client {} timed out reading the request header (client_header_timeout)", channel.remoteAddress());
+                channel.close();
+            }
+            case KEEPALIVE -> channel.close();
+            case DRAIN_GRACE -> lingeringClose();
+            case LINGERING -> channel.close();
+            default -> {
+            }
+        }
+    }
+
+    /** First and last in the pipeline's inbound direction: sees raw bytes and the connection's ends. */
+    private final class ConnectionEvents extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (closing) {
+                // Lingering: the client's input is drained and dropped, never answered.
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (msg instanceof ByteBuf bytes && bytes.isReadable() && !requestStarted) {
+                requestStarted = true;
+                if (timerKind == Timer.KEEPALIVE || timerKind == Timer.DRAIN_GRACE) {
+                    // A new request on a kept-alive connection: now its header must arrive in time.
+                    arm(Timer.HEADER, settings.clientHeaderTimeout());
+                }
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            cancelTimer();
+            application.closed(HttpConnection.this);
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            ctx.fireUserEventTriggered(event);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("connection {}: {}", channel.remoteAddress(), cause.toString());
+            channel.close();
+        }
+    }
+
+    /** send_timeout: nothing of a pending response was taken by the client for that long. */
+    void writerIdle(IdleStateEvent event) {
+        if (event.state() == IdleState.WRITER_IDLE && responding > 0) {
+            log.info("client {} timed out taking the response (send_timeout)", channel.remoteAddress());
+            channel.close();
+        }
+    }
+}

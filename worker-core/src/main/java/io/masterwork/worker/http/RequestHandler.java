@@ -1,0 +1,190 @@
+package io.masterwork.worker.http;
+
+import io.masterwork.api.ApplicationContext;
+import io.masterwork.api.Sibling;
+import io.masterwork.api.WorkerIdentity;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Answers the built-in application's requests: {@code /_worker}, {@code /_bytes/N}, and the
+ * configured body for every other path. Decides per response whether the connection stays open
+ * (keep-alive asked for and allowed, keepalive_requests not reached, no drain under way).
+ */
+final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    static final String WORKER_PATH = "/_worker";
+    static final String BYTES_PREFIX = "/_bytes/";
+
+    private final HttpConnection connection;
+
+    RequestHandler(HttpConnection connection) {
+        this.connection = connection;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (connection.closing()) {
+            // A pipelined request behind a response that closes the connection: never answered.
+            return;
+        }
+        connection.requestArrived();
+        DecoderResult decoded = request.decoderResult();
+        if (decoded.isFailure()) {
+            HttpResponseStatus status = decoded.cause() instanceof TooLongHttpLineException
+                    ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.BAD_REQUEST;
+            respond(ctx, request, status, "text/plain", (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII),
+                    false);
+            return;
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && connection.mayKeepAlive();
+        String path = new QueryStringDecoder(request.uri()).path();
+        boolean get = request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD);
+        if (get && path.equals(WORKER_PATH)) {
+            respond(ctx, request, HttpResponseStatus.OK, "application/json",
+                    workerJson(connection.application().context()).getBytes(StandardCharsets.UTF_8), keepAlive);
+        } else if (get && path.startsWith(BYTES_PREFIX)) {
+            streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
+        } else {
+            respond(ctx, request, HttpResponseStatus.OK, "text/plain", connection.settings().body(), keepAlive);
+        }
+    }
+
+    private void streamBytes(ChannelHandlerContext ctx, FullHttpRequest request, String count, boolean keepAlive) {
+        long n;
+        try {
+            n = Long.parseLong(count);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        long max = connection.settings().maxBytes();
+        if (n < 0 || n > max) {
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain",
+                    ("/_bytes/N needs 0 <= N <= " + max + " (http.max_bytes)\n").getBytes(StandardCharsets.US_ASCII),
+                    keepAlive);
+            return;
+        }
+        HttpResponse response = new DefaultHttpResponse(responseVersion(request), HttpResponseStatus.OK);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+        HttpUtil.setContentLength(response, n);
+        setConnection(request, response, keepAlive);
+        String requestLine = requestLine(request);
+        String referer = request.headers().get(HttpHeaderNames.REFERER);
+        String userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        ctx.write(response);
+        ChannelFuture done;
+        ByteStream body = new ByteStream(request.method().equals(HttpMethod.HEAD) ? 0 : n);
+        if (request.method().equals(HttpMethod.HEAD)) {
+            done = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            done = ctx.writeAndFlush(new HttpChunkedInput(body));
+        }
+        done.addListener((ChannelFuture f) -> {
+            logAccess(ctx, requestLine, 200, f.isSuccess() ? body.length() : body.progress(), referer, userAgent);
+            connection.responseDone(f, keepAlive);
+        });
+    }
+
+    private void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
+                         String contentType, byte[] body, boolean keepAlive) {
+        boolean head = request.method().equals(HttpMethod.HEAD);
+        FullHttpResponse response = new DefaultFullHttpResponse(responseVersion(request), status,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        HttpUtil.setContentLength(response, body.length);
+        setConnection(request, response, keepAlive);
+        String requestLine = requestLine(request);
+        String referer = request.headers().get(HttpHeaderNames.REFERER);
+        String userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        long sent = head ? 0 : body.length;
+        ctx.writeAndFlush(response).addListener((ChannelFuture f) -> {
+            logAccess(ctx, requestLine, status.code(), f.isSuccess() ? sent : 0, referer, userAgent);
+            connection.responseDone(f, keepAlive);
+        });
+    }
+
+    private static HttpVersion responseVersion(FullHttpRequest request) {
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_0) ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+    }
+
+    /** HTTP/1.1 keeps alive unless told; HTTP/1.0 closes unless told. Say it whenever it differs. */
+    private static void setConnection(FullHttpRequest request, HttpResponse response, boolean keepAlive) {
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+    }
+
+    private static String requestLine(FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            return "-";
+        }
+        return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
+    }
+
+    private void logAccess(ChannelHandlerContext ctx, String requestLine, int status, long bytes, String referer,
+                           String userAgent) {
+        AccessLog accessLog = connection.application().accessLog();
+        if (accessLog != null) {
+            accessLog.write(ctx.channel().remoteAddress(), requestLine, status, bytes, referer, userAgent);
+        }
+    }
+
+    static String workerJson(ApplicationContext context) {
+        WorkerIdentity id = context.identity();
+        StringBuilder json = new StringBuilder(96);
+        json.append("{\"pid\":").append(id.pid())
+                .append(",\"slot\":").append(id.slot())
+                .append(",\"generation\":").append(id.generation())
+                .append(",\"siblings\":[");
+        boolean first = true;
+        for (Sibling sibling : context.siblings()) {
+            if (!first) {
+                json.append(',');
+            }
+            first = false;
+            json.append("{\"slot\":").append(sibling.slot()).append(",\"pid\":").append(sibling.pid()).append('}');
+        }
+        return json.append("]}").toString();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent idle) {
+            connection.writerIdle(idle);
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            ctx.close();
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+}
