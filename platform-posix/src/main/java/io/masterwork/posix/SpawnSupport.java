@@ -132,10 +132,14 @@ final class SpawnSupport {
         }
     }
 
-    /** Signals 1..31 (every standard one, named or not) except KILL and STOP, which cannot be changed. */
+    /**
+     * Every signal, 1..64, except KILL and STOP, which cannot be changed. Beyond the standard 31
+     * this includes glibc's internal 32 and 33: glibc's spawn sets those to SIG_IGN in the child
+     * unless they are in the default set, and SIG_IGN would survive the exec.
+     */
     private static long catchableSignalsMask() {
         long mask = 0;
-        for (int signal = 1; signal <= 31; signal++) {
+        for (int signal = 1; signal <= 64; signal++) {
             if (signal != Signal.KILL.number && signal != Signal.STOP.number) {
                 mask |= 1L << (signal - 1);
             }
