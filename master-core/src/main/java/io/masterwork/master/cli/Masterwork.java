@@ -1,0 +1,113 @@
+package io.masterwork.master.cli;
+
+import io.masterwork.master.config.ConfigLoader;
+import io.masterwork.master.config.ConfigurationException;
+import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.pid.PidFile;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code masterwork} command, with nginx's options. Without options it runs the master in the
+ * foreground (this very JVM becomes the master: same pid as the pid file).
+ */
+@Command(name = "masterwork", sortOptions = false,
+        description = "nginx's master/worker process model for the JVM.%n"
+                + "Without options: run the master in the foreground (or detach if daemon = true).",
+        footer = "%nExit status: 0 on success, 1 on any error (the message says what is wrong).")
+public final class Masterwork implements Callable<Integer> {
+    static final Path DEFAULT_CONFIG = Path.of("conf/masterwork.conf");
+
+    @Option(names = "-c", paramLabel = "file",
+            description = "configuration file (default: conf/masterwork.conf; relative to the prefix)")
+    Path configFile = DEFAULT_CONFIG;
+
+    @Option(names = "-p", paramLabel = "prefix",
+            description = "prefix every relative path is resolved against (default: the current directory)")
+    Path prefix;
+
+    @Option(names = "-t", description = "test the configuration and exit (binds nothing; safe while a master runs)")
+    boolean test;
+
+    @Option(names = "-s", paramLabel = "signal",
+            description = "send a signal to the master: stop (TERM), quit (QUIT), reload (HUP), reopen (USR1)")
+    String signal;
+
+    @Option(names = {"-v", "-V"}, description = "print the version and exit")
+    boolean version;
+
+    @Option(names = {"-h", "-?"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
+
+    private final Console console;
+
+    Masterwork(Console console) {
+        this.console = console;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Parses and executes; returns the exit status. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Console console = new Console(out, err);
+        CommandLine cl = new CommandLine(new Masterwork(console));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            console.error("emerg", ex.getMessage());
+            err.println("Try 'masterwork -h' for the options.");
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        if (version) {
+            console.out().println("masterwork version " + Version.get() + " (Java " + Runtime.version() + ")");
+            console.out().flush();
+            return 0;
+        }
+        if (test && signal != null) {
+            console.error("emerg", "-t and -s cannot be combined");
+            return 1;
+        }
+        if (signal != null) {
+            try {
+                SignalCommand.parse(signal);
+            } catch (IllegalArgumentException e) {
+                console.error("emerg", e.getMessage());
+                return 1;
+            }
+        }
+        Path prefixDir = (prefix == null ? Path.of("") : prefix).toAbsolutePath().normalize();
+        Path file = prefixDir.resolve(configFile).normalize();
+        MasterConfiguration config;
+        try {
+            config = ConfigLoader.load(file, prefixDir);
+        } catch (ConfigurationException e) {
+            console.error("emerg", e.getMessage());
+            if (test) {
+                console.err().println("masterwork: configuration file " + file + " test failed");
+            }
+            return 1;
+        }
+        if (test) {
+            console.info("the configuration file " + file + " syntax is ok");
+            console.info("configuration ok: configuration file " + file + " test is successful");
+            return 0;
+        }
+        if (signal != null) {
+            return new SignalCommand(console).send(signal, new PidFile(config.pidFile()));
+        }
+        return new MasterStart(console).run(config);
+    }
+}
