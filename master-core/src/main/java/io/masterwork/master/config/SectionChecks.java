@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Runs the applications' own checks of the {@code http {}} and {@code app {}} sections. master-core does
@@ -68,6 +70,34 @@ final class SectionChecks {
         return result;
     }
 
+    private static final Pattern BAD_VALUE = Pattern.compile("Invalid value at '([^']+)': (.*)", Pattern.DOTALL);
+    private static final Pattern WRONG_TYPE = Pattern.compile("([^\\s]+) has type .*", Pattern.DOTALL);
+
+    /**
+     * Typesafe's exceptions carry the key only inside their message ("Invalid value at 'keepalive_timeout': ...");
+     * lift it out so the error names {@code http.keepalive_timeout}, whether the check wrote the path
+     * relative to its section or not.
+     */
+    private static ConfigurationException withKeyFromMessage(ConfigurationException plain, String section, ConfigException cause) {
+        String problem = plain.problem();
+        String key = null;
+        Matcher bad = BAD_VALUE.matcher(problem);
+        Matcher wrong = WRONG_TYPE.matcher(problem);
+        if (bad.matches()) {
+            key = bad.group(1);
+            problem = bad.group(2);
+        } else if (wrong.matches()) {
+            key = wrong.group(1);
+        }
+        if (key == null) {
+            return plain;
+        }
+        if (!key.startsWith(section + ".")) {
+            key = section + "." + key;
+        }
+        return new ConfigurationException(plain.file(), plain.line(), key, problem, cause);
+    }
+
     private Config defaultsOf(SettingsCheck check, String section) {
         try {
             Config d = check.defaults();
@@ -82,7 +112,8 @@ final class SectionChecks {
         try {
             check.check(sectionConfig);
         } catch (ConfigException e) {
-            throw ConfigLoader.fromTypesafe(e, file, section);
+            ConfigurationException plain = ConfigLoader.fromTypesafe(e, file, section);
+            throw withKeyFromMessage(plain, section, e);
         } catch (RuntimeException e) {
             throw new ConfigurationException(file.toString(), -1, section,
                     check.getClass().getName() + " rejected the section: " + e.getMessage(), e);

@@ -216,9 +216,10 @@ class ConfigLoaderTest {
 
     @Test
     void httpSectionCheckedByItsSettingsCheck() throws IOException {
-        String message = rejected("worker_processes = 1\nhttp {\n  keepalive_requests = 0\n}\n", 3, "http");
-        assertThat(message).contains("keepalive_requests").contains("must be at least 1");
-        assertThat(rejected("http {\n  keepalive_timeot = 5s\n}\n", 2, "http")).contains("keepalive_timeot");
+        String message = rejected("worker_processes = 1\nhttp {\n  keepalive_requests = 0\n}\n", 3, "http.keepalive_requests");
+        assertThat(message).endsWith("http.keepalive_requests: must be at least 1");
+        assertThat(rejected("http {\n  keepalive_timeot = 5s\n}\n", 2, "http.keepalive_timeot")).contains("unknown key");
+        rejected("http {\n  keepalive_requests = many\n}\n", 2, "http.keepalive_requests");
     }
 
     @Test
@@ -237,7 +238,7 @@ class ConfigLoaderTest {
         assertThat(c.workerClassPath()).containsExactly(app);
         assertThat(c.resolved().getString("app.greeting")).isEqualTo("hi");
 
-        assertThat(rejected("worker_class_path = [app-classes]\napp {\n  greeting = \"  \"\n}\n", 3, "app"))
+        assertThat(rejected("worker_class_path = [app-classes]\napp {\n  greeting = \"  \"\n}\n", 3, "app.greeting"))
                 .contains("greeting").contains("must not be blank");
     }
 
