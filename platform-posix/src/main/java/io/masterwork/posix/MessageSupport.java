@@ -1,6 +1,7 @@
 package io.masterwork.posix;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 import jnr.ffi.Pointer;
 
@@ -102,7 +103,7 @@ final class MessageSupport {
         long controlLength = block.getLong(MSG_CONTROLLEN);
         int receivedFd = -1;
         int descriptorCount = 0;
-        int[] extra = new int[0];
+        int[] extra = null;
         long offset = 0;
         while (offset + CMSG_HEADER_BYTES <= controlLength) {
             long cmsgLength = block.getLong(CONTROL_OFFSET + offset);
@@ -118,7 +119,7 @@ final class MessageSupport {
                     if (descriptorCount == 0) {
                         receivedFd = got;
                     } else {
-                        extra = java.util.Arrays.copyOf(extra, extra.length + 1);
+                        extra = extra == null ? new int[1] : Arrays.copyOf(extra, extra.length + 1);
                         extra[extra.length - 1] = got;
                     }
                     descriptorCount++;
@@ -133,8 +134,10 @@ final class MessageSupport {
             if (receivedFd >= 0) {
                 nat.libc.close(receivedFd);
             }
-            for (int e : extra) {
-                nat.libc.close(e);
+            if (extra != null) {
+                for (int e : extra) {
+                    nat.libc.close(e);
+                }
             }
             receivedFd = -1;
         }

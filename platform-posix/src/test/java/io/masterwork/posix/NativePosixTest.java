@@ -454,25 +454,24 @@ class NativePosixTest {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void signalMaskIsPerThreadAndReadsBackFromProc() throws Exception {
         // The mask is per thread: block in a fresh thread and read that thread's SigBlk from /proc.
         // (Delivery through a signalfd is proven with real signals in SignalRouteIT.)
         Set<Signal> set = EnumSet.of(Signal.USR1, Signal.WINCH);
-        Set<Signal>[] seen = new Set[2];
+        List<Set<Signal>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         String[] procMask = new String[1];
         Thread t = new Thread(() -> {
             posix.blockSignals(set);
-            seen[0] = posix.blockedSignals();
+            seen.add(posix.blockedSignals());
             procMask[0] = procField("/proc/self/task/" + posix.gettid() + "/status", "SigBlk");
             posix.unblockSignals(set);
-            seen[1] = posix.blockedSignals();
+            seen.add(posix.blockedSignals());
         });
         t.start();
         t.join(10_000);
-        assertThat(seen[0]).containsAll(set);
+        assertThat(seen.get(0)).containsAll(set);
         assertThat(Long.parseLong(procMask[0], 16) & ((1L << 9) | (1L << 27))).isEqualTo((1L << 9) | (1L << 27));
-        assertThat(seen[1]).doesNotContainAnyElementsOf(set);
+        assertThat(seen.get(1)).doesNotContainAnyElementsOf(set);
     }
 
     @Test
@@ -549,5 +548,25 @@ class NativePosixTest {
                 .containsExactly("/usr/bin/java", "-Xrs", "-XX:+StartAttachListener", "-Dmw=1", "-cp", "x.jar", "Main", "arg");
         assertThat(SignalRoute.environment(java.util.Map.of("A", "1", "MASTERWORK_SIGNALS_ROUTED", "0")))
                 .containsExactly("A=1", "MASTERWORK_SIGNALS_ROUTED=1", "_JAVA_SR_SIGNUM=40");
+    }
+
+    @Test
+    void execveOfAMissingProgramThrowsAndKeepsThisImage() {
+        assertThatThrownBy(() -> posix.execve("/nonexistent/masterwork", List.of("x"), List.of("A=1")))
+                .isInstanceOfSatisfying(PosixException.class, e -> {
+                    assertThat(e.call()).isEqualTo("execve");
+                    assertThat(e.errnoName()).isEqualTo("ENOENT");
+                });
+        assertThatThrownBy(() -> posix.execve("/bin/true", List.of(), List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void signalRouteRefusesWhatCannotWork() {
+        assertThatThrownBy(() -> SignalRoute.reexecWithBlockedSignals(EnumSet.of(Signal.KILL), List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SignalRoute.reexecWithBlockedSignals(EnumSet.noneOf(Signal.class), List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(SignalRoute.isRouted()).isFalse();
     }
 }

@@ -18,7 +18,9 @@ public final class SignalRouteMain {
     public static void main(String[] args) {
         Posix posix = NativePosix.get();
         if (!SignalRoute.isRouted()) {
-            System.out.println("BEFORE pid=" + posix.getpid());
+            NativePosix nativePosix = (NativePosix) posix;
+            System.out.println("BEFORE pid=" + posix.getpid() + " ignored INT=" + nativePosix.isIgnored(Signal.INT)
+                    + " QUIT=" + nativePosix.isIgnored(Signal.QUIT));
             System.out.flush();
             SignalRoute.reexecWithBlockedSignals(ROUTED, List.of("-Dmasterwork.test=routed"));
             return; // not reached
