@@ -52,7 +52,7 @@ public final class FrameCodec {
 
     /** The frame's bytes in a new buffer (position 0, limit = size, little-endian). */
     public static ByteBuffer encode(ChannelFrame frame) {
-        ByteBuffer bytes = ByteBuffer.allocate(encodedSize(frame));
+        ByteBuffer bytes = ByteBuffer.allocate(encodedSize(frame)).order(ByteOrder.LITTLE_ENDIAN);
         encode(frame, bytes);
         return bytes.flip();
     }

@@ -1,0 +1,249 @@
+package io.masterwork.channel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.SocketType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A Channel over real SEQPACKET socketpairs, with real descriptors passed as SCM_RIGHTS. */
+class ChannelTest {
+
+    private final Posix posix = NativePosix.get();
+    private final List<Integer> toClose = new ArrayList<>();
+    private Channel master;
+    private Channel worker;
+    private int masterFd;
+
+    @BeforeEach
+    void openChannelPair() {
+        int[] pair = posix.socketpair(SocketType.SEQPACKET);
+        masterFd = pair[0];
+        master = new Channel(posix, pair[0]);
+        worker = new Channel(posix, pair[1]);
+    }
+
+    @AfterEach
+    void closeEverything() {
+        master.close();
+        worker.close();
+        toClose.forEach(posix::closeQuietly);
+    }
+
+    @Test
+    void aChannelMakesItsSocketNonBlocking() {
+        assertThat(posix.isNonBlocking(master.fd())).isTrue();
+        assertThat(posix.isNonBlocking(worker.fd())).isTrue();
+    }
+
+    @Test
+    void anEmptyChannelWouldBlock() {
+        Received nothing = worker.receive();
+        assertThat(nothing.wouldBlock()).isTrue();
+        assertThat(nothing.isFrame()).isFalse();
+        assertThat(nothing.isEof()).isFalse();
+        assertThat(nothing.isRejected()).isFalse();
+    }
+
+    @Test
+    void everyCommandWithoutADescriptorArrivesAsSent() {
+        List<ChannelFrame> frames = List.of(ChannelFrame.closeChannel(12680, 2), ChannelFrame.quit(),
+                ChannelFrame.terminate(), ChannelFrame.reopen(), ChannelFrame.ready(4000, 1),
+                ChannelFrame.heartbeat(4000, 1),
+                ChannelFrame.status(4000, 1, "{\"connections\":3}".getBytes(StandardCharsets.UTF_8)),
+                ChannelFrame.message(4001, 2, new byte[FrameCodec.MAX_PAYLOAD]));
+        for (ChannelFrame frame : frames) {
+            assertThat(master.send(frame)).isTrue();
+        }
+        for (ChannelFrame frame : frames) {
+            assertThat(worker.receive().frame()).isEqualTo(frame);
+        }
+        assertThat(worker.receive().wouldBlock()).isTrue();
+    }
+
+    @Test
+    void framesTravelBothWays() {
+        assertThat(worker.send(ChannelFrame.ready(77, 3))).isTrue();
+        assertThat(master.receive().frame()).isEqualTo(ChannelFrame.ready(77, 3));
+    }
+
+    @Test
+    void openChannelPassesADescriptorThatReachesTheSameSocket() {
+        int[] inbox = posix.socketpair(SocketType.SEQPACKET);
+        toClose.add(inbox[0]);
+        toClose.add(inbox[1]);
+
+        assertThat(master.send(ChannelFrame.openChannel(12679, 1, inbox[0]))).isTrue();
+        ChannelFrame received = worker.receive().frame();
+        toClose.add(received.fd());
+
+        assertThat(received.command()).isEqualTo(Command.OPEN_CHANNEL);
+        assertThat(received.pid()).isEqualTo(12679);
+        assertThat(received.slot()).isEqualTo(1);
+        assertThat(received.fd()).isNotEqualTo(inbox[0]).isNotNegative();
+        assertThat(posix.isCloseOnExec(received.fd())).as("received descriptors are close-on-exec").isTrue();
+
+        // Writing through the received descriptor reaches the other end of the original socket.
+        ByteBuffer hello = ByteBuffer.allocateDirect(16).put("through SCM".getBytes(StandardCharsets.US_ASCII)).flip();
+        assertThat(posix.write(received.fd(), hello)).isEqualTo(11);
+        ByteBuffer got = ByteBuffer.allocateDirect(16);
+        assertThat(posix.read(inbox[1], got)).isEqualTo(11);
+        byte[] text = new byte[11];
+        got.flip().get(text);
+        assertThat(new String(text, StandardCharsets.US_ASCII)).isEqualTo("through SCM");
+    }
+
+    @Test
+    void theSenderKeepsItsOwnCopyOfAPassedDescriptor() {
+        int[] inbox = posix.socketpair(SocketType.SEQPACKET);
+        toClose.add(inbox[0]);
+        toClose.add(inbox[1]);
+        assertThat(master.send(ChannelFrame.openChannel(1, 1, inbox[0]))).isTrue();
+        posix.close(worker.receive().frame().fd());
+        assertThat(posix.isCloseOnExec(inbox[0])).isTrue(); // still open: fcntl on a closed fd would throw
+    }
+
+    @Test
+    void closingThePeerIsEofNotWouldBlock() {
+        assertThat(master.send(ChannelFrame.quit())).isTrue();
+        master.close();
+        assertThat(worker.receive().frame()).isEqualTo(ChannelFrame.quit());
+        assertThat(worker.receive().isEof()).isTrue();
+        assertThat(worker.receive().isEof()).as("EOF stays EOF").isTrue();
+    }
+
+    @Test
+    void sendingToAClosedPeerIsAChannelException() {
+        worker.close();
+        assertThatThrownBy(() -> master.send(ChannelFrame.quit())).isInstanceOf(ChannelException.class)
+                .hasMessageContaining("EPIPE");
+    }
+
+    @Test
+    void aClosedChannelRefusesToWork() {
+        worker.close();
+        worker.close();
+        assertThat(worker.isOpen()).isFalse();
+        assertThatThrownBy(worker::receive).isInstanceOf(ChannelException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> worker.send(ChannelFrame.quit())).isInstanceOf(ChannelException.class);
+    }
+
+    @Test
+    void aFullSocketBufferMakesSendReturnFalseUntilTheReaderCatchesUp() {
+        int sent = 0;
+        while (master.send(ChannelFrame.heartbeat(1, 1))) {
+            sent++;
+            assertThat(sent).as("a socket buffer is finite").isLessThan(1_000_000);
+        }
+        assertThat(sent).isPositive();
+        assertThat(worker.receive().isFrame()).isTrue();
+        assertThat(master.send(ChannelFrame.heartbeat(1, 1))).isTrue();
+        int drained = 0;
+        while (worker.receive().isFrame()) {
+            drained++;
+        }
+        assertThat(drained).isEqualTo(sent);
+    }
+
+    @Test
+    void aFrameThatMustNotCarryADescriptorIsRejectedAndItsDescriptorClosed() {
+        int[] pair = posix.socketpair(SocketType.STREAM);
+        toClose.add(pair[0]);
+        toClose.add(pair[1]);
+        warmUp();
+        long before = OpenDescriptors.count();
+
+        sendRaw(FrameCodec.encode(ChannelFrame.quit()), pair[0]);
+        Received rejected = worker.receive();
+
+        assertThat(rejected.isRejected()).isTrue();
+        assertThat(rejected.error().reason()).isEqualTo(FrameException.Reason.UNEXPECTED_DESCRIPTOR);
+        assertThat(OpenDescriptors.count()).isEqualTo(before);
+        // The channel stays usable.
+        assertThat(master.send(ChannelFrame.reopen())).isTrue();
+        assertThat(worker.receive().frame()).isEqualTo(ChannelFrame.reopen());
+    }
+
+    @Test
+    void openChannelWithoutADescriptorIsRejected() {
+        ByteBuffer bytes = FrameCodec.encode(ChannelFrame.openChannel(1, 1, 5));
+        sendRaw(bytes, -1);
+        assertThat(worker.receive().error().reason()).isEqualTo(FrameException.Reason.MISSING_DESCRIPTOR);
+    }
+
+    @Test
+    void anOversizedMessageIsRejectedAndItsDescriptorClosed() {
+        int[] pair = posix.socketpair(SocketType.STREAM);
+        toClose.add(pair[0]);
+        toClose.add(pair[1]);
+        warmUp();
+        long before = OpenDescriptors.count();
+
+        ByteBuffer big = ByteBuffer.allocateDirect(FrameCodec.MAX_FRAME_SIZE + 500).order(ByteOrder.LITTLE_ENDIAN);
+        FrameCodec.encode(ChannelFrame.openChannel(1, 1, 5), big);
+        big.position(big.capacity()).flip();
+        sendRaw(big, pair[0]);
+        Received rejected = worker.receive();
+
+        assertThat(rejected.error().reason()).isEqualTo(FrameException.Reason.OVERSIZED);
+        assertThat(OpenDescriptors.count()).isEqualTo(before);
+    }
+
+    @Test
+    void anEmptyMessageWithADescriptorIsAShortFrameNotEof() {
+        int[] pair = posix.socketpair(SocketType.STREAM);
+        toClose.add(pair[0]);
+        toClose.add(pair[1]);
+        warmUp();
+        long before = OpenDescriptors.count();
+        sendRaw(ByteBuffer.allocateDirect(0), pair[0]);
+        Received rejected = worker.receive();
+        assertThat(rejected.isRejected()).as(rejected.toString()).isTrue();
+        assertThat(rejected.error().reason()).isEqualTo(FrameException.Reason.SHORT_FRAME);
+        assertThat(OpenDescriptors.count()).isEqualTo(before);
+    }
+
+    @Test
+    void aGarbledFrameIsRejectedWithItsReasonAndTheNextFrameStillArrives() {
+        ByteBuffer bytes = FrameCodec.encode(ChannelFrame.quit());
+        bytes.put(13, (byte) 1);
+        sendRaw(bytes, -1);
+        sendRaw(FrameCodec.encode(ChannelFrame.terminate()), -1);
+        Received rejected = worker.receive();
+        assertThat(rejected.error().reason()).isEqualTo(FrameException.Reason.BAD_PADDING);
+        assertThat(rejected.error()).hasMessageContaining("bytes 12..15");
+        assertThat(worker.receive().frame()).isEqualTo(ChannelFrame.terminate());
+    }
+
+    private void sendRaw(ByteBuffer heapOrDirect, int passFd) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(heapOrDirect.remaining());
+        direct.put(heapOrDirect.duplicate()).flip();
+        assertThat(posix.sendMessage(masterFd, direct, passFd)).isEqualTo(direct.limit());
+    }
+
+    /** Loads every class and native stub the measured path uses, so the JVM opens nothing during it. */
+    private void warmUp() {
+        int[] pair = posix.socketpair(SocketType.STREAM);
+        try {
+            sendRaw(FrameCodec.encode(ChannelFrame.quit()), pair[0]);
+            worker.receive();
+            sendRaw(FrameCodec.encode(ChannelFrame.openChannel(1, 1, 1)), -1);
+            worker.receive();
+            OpenDescriptors.settle();
+        } finally {
+            posix.close(pair[0]);
+            posix.close(pair[1]);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.masterwork.channel;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** Counts this process's descriptors from /proc/self/fd, independently of the code under test. */
+final class OpenDescriptors {
+    private OpenDescriptors() {
+    }
+
+    /** fd number -> what it points at, for a message that says which descriptor leaked or vanished. */
+    static java.util.SortedMap<Integer, String> list() {
+        java.util.SortedMap<Integer, String> all = new java.util.TreeMap<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            fds.forEach(fd -> {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException gone) {
+                    target = "(gone: the listing's own descriptor)";
+                }
+                all.put(Integer.parseInt(fd.getFileName().toString()), target);
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return all;
+    }
+
+    /**
+     * Lets the JVM close what it already dropped: a stream something left unclosed (jnr-ffi's native
+     * library loading does) is closed by its Cleaner at the next GC, which would otherwise land in the
+     * middle of a measurement and look like a descriptor closed twice.
+     */
+    static void settle() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    static long count() {
+        // The listing's own directory descriptor is counted every time, so counts compare equal.
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
