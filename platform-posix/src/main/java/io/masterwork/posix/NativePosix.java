@@ -266,6 +266,16 @@ public final class NativePosix implements Posix {
     }
 
     @Override
+    public int setAffinityOfAllThreads(int pid, BitSet cpus) {
+        return processes.forAllThreads(pid, tid -> processes.setAffinity(tid, cpus));
+    }
+
+    @Override
+    public int setPriorityOfAllThreads(int pid, int nice) {
+        return processes.forAllThreads(pid, tid -> processes.setPriority(tid, nice));
+    }
+
+    @Override
     public int availableCpus() {
         return processes.getAffinity(0).cardinality();
     }

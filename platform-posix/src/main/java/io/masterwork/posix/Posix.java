@@ -155,6 +155,16 @@ public interface Posix {
 
     BitSet getAffinity(int tid);
 
+    /**
+     * sched_setaffinity for every thread of process {@code pid} (0: this process), listed from
+     * /proc/&lt;pid&gt;/task; threads that end meanwhile are skipped. Threads created afterwards inherit
+     * the mask of their creator. Returns how many threads were set.
+     */
+    int setAffinityOfAllThreads(int pid, BitSet cpus);
+
+    /** setpriority for every thread of process {@code pid} (0: this process), as {@link #setAffinityOfAllThreads}. */
+    int setPriorityOfAllThreads(int pid, int nice);
+
     /** Number of CPUs this process may run on (sched_getaffinity of the calling thread). */
     int availableCpus();
 

@@ -1,8 +1,15 @@
 package io.masterwork.posix;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 import jnr.ffi.Pointer;
 
@@ -127,6 +134,32 @@ final class ProcessSupport {
         byte[] bytes = new byte[CPU_SET_BYTES];
         mask.get(0, bytes, 0, bytes.length);
         return BitSet.valueOf(bytes);
+    }
+
+    /** Applies the action to every thread listed in /proc/pid/task; a thread gone meanwhile (ESRCH) is skipped. */
+    int forAllThreads(int pid, IntConsumer action) {
+        if (pid < 0) {
+            throw new IllegalArgumentException("not a process id: " + pid);
+        }
+        Path tasks = Path.of("/proc", pid == 0 ? "self" : Integer.toString(pid), "task");
+        int done = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(tasks)) {
+            for (Path entry : entries) {
+                try {
+                    action.accept(Integer.parseInt(entry.getFileName().toString()));
+                    done++;
+                } catch (PosixException e) {
+                    if (e.errno() != Errno.ESRCH) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw nat.failure("opendir", Errno.ESRCH, tasks + ": no such process");
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + tasks, e);
+        }
+        return done;
     }
 
     void setuid(int uid) {

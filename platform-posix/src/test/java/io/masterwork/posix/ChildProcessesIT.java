@@ -1,9 +1,15 @@
 package io.masterwork.posix;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.BitSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,5 +61,43 @@ class ChildProcessesIT {
         assertThat(out).containsPattern("(?m)^Uid:\\s+" + nobody.uid() + "\\s+" + nobody.uid() + "\\s+" + nobody.uid());
         assertThat(out).containsPattern("(?m)^Gid:\\s+" + nobody.gid() + "\\s+" + nobody.gid());
         assertThat(out).contains("setuid(0) refused: EPERM").doesNotContain("REGAINED ROOT");
+    }
+
+    @Test
+    void affinityAndPriorityOfEveryThreadOfAChildJvm() throws Exception {
+        Posix posix = NativePosix.get();
+        int[] pair = posix.socketpair(SocketType.SEQPACKET);
+        int pid = posix.spawn(new SpawnRequest(ChildJvm.java())
+                .argv(ChildJvm.command(PeerMain.class, "3"))
+                .environment(ChildJvm.environment())
+                .mapFd(pair[1], 3));
+        try {
+            // Wait until the JVM has started its own threads (PeerMain then blocks on fd 3).
+            await().atMost(Duration.ofSeconds(60)).until(() -> ProcFs.taskStatus(pid, "Name").contains("Reference Handl"));
+            BitSet all = posix.getAffinity(0);
+            BitSet one = new BitSet();
+            one.set(all.previousSetBit(all.length()));
+            int threads = posix.setAffinityOfAllThreads(pid, one);
+            int reniced = posix.setPriorityOfAllThreads(pid, 6);
+            List<String> cpus = ProcFs.taskStatus(pid, "Cpus_allowed_list");
+            assertThat(threads).isGreaterThan(5);
+            assertThat(reniced).isGreaterThan(5);
+            assertThat(cpus).hasSizeGreaterThanOrEqualTo(threads - 1)
+                    .containsOnly(Integer.toString(one.nextSetBit(0)));
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : tasks.toList()) {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+                    assertThat(Integer.parseInt(fields[16])).as("nice of task %s", task).isEqualTo(6);
+                }
+            }
+            assertThatThrownBy(() -> posix.setAffinityOfAllThreads(999_999_999, one))
+                    .isInstanceOfSatisfying(PosixException.class, e -> assertThat(e.errnoName()).isEqualTo("ESRCH"));
+        } finally {
+            posix.kill(pid, Signal.KILL);
+            posix.waitpid(pid, false);
+            posix.close(pair[0]);
+            posix.close(pair[1]);
+        }
     }
 }
