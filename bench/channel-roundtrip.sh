@@ -6,11 +6,14 @@
 #
 # Usage: bench/channel-roundtrip.sh [round_trips] [warmup]     (defaults 20000 20000)
 # Env:   CPU_A, CPU_B   the two CPUs to pin to (default 0 and 1)
+#        REPEAT=N       runs of each row, interleaved (default 3); the table shows the median of the
+#                       runs' medians / p99s / means, so one run disturbed by other load does not decide it
 #        SKIP_BUILD=1   reuse benchmarks/target/masterwork-benchmarks.jar and the C binary
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUND_TRIPS=${1:-20000}
+REPEAT=${REPEAT:-3}
 WARMUP=${2:-20000}
 CPU_A=${CPU_A:-0}
 CPU_B=${CPU_B:-1}
@@ -35,24 +38,31 @@ fi
 
 ARGS=(--round-trips="$ROUND_TRIPS" --warmup="$WARMUP")
 
-# field NAME LINE -> the value of NAME=... in a result line
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 run_jvm() { taskset -c "$CPU_A" java -cp "$JAR" io.masterwork.bench.ChannelRoundTrip "${ARGS[@]}" "$@"; }
 run_c()   { taskset -c "$CPU_A" "$C_BIN" "${ARGS[@]}" "$@"; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; $(java -version 2>&1 | head -1)" >&2
 
-declare -A RESULT
-for placement in same different; do
-  extra=()
-  [[ $placement == different ]] && extra=(--child-cpu="$CPU_B")
-  RESULT[jvm,$placement]=$(run_jvm "${extra[@]}")
-  RESULT[c,$placement]=$(run_c "${extra[@]}")
-  RESULT[cblock,$placement]=$(run_c --blocking "${extra[@]}")
+declare -A RESULT   # impl,placement -> the runs' result lines, one per line
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  for placement in same different; do
+    extra=()
+    [[ $placement == different ]] && extra=(--child-cpu="$CPU_B")
+    RESULT[jvm,$placement]+="$(run_jvm "${extra[@]}")"$'\n'
+    RESULT[c,$placement]+="$(run_c "${extra[@]}")"$'\n'
+    RESULT[cblock,$placement]+="$(run_c --blocking "${extra[@]}")"$'\n'
+  done
+  echo "run $rep/$REPEAT done" >&2
 done
 
-printf '\nround trip of one 32-byte frame, %s round trips after %s warm-up, microseconds\n' "$ROUND_TRIPS" "$WARMUP"
+# median over the runs of one field
+field() {
+  sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
+}
+
+printf '\nround trip of one 32-byte frame, %s round trips after %s warm-up, microseconds (median of %s runs)\n' \
+  "$ROUND_TRIPS" "$WARMUP" "$REPEAT"
 printf '%-20s %-34s %10s %10s %10s %10s\n' placement implementation median p99 mean "ratio(med)"
 for placement in same different; do
   label="one CPU ($CPU_A)"
@@ -74,4 +84,8 @@ for placement in same different; do
     "$(awk -v a="$jvm_median" -v b="$cb_median" 'BEGIN{printf "%.2f", a/b}')"
 done
 echo
+echo "raw runs:"
+for key in "${!RESULT[@]}"; do
+  sed "s/^/  $key: /" <<<"${RESULT[$key]%$'\n'}"
+done | sort
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
