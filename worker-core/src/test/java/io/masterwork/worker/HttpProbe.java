@@ -52,6 +52,11 @@ final class HttpProbe implements AutoCloseable {
         return read(Long.MAX_VALUE);
     }
 
+    /** Reads a response to HEAD: headers only, whatever Content-Length says. */
+    Response readHead() throws IOException {
+        return read(0);
+    }
+
     Response read(long maxBody) throws IOException {
         String statusLine = line();
         if (statusLine == null) {
