@@ -10,7 +10,9 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import io.masterwork.posix.Rlimit;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -86,6 +88,10 @@ public final class ConfigLoader {
         b.workerRlimitNofile = rlimitNofile();
         b.workerRlimitCore = rlimitCore();
         b.workerShutdownTimeout = duration("worker_shutdown_timeout");
+        // workers read the rendered configuration with Typesafe's duration syntax, which knows neither
+        // "1m30s" nor bare seconds: hand them one unambiguous form
+        merged = merged.withValue("worker_shutdown_timeout", ConfigValueFactory.fromAnyRef(
+                b.workerShutdownTimeout.toMillis() + "ms", raw("worker_shutdown_timeout").origin().description()));
         b.workerJvmOptions = stringList("worker_jvm_options");
         b.workerEnvironment = environment();
         b.workerClassPath = workerClassPath();
@@ -421,8 +427,9 @@ public final class ConfigLoader {
         if (v.valueType() == ConfigValueType.NULL) {
             return OptionalLong.empty();
         }
-        if (v.valueType() == ConfigValueType.STRING && "unlimited".equals(((String) v.unwrapped()).trim())) {
-            return OptionalLong.of(Long.MAX_VALUE);
+        if (v.valueType() == ConfigValueType.STRING
+                && List.of("unlimited", "infinity").contains(((String) v.unwrapped()).trim())) {
+            return OptionalLong.of(Rlimit.INFINITY);
         }
         try {
             long bytes = merged.getBytes(key);

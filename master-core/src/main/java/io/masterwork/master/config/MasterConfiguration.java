@@ -95,7 +95,7 @@ public final class MasterConfiguration {
         return workerRlimitNofile;
     }
 
-    /** RLIMIT_CORE for workers, in bytes; empty = inherit. {@code Long.MAX_VALUE} means unlimited. */
+    /** RLIMIT_CORE for workers, in bytes; empty = inherit; {@code Rlimit.INFINITY} (-1) for "unlimited". */
     public OptionalLong workerRlimitCore() {
         return workerRlimitCore;
     }

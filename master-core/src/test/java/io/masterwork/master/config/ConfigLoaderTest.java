@@ -103,6 +103,8 @@ class ConfigLoaderTest {
         assertThat(c.workerRlimitNofile()).hasValue(4096);
         assertThat(c.workerRlimitCore()).hasValue(512L * 1024 * 1024);
         assertThat(c.workerShutdownTimeout()).isEqualTo(Duration.ofSeconds(90));
+        // rendered for the workers in a form Typesafe's getDuration reads the same way
+        assertThat(c.resolved().getDuration("worker_shutdown_timeout")).isEqualTo(Duration.ofSeconds(90));
         assertThat(c.workerJvmOptions()).containsExactly("-Xmx64m", "-XX:+UseSerialGC");
         assertThat(c.workerEnvironment()).contains("MASTERWORK_TEST_A=1", "PATH=" + System.getenv("PATH"));
         assertThat(c.user()).hasValue("nobody");
@@ -125,6 +127,19 @@ class ConfigLoaderTest {
         assertThat(c.listen().get(0).getPort()).isEqualTo(8081);
         assertThat(c.workerProcesses()).isEqualTo(AllowedCpus.list().size());
         assertThat(c.workerCpuAffinity()).isEmpty();
+    }
+
+    @Test
+    void unlimitedCoreIsRlimitInfinity() throws IOException {
+        assertThat(load("worker_rlimit_core = unlimited").workerRlimitCore()).hasValue(io.masterwork.posix.Rlimit.INFINITY);
+        assertThat(load("worker_rlimit_core = 0").workerRlimitCore()).hasValue(0);
+    }
+
+    @Test
+    void bareNumberDurationIsSecondsForMasterAndWorkers() throws IOException {
+        MasterConfiguration c = load("worker_shutdown_timeout = 3");
+        assertThat(c.workerShutdownTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.resolved().getDuration("worker_shutdown_timeout")).isEqualTo(Duration.ofSeconds(3));
     }
 
     @Test
