@@ -12,6 +12,8 @@ import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
 import io.masterwork.posix.Rlimit;
 
 import java.io.IOException;
@@ -504,6 +506,14 @@ public final class ConfigLoader {
         }
         b.user = Optional.of(words[0]);
         b.group = words.length == 2 ? Optional.of(words[1]) : Optional.empty();
+        // as nginx -t does (getpwnam/getgrnam), so that a typo fails the test, not the first spawn
+        Posix posix = NativePosix.get();
+        if (posix.lookupUser(words[0]) == null) {
+            throw invalid(v, key, "no such user \"" + words[0] + "\"");
+        }
+        if (words.length == 2 && posix.lookupGroup(words[1]) == null) {
+            throw invalid(v, key, "no such group \"" + words[1] + "\"");
+        }
     }
 
     private void parseErrorLog(MasterConfiguration.Builder b) {

@@ -214,6 +214,8 @@ class ConfigLoaderTest {
         rejected("worker_cpu_affinity = sometimes\n", 1, "worker_cpu_affinity");
         assertThat(rejected("error_log = \"logs/e.log loud\"\n", 1, "error_log")).contains("unknown log level \"loud\"");
         rejected("user = \"a b c\"\n", 1, "user");
+        assertThat(rejected("user = \"no_such_user_here\"\n", 1, "user")).contains("no such user \"no_such_user_here\"");
+        assertThat(rejected("user = \"nobody no_such_group_here\"\n", 1, "user")).contains("no such group");
         rejected("env = [\"1BAD=x\"]\n", 1, "env");
         rejected("listen = [\"127.0.0.1:8080\", \"127.0.0.1:8080\"]\n", 1, "listen");
         rejected("listen = [\n  \"127.0.0.1:8080\",\n  \"::1:8080\"\n]\n", 3, "listen");
