@@ -1,5 +1,6 @@
 package io.masterwork.master.process;
 
+import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.Command;
 import io.masterwork.channel.Received;
@@ -101,24 +102,36 @@ public final class MasterProcessCycle {
             for (int fd : readable) {
                 if (fd == signals.fd()) {
                     for (SignalInfo signal : signals.drain()) {
-                        dispatch(signal);
+                        guarded("signal " + signal.number(), () -> dispatch(signal));
                     }
                 } else {
                     WorkerSlot slot = table.byChannelFd(fd);
                     if (slot != null) {
-                        readChannel(slot);
+                        guarded("the channel of worker process " + slot.pid, () -> readChannel(slot));
                     }
                 }
             }
-            reapChildren();
-            respawnDueWorkers();
-            progressReload();
+            guarded("reaping", this::reapChildren);
+            guarded("respawning", this::respawnDueWorkers);
+            guarded("reloading", this::progressReload);
             if (killDeadlineNanos != 0 && System.nanoTime() - killDeadlineNanos >= 0) {
-                killRemaining();
+                guarded("killing", this::killRemaining);
             }
             if ((quitting || terminating) && table.running().isEmpty()) {
                 return;
             }
+        }
+    }
+
+    /**
+     * The master outlives whatever goes wrong while handling one event, as nginx's does: the error is
+     * logged with its cause and the loop goes on with the next one.
+     */
+    private static void guarded(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            log.error("error while handling {}: {}", what, e.toString(), e);
         }
     }
 
@@ -192,8 +205,8 @@ public final class MasterProcessCycle {
 
     /** Reopen the logs: the master recreates them (owned by the worker user), then the workers reopen by path. */
     private void handleUsr1() {
-        log.info("reopening logs");
         logFiles.reopen(generation.config, generation.workerUser);
+        log.info("logs reopened");
         for (WorkerSlot slot : table.running()) {
             if (slot.state != WorkerState.EXITING) {
                 commands.send(slot, ChannelFrame.reopen());
@@ -378,7 +391,15 @@ public final class MasterProcessCycle {
 
     private void readChannel(WorkerSlot slot) {
         for (;;) {
-            Received received = slot.channel.receive();
+            Received received;
+            try {
+                received = slot.channel.receive();
+            } catch (ChannelException e) {
+                // ECONNRESET: the worker died with frames unread. Its status is reaped as for an EOF.
+                log.debug("channel of worker process {}: {}", slot.pid, e.getMessage());
+                slot.channelClosed = true;
+                return;
+            }
             if (received.wouldBlock()) {
                 return;
             }

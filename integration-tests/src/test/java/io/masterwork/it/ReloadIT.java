@@ -1,0 +1,178 @@
+package io.masterwork.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Issue "Reload and graceful drain", checked from outside. */
+class ReloadIT {
+
+    private static void rewriteConfig(RunningMaster master, String extra) throws Exception {
+        Path conf = master.prefix.resolve("conf/masterwork.conf");
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
+    }
+
+    private static long count(String text, String needle) {
+        return text.split(java.util.regex.Pattern.quote(needle), -1).length - 1L;
+    }
+
+    @Test
+    void reloadChangesBodyWorkerCountAndGeneration() throws Exception {
+        try (RunningMaster master = RunningMaster.start("http { body = \"one\\n\" }")) {
+            List<Integer> old = master.awaitWorkers(2);
+            assertThat(Http.get(master.port, "/").text()).isEqualTo("one\n");
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+
+            rewriteConfig(master, "worker_processes = 3\nhttp { body = \"two\\n\" }");
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("reload complete"));
+            List<Integer> now = master.awaitWorkers(3);
+            assertThat(now).doesNotContainAnyElementsOf(old);
+            for (int i = 0; i < 10; i++) {
+                assertThat(Http.get(master.port, "/").text()).isEqualTo("two\n");
+                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            }
+        }
+    }
+
+    @Test
+    void aBrokenConfigurationKeepsTheOldWorkers() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> old = master.awaitWorkers(2);
+            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
+                    "listen = \"127.0.0.1:" + master.port + "\"\nworker_procesess = 3\n");
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload failed"));
+            assertThat(master.errorLog()).contains("masterwork.conf").contains("worker_procesess");
+            assertThat(master.workers()).containsExactlyElementsOf(old);
+            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void anUnbindableNewAddressFailsTheReload() throws Exception {
+        try (RunningMaster master = RunningMaster.start("");
+             ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            List<Integer> old = master.awaitWorkers(2);
+            rewriteConfig(master, "listen = [\"127.0.0.1:" + master.port + "\", \"127.0.0.1:" + taken.getLocalPort() + "\"]");
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload failed"));
+            assertThat(master.errorLog()).contains("EADDRINUSE");
+            assertThat(master.workers()).containsExactlyElementsOf(old);
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+        }
+    }
+
+    @Test
+    void aNewGenerationWhoseInitFailsIsRolledBack() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> old = master.awaitWorkers(2);
+            rewriteConfig(master, "modules { worker = [\"io.masterwork.it.apps.FailingStartModule\"] }");
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(30)).until(() -> master.errorLog().contains("reload failed"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.workers().equals(old));
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            // The next good reload is generation 2: a rolled-back one does not count.
+            rewriteConfig(master, "");
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("reload complete"));
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+        }
+    }
+
+    @Test
+    void aLongDownloadOnAnOldWorkerCompletesAcrossAReload() throws Exception {
+        try (RunningMaster master = RunningMaster.start("http { max_bytes = 100000000 }")) {
+            master.awaitWorkers(2);
+            int size = 20_000_000;
+            try (Socket s = new Socket("127.0.0.1", master.port)) {
+                s.setSoTimeout(20_000);
+                s.setReceiveBufferSize(16 * 1024);
+                s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = s.getInputStream();
+                byte[] head = in.readNBytes(64);
+                assertThat(new String(head, StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200");
+                rewriteConfig(master, "http { max_bytes = 100000000 }");
+                master.signal("HUP");
+                await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("is quitting"));
+                long total = head.length;
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    total += n;
+                    Thread.sleep(0, 200_000);
+                }
+                assertThat(total).isGreaterThan(size);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload complete"));
+        }
+    }
+
+    @Test
+    void workerShutdownTimeoutCutsADownloadThatOutlivesIt() throws Exception {
+        try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }")) {
+            master.awaitWorkers(2);
+            try (Socket s = new Socket("127.0.0.1", master.port)) {
+                s.setSoTimeout(20_000);
+                s.setReceiveBufferSize(8 * 1024);
+                s.getOutputStream().write("GET /_bytes/1000000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = s.getInputStream();
+                in.readNBytes(1024);
+                Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+                        + "\"\nworker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }\n");
+                master.signal("HUP");
+                long total = 0;
+                byte[] buf = new byte[8192];
+                int n;
+                try {
+                    // Read slowly: the download cannot finish within the timeout, so the old worker cuts it.
+                    while ((n = in.read(buf)) != -1) {
+                        total += n;
+                        Thread.sleep(5);
+                    }
+                } catch (java.net.SocketException reset) {
+                    // a cut may arrive as a reset too
+                }
+                assertThat(total).isLessThan(1_000_000_000L);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload complete"));
+        }
+    }
+
+    @Test
+    void keepAliveLoadDuringEightReloadsLosesNoRequest() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            master.awaitWorkers(2);
+            KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
+            try {
+                for (int i = 1; i <= 8; i++) {
+                    Thread.sleep(1500);
+                    master.signal("HUP");
+                    final int reloads = i;
+                    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
+                            .until(() -> count(master.errorLog(), "reload complete") >= reloads);
+                }
+                Thread.sleep(1000);
+            } finally {
+                load.close();
+            }
+            assertThat(load.ok.get()).isGreaterThan(1000);
+            assertThat(load.failures).as("failures by kind").isEmpty();
+            assertThat(load.failed.get()).isZero();
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":9");
+        }
+    }
+}
