@@ -16,8 +16,10 @@ import java.time.format.DateTimeFormatter;
  * nginx's error log line: {@code 2026/11/28 03:16:21 [notice] 1234#main: message}. nginx prints pid#tid;
  * a JVM thread id means nothing to an operator, so the thread's name stands in for it.
  *
- * <p>SLF4J has no notice, crit, alert or emerg: INFO prints as {@code notice} (the level of nginx's own
- * lifecycle lines), and the markers in {@link ErrorLogLevels} select info, crit, alert and emerg.
+ * <p>SLF4J's levels map to nginx's names as in the workers (worker-core's layout): ERROR {@code error},
+ * WARN {@code warn}, INFO {@code notice} (nginx's lifecycle lines), DEBUG {@code info}, TRACE
+ * {@code debug}; the markers in {@link ErrorLogLevels} turn an ERROR into {@code crit}, {@code alert} or
+ * {@code emerg}.
  */
 public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
     private static final DateTimeFormatter TIME =
@@ -57,6 +59,9 @@ public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
         }
         if (level.isGreaterOrEqual(Level.INFO)) {
             return "notice";
+        }
+        if (level.isGreaterOrEqual(Level.DEBUG)) {
+            return "info";
         }
         return "debug";
     }

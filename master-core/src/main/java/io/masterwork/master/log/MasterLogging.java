@@ -30,6 +30,7 @@ public final class MasterLogging {
 
     private static Path errorLog;
     private static FileAppender<ILoggingEvent> fileAppender;
+    private static String level = "notice";
 
     private MasterLogging() {
     }
@@ -45,11 +46,15 @@ public final class MasterLogging {
         FileAppender<ILoggingEvent> file = openFile(context, errorLog);
         root.detachAndStopAllAppenders();
         root.setLevel(ErrorLogLevels.threshold(level));
+        file.addFilter(new SeverityFilter(level));
         root.addAppender(file);
         if (toStderr) {
-            root.addAppender(stderr(context));
+            ConsoleAppender<ILoggingEvent> console = stderr(context);
+            console.addFilter(new SeverityFilter(level));
+            root.addAppender(console);
         }
         MasterLogging.errorLog = errorLog;
+        MasterLogging.level = level;
         MasterLogging.fileAppender = file;
     }
 
@@ -81,6 +86,7 @@ public final class MasterLogging {
             LoggerFactory.getLogger("masterwork.master").error("reopening {} failed: {}", errorLog, e.getMessage());
             return;
         }
+        fresh.addFilter(new SeverityFilter(level));
         // attach the new file before detaching the old one: a line may land in both, none in neither
         root.addAppender(fresh);
         root.detachAppender(fileAppender);

@@ -46,7 +46,7 @@ class MasterLoggingTest {
         Path file = dir.resolve("error.log");
         Files.writeString(file, "old line\n");
         MasterLogging.configure(file, "debug", false);
-        log.debug("new line");
+        log.trace("new line");
         assertThat(Files.readAllLines(file)).hasSize(2).first().isEqualTo("old line");
     }
 
@@ -58,6 +58,33 @@ class MasterLoggingTest {
         log.warn("quiet too");
         log.error("loud");
         assertThat(Files.readAllLines(file)).hasSize(1).first().asString().endsWith(": loud");
+    }
+
+    @Test
+    void nginxLevelsAboveError() throws IOException {
+        Path file = dir.resolve("error.log");
+        MasterLogging.configure(file, "alert", false);
+        log.error("plain error");
+        log.error(ErrorLogLevels.CRIT, "crit");
+        log.error(ErrorLogLevels.ALERT, "alert");
+        log.error(ErrorLogLevels.EMERG, "emerg");
+        var lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("[alert]").endsWith(": alert");
+        assertThat(lines.get(1)).contains("[emerg]").endsWith(": emerg");
+    }
+
+    @Test
+    void debugAndInfoAsInTheWorkers() throws IOException {
+        Path file = dir.resolve("error.log");
+        MasterLogging.configure(file, "info", false);
+        log.trace("nginx debug");
+        log.debug("nginx info");
+        log.info("nginx notice");
+        var lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("[info]").endsWith(": nginx info");
+        assertThat(lines.get(1)).contains("[notice]").endsWith(": nginx notice");
     }
 
     @Test
