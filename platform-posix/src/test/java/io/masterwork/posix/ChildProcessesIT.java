@@ -2,13 +2,12 @@ package io.masterwork.posix;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.BitSet;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,18 +71,23 @@ class ChildProcessesIT {
                 .environment(ChildJvm.environment())
                 .mapFd(pair[1], 3));
         try {
-            // Wait until the JVM has started its own threads (PeerMain then blocks on fd 3).
-            await().atMost(Duration.ofSeconds(60)).until(() -> ProcFs.taskStatus(pid, "Name").contains("Reference Handl"));
+            // Let the JVM finish starting: one exchange with PeerMain, after which it only waits on fd 3.
+            int[] pipe = posix.pipe();
+            posix.sendMessage(pair[0], ByteBuffer.wrap("PING".getBytes(StandardCharsets.UTF_8)), pipe[1]);
+            posix.close(pipe[1]);
+            ReceivedMessage reply = posix.receiveMessage(pair[0], ByteBuffer.allocate(64));
+            posix.close(pipe[0]);
+            assertThat(reply.fd()).isGreaterThanOrEqualTo(0);
+            posix.close(reply.fd());
             BitSet all = posix.getAffinity(0);
             BitSet one = new BitSet();
             one.set(all.previousSetBit(all.length()));
             int threads = posix.setAffinityOfAllThreads(pid, one);
             int reniced = posix.setPriorityOfAllThreads(pid, 6);
             List<String> cpus = ProcFs.taskStatus(pid, "Cpus_allowed_list");
-            assertThat(threads).isGreaterThan(5);
-            assertThat(reniced).isGreaterThan(5);
-            assertThat(cpus).hasSizeGreaterThanOrEqualTo(threads - 1)
-                    .containsOnly(Integer.toString(one.nextSetBit(0)));
+            assertThat(threads).as("a JVM has many threads").isGreaterThan(3);
+            assertThat(reniced).isGreaterThan(3);
+            assertThat(cpus).containsOnly(Integer.toString(one.nextSetBit(0)));
             try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
                 for (Path task : tasks.toList()) {
                     String stat = Files.readString(task.resolve("stat"));
