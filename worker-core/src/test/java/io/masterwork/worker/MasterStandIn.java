@@ -39,6 +39,8 @@ final class MasterStandIn implements AutoCloseable {
     int pid = -1;
     private WaitStatus status;
     private final List<Integer> extraFds = new ArrayList<>();
+    /** Extra JVM flags for the worker (diagnostics). */
+    final List<String> jvmFlags = new ArrayList<>();
 
     private MasterStandIn(Path dir) {
         this.dir = dir;
@@ -71,7 +73,9 @@ final class MasterStandIn implements AutoCloseable {
         try {
             List<String> argv = new ArrayList<>(List.of("masterwork: worker process",
                     "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxRAM=1g",
-                    "-cp", classPath, WorkerMain.class.getName()));
+                    "-cp", classPath));
+            argv.addAll(jvmFlags);
+            argv.add(WorkerMain.class.getName());
             argv.addAll(overrideArgs != null ? overrideArgs : List.of("--slot=3", "--generation=7",
                     "--master-pid=" + POSIX.getpid(), "--listeners=" + listenerCount));
             SpawnRequest request = new SpawnRequest(System.getProperty("java.home") + File.separator + "bin"

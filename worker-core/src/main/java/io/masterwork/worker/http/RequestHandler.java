@@ -125,7 +125,9 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     private static HttpVersion responseVersion(FullHttpRequest request) {
-        return request.protocolVersion().equals(HttpVersion.HTTP_1_0) ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+        // A request that did not parse has no trustworthy version: answer as nginx does, in HTTP/1.1.
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_0) && request.decoderResult().isSuccess()
+                ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
     }
 
     /** HTTP/1.1 keeps alive unless told; HTTP/1.0 closes unless told. Say it whenever it differs. */

@@ -1,0 +1,158 @@
+package io.masterwork.worker.http;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.masterwork.api.ApplicationContext;
+import io.masterwork.api.Listener;
+import io.masterwork.api.Sibling;
+import io.masterwork.api.WorkerIdentity;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Protocol details of the built-in application on an EmbeddedChannel (no sockets, no worker). */
+class HttpApplicationTest {
+    @TempDir
+    Path dir;
+
+    private HttpApplication start(String http, List<Sibling> siblings) throws Exception {
+        Config settings = ConfigFactory.parseString(http);
+        HttpApplication app = new HttpApplication();
+        app.start(new ApplicationContext() {
+            public WorkerIdentity identity() {
+                return new WorkerIdentity(1234, 2, 5, 1);
+            }
+
+            public List<Listener> listeners() {
+                return List.of();
+            }
+
+            public Config settings(String section) {
+                return section.equals("http") ? settings : ConfigFactory.empty();
+            }
+
+            public Config configuration() {
+                return ConfigFactory.empty();
+            }
+
+            public Path prefix() {
+                return dir;
+            }
+
+            public EventLoop eventLoop() {
+                return null;
+            }
+
+            public List<Sibling> siblings() {
+                return siblings;
+            }
+        }).toCompletableFuture().get();
+        return app;
+    }
+
+    private static String exchange(EmbeddedChannel channel, String request) {
+        channel.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.ISO_8859_1));
+        channel.runPendingTasks();
+        StringBuilder out = new StringBuilder();
+        ByteBuf buf;
+        while ((buf = channel.readOutbound()) != null) {
+            out.append(buf.toString(StandardCharsets.ISO_8859_1));
+            buf.release();
+        }
+        return out.toString();
+    }
+
+    @Test
+    void anyPathGetsTheBodyByteForByte() throws Exception {
+        HttpApplication app = start("body = \"x\\u00ffy\\n\", access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        String response = exchange(channel, "GET /a/b?c=d HTTP/1.1\r\nHost: t\r\n\r\n");
+        byte[] expected = "x\u00ffy\n".getBytes(StandardCharsets.UTF_8);
+        assertThat(response).startsWith("HTTP/1.1 200 OK\r\n")
+                .contains("content-type: text/plain\r\n")
+                .contains("content-length: " + expected.length + "\r\n")
+                .endsWith("\r\n\r\n" + new String(expected, StandardCharsets.ISO_8859_1))
+                .doesNotContain("connection:");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void workerJsonListsTheSiblingsHeld() throws Exception {
+        HttpApplication app = start("access_log = off", List.of(new Sibling(0, 100), new Sibling(1, 101)));
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        assertThat(exchange(channel, "GET /_worker HTTP/1.1\r\nHost: t\r\n\r\n"))
+                .contains("content-type: application/json")
+                .endsWith("{\"pid\":1234,\"slot\":2,\"generation\":5,\"siblings\":[{\"slot\":0,\"pid\":100},{\"slot\":1,\"pid\":101}]}");
+    }
+
+    @Test
+    void bytesStreamsTheAlphabetPattern() throws Exception {
+        HttpApplication app = start("access_log = off, max_bytes = 100000", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        String response = exchange(channel, "GET /_bytes/40000 HTTP/1.1\r\nHost: t\r\n\r\n");
+        String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+        assertThat(response).contains("content-length: 40000");
+        assertThat(body).hasSize(40000).startsWith("abcdefghijklmnopqrstuvwxyzabc");
+        assertThat(body.charAt(39999)).isEqualTo((char) ('a' + 39999 % 26));
+        assertThat(exchange(channel, "GET /_bytes/100001 HTTP/1.1\r\nHost: t\r\n\r\n")).startsWith("HTTP/1.1 400 ");
+    }
+
+    @Test
+    void badRequestIs400AndCloses() throws Exception {
+        HttpApplication app = start("access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        assertThat(exchange(channel, "\u0001\u0002 nonsense\r\n\r\n")).startsWith("HTTP/1.1 400 ").contains("connection: close");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void keepaliveRequestsAndHttp10() throws Exception {
+        HttpApplication app = start("access_log = off, keepalive_requests = 2", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        assertThat(exchange(channel, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"))
+                .startsWith("HTTP/1.0 200 OK").contains("connection: keep-alive");
+        assertThat(exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")).contains("connection: close");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void afterDrainTheNextResponseSaysClose() throws Exception {
+        HttpApplication app = start("access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n");
+        var drained = app.drain().toCompletableFuture();
+        assertThat(drained).isNotDone();
+        assertThat(exchange(channel, "\r\n")).contains("connection: close");
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(drained).isCompleted();
+    }
+
+    @Test
+    void theAccessLogHasOneCombinedLinePerRequest() throws Exception {
+        HttpApplication app = start("access_log = access.log", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        exchange(channel, "GET /x?\"q\" HTTP/1.1\r\nHost: t\r\nReferer: http://r/\r\nUser-Agent: probe \"1\"\r\n\r\n");
+        List<String> lines = Files.readAllLines(dir.resolve("access.log"));
+        assertThat(lines).hasSize(1);
+        // EmbeddedChannel has no IP address: $remote_addr is "-".
+        assertThat(lines.get(0)).matches("- - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\] "
+                + "\"GET /x\\?\\\\x22q\\\\x22 HTTP/1\\.1\" 200 22 \"http://r/\" \"probe \\\\x221\\\\x22\"");
+    }
+}
