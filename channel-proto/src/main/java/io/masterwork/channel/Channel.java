@@ -153,7 +153,11 @@ public final class Channel implements Closeable {
                     return;
                 }
                 closed = true;
-                posix.close(fd);
+                try {
+                    posix.close(fd);
+                } catch (PosixException e) {
+                    throw new ChannelException("channel fd " + fd + ": close failed: " + e.getMessage(), e);
+                }
             }
         }
     }

@@ -24,7 +24,7 @@ class FrameCodecPropertiesTest {
         assertThat(FrameCodec.decode(bytes, frame.fd())).isEqualTo(frame);
     }
 
-    @Property(tries = 5000)
+    @Property(tries = 3000)
     void everyMutationDecodesToAValidFrameOrIsAFrameException(
             @ForAll("frames") ChannelFrame frame,
             @ForAll("mutations") Mutation mutation,
@@ -33,7 +33,7 @@ class FrameCodecPropertiesTest {
         assertDecodesCanonicallyOrRejects(bytes, receivedFd < 0 ? -1 : 10 + receivedFd);
     }
 
-    @Property(tries = 5000)
+    @Property(tries = 3000)
     void arbitraryBytesDecodeToAValidFrameOrAreAFrameException(
             @ForAll @Size(max = FrameCodec.MAX_FRAME_SIZE + 8) byte[] bytes, @ForAll boolean withDescriptor) {
         assertDecodesCanonicallyOrRejects(bytes, withDescriptor ? 17 : -1);
