@@ -94,6 +94,31 @@ class MasterStartIT {
         assertThat(pidFile()).doesNotExist();
     }
 
+    /** The master's signals are blocked in its main thread (read from a signalfd, never by HotSpot). */
+    private static void assertSignalsBlocked(long pid) throws IOException {
+        String sigBlk = Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(l -> l.startsWith("SigBlk:")).findFirst().orElseThrow().substring(7).trim();
+        long mask = Long.parseUnsignedLong(sigBlk, 16);
+        for (int signal : new int[] {1, 2, 3, 10, 12, 15, 17, 28}) {
+            assertThat(mask & (1L << (signal - 1))).as("signal %d blocked in %s", signal, sigBlk).isNotZero();
+        }
+    }
+
+    @Test
+    void reopenAfterRotationWritesAFreshErrorLog() throws Exception {
+        configure("");
+        Process master = startForeground();
+        assertSignalsBlocked(master.pid());
+        Path rotated = prefix.resolve("logs/error.log.1");
+        Files.move(errorLog(), rotated);
+
+        Distribution.Result r = dist.run(prefix, "-s", "reopen");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        await().atMost(START).until(() -> errorLogText().contains("reopened " + errorLog()));
+        assertThat(Files.readString(rotated)).contains("[notice] " + master.pid() + "#").doesNotContain("reopened");
+        assertThat(master.isAlive()).isTrue();
+    }
+
     @Test
     void secondStartSaysAlreadyRunningAndLeavesThePidFileAlone() throws Exception {
         configure("");
@@ -157,6 +182,7 @@ class MasterStartIT {
 
         long masterPid = pidInFile();
         assertThat(ProcessHandle.of(masterPid)).isPresent();
+        assertSignalsBlocked(masterPid);
         assertThat(accepts(port)).isTrue();
         String stat = Files.readString(Path.of("/proc", Long.toString(masterPid), "stat"), StandardCharsets.US_ASCII);
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
