@@ -129,6 +129,28 @@ class CommandLineIT {
     }
 
     @Test
+    void masterJavaOptionsAreHonoured() {
+        ProcessBuilder pb = Distribution.command(prefix, java.util.List.of(Distribution.bin().toString()), "-v");
+        pb.environment().put("MASTERWORK_JAVA_OPTS", "-XX:+MasterworkNoSuchVmFlag");
+        Distribution.Result r = dist.run(pb, 60);
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        assertThat(r.stderr()).contains("MasterworkNoSuchVmFlag");
+    }
+
+    @Test
+    void javaHomeIsHonoured() {
+        ProcessBuilder pb = Distribution.command(prefix, java.util.List.of(Distribution.bin().toString()), "-v");
+        pb.environment().put("JAVA_HOME", prefix.resolve("no-jdk-here").toString());
+        Distribution.Result r = dist.run(pb, 60);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.stderr()).contains("JAVA_HOME is set to").contains("no-jdk-here");
+
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Distribution.Result ok = dist.run(pb, 60);
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+    }
+
+    @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
