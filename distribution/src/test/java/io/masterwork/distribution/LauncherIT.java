@@ -99,9 +99,11 @@ class LauncherIT {
         assertThat(Files.readSymbolicLink(clone.resolve(".masterwork/current")).toString())
                 .isEqualTo("builds/" + build1.getFileName());
 
-        // unchanged sources (the build's own target/ output included): no rebuild
-        Distribution.Result second = dist.run(launcher(clone, clone, "-v"), BUILD_TIMEOUT_SECONDS);
+        // unchanged sources (the build's own target/ output included): no rebuild; and the repository's
+        // own conf/masterwork.conf (prefix = current directory) passes the test
+        Distribution.Result second = dist.run(launcher(clone, clone, "-t"), BUILD_TIMEOUT_SECONDS);
         assertThat(second.exit()).as(second.toString()).isZero();
+        assertThat(second.stdout()).contains("configuration ok").contains(clone.resolve("conf/masterwork.conf").toString());
         assertThat(builds(clone)).containsExactly(build1);
 
         // a master started through the launcher is the launcher's own process (exec all the way down)
