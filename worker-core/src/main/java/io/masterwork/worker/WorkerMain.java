@@ -28,18 +28,24 @@ public final class WorkerMain {
         // may not write its own /proc/self/mem.
         boolean titled = ProcessTitle.set(TITLE);
         long titleMicros = (System.nanoTime() - mainEntered) / 1000;
+        long loggingStart = System.nanoTime();
         Logger log = LoggerFactory.getLogger(WorkerMain.class);
+        long configStart = System.nanoTime();
         int status;
         try {
             WorkerArguments arguments = WorkerArguments.parse(args);
             WorkerConfiguration config = WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
             WorkerLogConfigurator.applyLevel(config.errorLogLevel());
-            if (titled) {
-                log.info("process title set in {} us", titleMicros);
-            } else {
+            if (!titled) {
                 log.warn("cannot set the process title to \"{}\"", TITLE);
             }
+            long posixStart = System.nanoTime();
             Posix posix = NativePosix.get();
+            posix.getpid();
+            long posixDone = System.nanoTime();
+            log.info("start-up: process title {} us, logging {} ms, configuration {} ms, native bindings {} ms",
+                    titleMicros, (configStart - loggingStart) / 1_000_000, (posixStart - configStart) / 1_000_000,
+                    (posixDone - posixStart) / 1_000_000);
             status = new WorkerProcess(posix, arguments, config, mainEntered).run();
         } catch (WorkerInitException e) {
             log.error(Markers.EMERG, "worker init failed, exiting with status {}: {}", INIT_FAILED, e.getMessage());

@@ -57,6 +57,7 @@ final class WorkerProcess {
     private WorkerShutdown shutdown;
     private WorkerApplication application;
     private WorkerIdentity identity;
+    private volatile String phases = "";
 
     WorkerProcess(Posix posix, WorkerArguments arguments, WorkerConfiguration config, long mainEnteredNanos) {
         this.posix = posix;
@@ -72,7 +73,9 @@ final class WorkerProcess {
         for (int i = 0; i < arguments.listeners(); i++) {
             requireSocket(FIRST_LISTENER_FD + i, "listener " + i);
         }
+        long initStart = System.nanoTime();
         new WorkerInit(posix, config).run();
+        long loopStart = System.nanoTime();
         identity = new WorkerIdentity(posix.getpid(), arguments.slot(), arguments.generation(), arguments.masterPid());
 
         group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), EpollIoHandler.newFactory());
@@ -88,9 +91,15 @@ final class WorkerProcess {
         }
         watch(commandChannel, this::onCommand, "the command channel");
         watch(inbox, this::onInboxMessage, "the inbox");
+        long appStart = System.nanoTime();
 
         WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
         startApplication(context);
+        long appDone = System.nanoTime();
+        phases = "before init " + millis(mainEnteredNanos, initStart) + " ms, init " + millis(initStart, loopStart)
+                + " ms, event loop and channels " + millis(loopStart, appStart) + " ms, application start "
+                + millis(appStart, appDone) + " ms";
+        loop.execute(this::reportReady);
 
         int status;
         try {
@@ -99,6 +108,10 @@ final class WorkerProcess {
             status = 1;
         }
         return status;
+    }
+
+    private static long millis(long from, long to) {
+        return (to - from) / 1_000_000;
     }
 
     private static void requireSocket(int fd, String what) {
@@ -177,7 +190,6 @@ final class WorkerProcess {
             throw new WorkerInitException("the application " + (application == null ? "" : application.getClass().getName() + " ")
                     + "did not start: " + cause, cause);
         }
-        loop.execute(this::reportReady);
     }
 
     private void reportReady() {
@@ -197,8 +209,8 @@ final class WorkerProcess {
         String sinceStart = ProcessHandle.current().info().startInstant()
                 .map(start -> Duration.between(start, Instant.now()).toMillis() + " ms")
                 .orElse("?");
-        log.info("worker ready: slot {} generation {}, {} listener(s), {} after the JVM started ({} ms after main)",
-                identity.slot(), identity.generation(), arguments.listeners(), sinceStart, sinceMain);
+        log.info("worker ready: slot {} generation {}, {} listener(s), {} after the JVM started ({} ms after main: {})",
+                identity.slot(), identity.generation(), arguments.listeners(), sinceStart, sinceMain, phases);
     }
 
     /** nginx's {@code ngx_channel_handler}: the master's commands. */

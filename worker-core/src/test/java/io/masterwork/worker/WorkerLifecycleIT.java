@@ -130,6 +130,10 @@ class WorkerLifecycleIT {
         assertThat(status).as(master.errorLogText()).isNotNull();
         assertThat(status.exited()).isTrue();
         assertThat(status.exitCode()).isZero();
+        // The worker closed only its own copy: the master's listener still takes connections.
+        try (Socket stillListening = new Socket(master.address.getAddress(), master.address.getPort())) {
+            assertThat(stillListening.isConnected()).isTrue();
+        }
     }
 
     @Test
