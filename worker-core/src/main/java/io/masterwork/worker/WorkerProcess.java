@@ -78,7 +78,11 @@ final class WorkerProcess {
         long loopStart = System.nanoTime();
         identity = new WorkerIdentity(posix.getpid(), arguments.slot(), arguments.generation(), arguments.masterPid());
 
-        group = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(), EpollIoHandler.newFactory());
+        int threads = config.eventLoopThreads();
+        java.util.concurrent.atomic.AtomicInteger created = new java.util.concurrent.atomic.AtomicInteger();
+        // "loop" shows in every error log line the event loop writes (pid#loop), like nginx's pid#tid.
+        group = new MultiThreadIoEventLoopGroup(threads, (Runnable r) -> new io.netty.util.concurrent.FastThreadLocalThread(r,
+                threads == 1 ? "loop" : "loop-" + created.incrementAndGet()), EpollIoHandler.newFactory());
         loop = (IoEventLoop) group.next();
         List<InheritedListener> listeners = inheritListeners();
         siblings = new SiblingInboxes(posix);

@@ -56,7 +56,7 @@ class WorkerLifecycleIT {
         String cmdline = Files.readString(Path.of("/proc/" + master.pid + "/cmdline"));
         assertThat(cmdline.replace("\0", "").trim()).isEqualTo("masterwork: worker process");
         assertThat(master.errorLogText()).containsPattern(
-                "\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[notice\\] " + master.pid + "#0: worker ready");
+                "\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[notice\\] " + master.pid + "#loop: worker ready");
     }
 
     @Test

@@ -13,8 +13,8 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 
 /**
- * nginx's error log line, {@code 2026/11/28 03:16:21 [notice] 1234#0: message}, the same as the
- * master writes, so one error log reads as one story. Written by hand rather than with a pattern:
+ * nginx's error log line, {@code 2026/11/28 03:16:21 [notice] 1234#loop: message}, the same as the
+ * master writes (pid, then the thread: nginx prints its tid there), so one error log reads as one story. Written by hand rather than with a pattern:
  * no pattern parser on a worker's start path.
  *
  * <p>Levels map to nginx's names: ERROR is {@code error} (or {@code alert} / {@code emerg} with
@@ -25,14 +25,14 @@ public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
-    private final String pidPart = " " + ProcessHandle.current().pid() + "#0: ";
+    private final String pidPart = " " + ProcessHandle.current().pid() + "#";
 
     @Override
     public String doLayout(ILoggingEvent event) {
         StringBuilder line = new StringBuilder(96);
         line.append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp())))
                 .append(" [").append(levelName(event)).append(']')
-                .append(pidPart)
+                .append(pidPart).append(event.getThreadName()).append(": ")
                 .append(event.getFormattedMessage())
                 .append(CoreConstants.LINE_SEPARATOR);
         IThrowableProxy thrown = event.getThrowableProxy();

@@ -12,6 +12,7 @@ class ErrorLogLayoutTest {
 
     private String line(Level level, org.slf4j.Marker marker, String message) {
         LoggingEvent event = new LoggingEvent("x", context.getLogger("t"), level, message, null, null);
+        event.setThreadName("main");
         if (marker != null) {
             event.addMarker(marker);
         }
@@ -22,7 +23,7 @@ class ErrorLogLayoutTest {
     void nginxsLineFormatAndLevelNames() {
         long pid = ProcessHandle.current().pid();
         assertThat(line(Level.INFO, null, "worker ready"))
-                .matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[notice\\] " + pid + "#0: worker ready\\R");
+                .matches("\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d \\[notice\\] " + pid + "#main: worker ready\\R");
         assertThat(line(Level.WARN, null, "m")).contains(" [warn] ");
         assertThat(line(Level.ERROR, null, "m")).contains(" [error] ");
         assertThat(line(Level.ERROR, Markers.ALERT, "m")).contains(" [alert] ");
