@@ -1,0 +1,55 @@
+package io.masterwork.api;
+
+import io.netty.channel.Channel;
+
+import java.util.ArrayList;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The open connections of an application, for its drain: {@link #track} each accepted channel;
+ * {@link #drain} completes once every tracked channel has closed; {@link #closeAll} ends the rest.
+ * An application that closes connections itself after their last response needs nothing else for
+ * {@link WorkerApplication#drain} and {@link WorkerApplication#closeAll}.
+ */
+public final class Connections {
+    private final Set<Channel> open = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean draining;
+
+    /** Tracks {@code channel} until it closes. */
+    public void track(Channel channel) {
+        open.add(channel);
+        channel.closeFuture().addListener(f -> {
+            open.remove(channel);
+            completeIfDrained();
+        });
+    }
+
+    /** Completes when no tracked connection is left (at once if none is). */
+    public CompletionStage<Void> drain() {
+        draining = true;
+        completeIfDrained();
+        return drained;
+    }
+
+    /** Closes every tracked connection now. */
+    public void closeAll() {
+        for (Channel channel : new ArrayList<>(open)) {
+            channel.close();
+        }
+    }
+
+    /** The connections open now. */
+    public int size() {
+        return open.size();
+    }
+
+    private void completeIfDrained() {
+        if (draining && open.isEmpty()) {
+            drained.complete(null);
+        }
+    }
+}
