@@ -43,7 +43,7 @@ class WorkerIT {
 
     @Test
     void quitLetsALongResponseFinishThenTheWorkerExits() throws Exception {
-        try (RunningMaster master = RunningMaster.start("http { max_bytes = 100000000 }")) {
+        try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
             List<Integer> workers = master.awaitWorkers(2);
             int size = 10_000_000;
             try (Socket s = new Socket("127.0.0.1", master.port)) {
