@@ -64,6 +64,15 @@ class WorkerInitFailureIT {
     }
 
     @Test
+    void credentialsThatCannotBeTaken() {
+        master = MasterStandIn.create(dir);
+        // -1 is no group at all: setgroups refuses it (as root: EINVAL; as anyone else: EPERM first).
+        master.spawn("{\"masterwork\":{\"prefix\":\"" + dir + "\",\"worker_uid\":65534,\"worker_gid\":65534,"
+                + "\"worker_groups\":[-1]},\"http\":{\"access_log\":\"off\"}}");
+        expectExit2("cannot switch to uid 65534 gid 65534");
+    }
+
+    @Test
     void anInvalidHttpSetting() {
         master = MasterStandIn.create(dir);
         master.spawn(master.defaultJson("\"keepalive_requests\":-1,\"access_log\":\"off\""));

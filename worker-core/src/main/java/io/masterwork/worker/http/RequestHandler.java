@@ -181,12 +181,13 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ctx.fireUserEventTriggered(event);
     }
 
+    /** A reset by the client, a codec limit, a bug: this connection ends, the worker goes on. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            ctx.close();
-            return;
+        if (!(cause instanceof TooLongFrameException) && !(cause instanceof java.io.IOException)) {
+            org.slf4j.LoggerFactory.getLogger(RequestHandler.class)
+                    .error("connection {}: {}", ctx.channel().remoteAddress(), cause.toString(), cause);
         }
-        ctx.fireExceptionCaught(cause);
+        ctx.close();
     }
 }
