@@ -182,6 +182,23 @@ class WorkerLifecycleIT {
     }
 
     @Test
+    void whenTheMasterIsGoneAResponseInFlightGetsAboutASecondThenTheWorkerExits() throws Exception {
+        startWorker("\"access_log\":\"off\",\"max_bytes\":\"1g\"");
+        try (HttpProbe client = new HttpProbe(master.address, 20_000)) {
+            client.send("GET /_bytes/1000000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(client.read(1024).status()).isEqualTo(200);
+            // The client stops reading: the response cannot finish.
+            master.closeListener();
+            master.closeCommandChannel();
+            WaitStatus status = master.awaitExit(Duration.ofSeconds(10));
+            assertThat(status).as(master.errorLogText()).isNotNull();
+            assertThat(status.exitCode()).isZero();
+            assertThat(master.errorLogText()).contains("the master is gone").contains("bound 1000 ms")
+                    .contains("closing the remaining connections");
+        }
+    }
+
+    @Test
     void aQuitForgedIntoTheInboxIsNotObeyed() throws Exception {
         startWorker("\"access_log\":\"off\"");
         master.sendToInbox(ChannelFrame.quit());
