@@ -226,6 +226,56 @@ class ChannelTest {
         assertThat(worker.receive().frame()).isEqualTo(ChannelFrame.terminate());
     }
 
+    @Test
+    void concurrentSendersNeverInterleaveFrames() throws Exception {
+        int senders = 4;
+        int framesEach = 2_000;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(senders);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int sender = s;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < framesEach; i++) {
+                        byte[] payload = new byte[1 + (i % 300)];
+                        java.util.Arrays.fill(payload, (byte) sender);
+                        ChannelFrame frame = ChannelFrame.message(sender, i, payload);
+                        while (!master.send(frame)) {
+                            Thread.onSpinWait(); // the reader below drains the socket
+                        }
+                    }
+                    return null;
+                }));
+            }
+            long[] nextFromSender = new long[senders];
+            int received = 0;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (received < senders * framesEach) {
+                assertThat(System.nanoTime()).as("all frames within 60 s").isLessThan(deadline);
+                Received r = worker.receive();
+                if (r.wouldBlock()) {
+                    posix.pollReadable(new int[] {worker.fd()}, 100);
+                    continue;
+                }
+                ChannelFrame frame = r.frame();
+                int sender = frame.pid();
+                assertThat(frame.slot()).as("frames of one sender arrive in order").isEqualTo(nextFromSender[sender]);
+                byte[] payload = frame.payload();
+                assertThat(payload).hasSize(1 + (int) (frame.slot() % 300));
+                for (byte b : payload) {
+                    assertThat(b).isEqualTo((byte) sender);
+                }
+                nextFromSender[sender]++;
+                received++;
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private void sendRaw(ByteBuffer heapOrDirect, int passFd) {
         ByteBuffer direct = ByteBuffer.allocateDirect(heapOrDirect.remaining());
         direct.put(heapOrDirect.duplicate()).flip();
