@@ -39,7 +39,10 @@ public final class Channel implements Closeable {
             ByteBuffer.allocateDirect(FrameCodec.MAX_FRAME_SIZE + 1).order(ByteOrder.LITTLE_ENDIAN);
     private volatile boolean closed;
 
-    /** Takes ownership of {@code fd} (one end of a SEQPACKET socketpair) and makes it non-blocking. */
+    /**
+     * Takes ownership of {@code fd} (one end of a SEQPACKET socketpair) and makes it non-blocking.
+     * If that fails the descriptor is closed and a {@link ChannelException} thrown.
+     */
     public Channel(Posix posix, int fd) {
         if (fd < 0) {
             throw new IllegalArgumentException("channel descriptor must be >= 0, got " + fd);
@@ -49,6 +52,7 @@ public final class Channel implements Closeable {
         try {
             posix.setNonBlocking(fd, true);
         } catch (PosixException e) {
+            posix.closeQuietly(fd); // ours already: nobody else will close it
             throw new ChannelException("channel fd " + fd + ": cannot make it non-blocking: " + e.getMessage(), e);
         }
     }
