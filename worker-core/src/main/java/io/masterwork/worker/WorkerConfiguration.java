@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -169,9 +168,5 @@ public final class WorkerConfiguration {
             return Duration.ofMillis(Math.round(config.getDouble(key) * 1000));
         }
         return config.getDuration(key);
-    }
-
-    static List<String> strings(Config config, String key) {
-        return config.hasPath(key) ? new ArrayList<>(config.getStringList(key)) : List.of();
     }
 }

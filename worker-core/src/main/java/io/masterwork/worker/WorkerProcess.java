@@ -83,7 +83,7 @@ final class WorkerProcess {
         // "loop" shows in every error log line the event loop writes (pid#loop), like nginx's pid#tid.
         group = new MultiThreadIoEventLoopGroup(threads, (Runnable r) -> new io.netty.util.concurrent.FastThreadLocalThread(r,
                 threads == 1 ? "loop" : "loop-" + created.incrementAndGet()), EpollIoHandler.newFactory());
-        loop = (IoEventLoop) group.next();
+        loop = group.next();
         List<InheritedListener> listeners = inheritListeners();
         siblings = new SiblingInboxes(posix);
         shutdown = new WorkerShutdown(loop, listeners, exitStatus);

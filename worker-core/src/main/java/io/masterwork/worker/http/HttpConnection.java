@@ -221,11 +221,6 @@ final class HttpConnection {
         }
 
         @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-            ctx.fireUserEventTriggered(event);
-        }
-
-        @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             log.debug("connection {}: {}", channel.remoteAddress(), cause.toString());
             channel.close();
