@@ -40,8 +40,13 @@ class WorkerHttpIT {
     }
 
     @AfterAll
-    void stopWorker() {
+    void stopWorker() throws IOException {
         master.close();
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private HttpProbe connect() throws IOException {
