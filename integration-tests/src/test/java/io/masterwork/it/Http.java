@@ -64,4 +64,12 @@ final class Http {
         }
         return out.toByteArray();
     }
+
+    /** A client with a small receive window, set before connecting (set after, TCP stalls on the shrunk window). */
+    static Socket smallWindowSocket(int port, int receiveBuffer) throws IOException {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(receiveBuffer);
+        s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+        return s;
+    }
 }

@@ -96,9 +96,8 @@ class ReloadIT {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
             master.awaitWorkers(2);
             int size = 20_000_000;
-            try (Socket s = new Socket("127.0.0.1", master.port)) {
+            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
                 s.setSoTimeout(20_000);
-                s.setReceiveBufferSize(16 * 1024);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 InputStream in = s.getInputStream();
@@ -124,9 +123,8 @@ class ReloadIT {
     void workerShutdownTimeoutCutsADownloadThatOutlivesIt() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }")) {
             master.awaitWorkers(2);
-            try (Socket s = new Socket("127.0.0.1", master.port)) {
+            try (Socket s = Http.smallWindowSocket(master.port, 8 * 1024)) {
                 s.setSoTimeout(20_000);
-                s.setReceiveBufferSize(8 * 1024);
                 s.getOutputStream().write("GET /_bytes/1000000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 InputStream in = s.getInputStream();
@@ -175,4 +173,5 @@ class ReloadIT {
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":9");
         }
     }
+
 }

@@ -46,9 +46,8 @@ class WorkerIT {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
             List<Integer> workers = master.awaitWorkers(2);
             int size = 10_000_000;
-            try (Socket s = new Socket("127.0.0.1", master.port)) {
+            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
                 s.setSoTimeout(20_000);
-                s.setReceiveBufferSize(16 * 1024);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 InputStream in = s.getInputStream();
@@ -108,4 +107,5 @@ class WorkerIT {
     private static long count(String text, String needle) {
         return text.split(java.util.regex.Pattern.quote(needle), -1).length - 1L;
     }
+
 }
