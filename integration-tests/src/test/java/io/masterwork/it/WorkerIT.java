@@ -104,6 +104,21 @@ class WorkerIT {
         }
     }
 
+    /** When a channel write fails the master signals instead: TERM for QUIT, USR1 for REOPEN (WorkerCommands). */
+    @Test
+    void aWorkerObeysTheMastersFallbackSignals() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> workers = master.awaitWorkers(2);
+            int w = workers.get(0);
+            RunningMaster.kill("USR1", w);
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains(w + "#loop: signal SIGUSR1 received"));
+            RunningMaster.kill("TERM", w);
+            await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("worker process " + w + " exited with code 0"));
+            assertThat(master.errorLog()).contains(w + "#loop: gracefully shutting down");
+            assertThat(master.awaitWorkers(2)).doesNotContain(w);
+        }
+    }
+
     private static long count(String text, String needle) {
         return text.split(java.util.regex.Pattern.quote(needle), -1).length - 1L;
     }

@@ -95,6 +95,7 @@ final class WorkerProcess {
         }
         watch(commandChannel, this::onCommand, "the command channel");
         watch(inbox, this::onInboxMessage, "the inbox");
+        WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         long appStart = System.nanoTime();
 
         WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
