@@ -18,6 +18,8 @@ import io.masterwork.posix.WaitStatus;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +52,8 @@ public final class MasterProcessCycle {
     private final Listeners listeners;
     private final Spawner spawner;
     private final WorkerCommands commands;
+    private final List<MasterExtension> extensions;
+    private final Control control = new Control();
 
     private WorkerGeneration generation;
     private Reload reload;
@@ -60,12 +64,22 @@ public final class MasterProcessCycle {
     private boolean quitting;
     private boolean terminating;
     private long killDeadlineNanos;
+    private final long startedAtMillis = System.currentTimeMillis();
+    private boolean servingAnnounced;
+    private long reloads;
+    private long failedReloads;
+    private String lastReloadResult = "none";
+    /** Who asked for the next reload (control socket), and who waits for the committed one to complete. */
+    private final List<Consumer<MasterControl.ReloadOutcome>> reloadRequesters = new ArrayList<>();
+    private final List<Consumer<MasterControl.ReloadOutcome>> retiringRequesters = new ArrayList<>();
 
     @Inject
-    public MasterProcessCycle(Posix posix, MasterConfiguration config, MasterLogFiles logFiles) {
+    public MasterProcessCycle(Posix posix, MasterConfiguration config, MasterLogFiles logFiles,
+                              Set<MasterExtension> extensions) {
         this.posix = posix;
         this.config = config;
         this.logFiles = logFiles;
+        this.extensions = List.copyOf(extensions);
         this.listeners = new Listeners(posix);
         this.spawner = new Spawner(posix);
         this.commands = new WorkerCommands(posix);
@@ -84,11 +98,13 @@ public final class MasterProcessCycle {
             try {
                 generation = new WorkerGeneration(1, config, workerUser, fds);
                 startWorkerProcesses(generation, generation.config.workerProcesses());
+                announce(e -> e.started(control));
                 masterLoop(signals);
             } finally {
                 listeners.closeAll();
                 killRemaining();
                 pidFile.remove();
+                announce(e -> e.stopped(control));
             }
         }
         log.info("exit");
@@ -108,9 +124,12 @@ public final class MasterProcessCycle {
                     WorkerSlot slot = table.byChannelFd(fd);
                     if (slot != null) {
                         guarded("the channel of worker process " + slot.pid, () -> readChannel(slot));
+                    } else {
+                        dispatchToExtension(fd);
                     }
                 }
             }
+            runExtensionTimers();
             guarded("reaping", this::reapChildren);
             guarded("respawning", this::respawnDueWorkers);
             guarded("reloading", this::progressReload);
@@ -132,6 +151,33 @@ public final class MasterProcessCycle {
             step.run();
         } catch (RuntimeException e) {
             log.error("error while handling {}: {}", what, e.toString(), e);
+        }
+    }
+
+    private void announce(Consumer<MasterExtension> event) {
+        for (MasterExtension extension : extensions) {
+            guarded(extension.getClass().getSimpleName(), () -> event.accept(extension));
+        }
+    }
+
+    private void dispatchToExtension(int fd) {
+        for (MasterExtension extension : extensions) {
+            for (int own : extension.descriptors()) {
+                if (own == fd) {
+                    guarded(extension.getClass().getSimpleName(), () -> extension.readable(fd, control));
+                    return;
+                }
+            }
+        }
+    }
+
+    private void runExtensionTimers() {
+        long now = System.nanoTime();
+        for (MasterExtension extension : extensions) {
+            long due = extension.nextTimerNanos();
+            if (due != Long.MAX_VALUE && now - due >= 0) {
+                guarded(extension.getClass().getSimpleName(), () -> extension.timer(control));
+            }
         }
     }
 
@@ -182,8 +228,10 @@ public final class MasterProcessCycle {
             return;
         }
         if (!quitting) {
+            failPendingReloads("the master is shutting down");
             reload = null;
             log.info("gracefully shutting down");
+            announce(e -> e.stopping(control, true));
             quitting = true;
             signalWorkerProcesses(ChannelFrame.quit());
             closeListeningSockets();
@@ -194,8 +242,10 @@ public final class MasterProcessCycle {
     /** Fast stop: workers exit now; whatever is alive after a second is killed. */
     private void handleTerminate() {
         if (!terminating) {
+            failPendingReloads("the master is shutting down");
             reload = null;
             log.info("exiting");
+            announce(e -> e.stopping(control, false));
             terminating = true;
             signalWorkerProcesses(ChannelFrame.terminate());
             closeListeningSockets();
@@ -293,11 +343,13 @@ public final class MasterProcessCycle {
 
     private void startReload() {
         log.info("reconfiguring");
+        List<Consumer<MasterControl.ReloadOutcome>> requesters = new ArrayList<>(reloadRequesters);
+        reloadRequesters.clear();
         MasterConfiguration next;
         try {
             next = ConfigLoader.load(generation.config.configFile(), generation.config.prefix());
         } catch (ConfigurationException e) {
-            log.error("reload failed, generation {} goes on serving: {}", generation.number, e.getMessage());
+            reloadRejected(e.getMessage(), requesters);
             return;
         }
         List<Integer> fds;
@@ -307,12 +359,14 @@ public final class MasterProcessCycle {
             fds = listeners.openAll(next.listen());
         } catch (RuntimeException e) {
             listeners.retainOnly(generation.config.listen());
-            log.error("reload failed, generation {} goes on serving: {}", generation.number, e.getMessage());
+            reloadRejected(e.getMessage(), requesters);
             return;
         }
         logFiles.prepareForWorkers(next, nextUser);
         reload = new Reload(generation, new WorkerGeneration(generation.number + 1, next, nextUser, fds),
                 RELOAD_READY_TIMEOUT_NANOS);
+        reload.requesters.addAll(requesters);
+        announce(e -> e.reloadStarted(control));
         for (WorkerSlot slot : startWorkerProcesses(reload.next, next.workerProcesses())) {
             // Until the new generation is committed, a death means roll back, not respawn.
             slot.respawn = false;
@@ -335,10 +389,13 @@ public final class MasterProcessCycle {
             }
         }
         if (retiringGeneration >= 0 && table.running().stream().noneMatch(s -> s.generation == retiringGeneration)) {
-            log.info("reload complete: generation {} serving, generation {} gone {} ms after the reload began",
-                    generation.number, retiringGeneration,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - retiringSinceNanos));
+            String message = "generation " + generation.number + " serving, generation " + retiringGeneration
+                    + " gone " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - retiringSinceNanos)
+                    + " ms after the reload began";
+            log.info("reload complete: {}", message);
             retiringGeneration = -1;
+            tell(retiringRequesters, new MasterControl.ReloadOutcome(true, generation.number, message));
+            announce(e -> e.reloadCompleted(control));
         }
     }
 
@@ -360,6 +417,10 @@ public final class MasterProcessCycle {
         listeners.retainOnly(generation.config.listen());
         retiringGeneration = done.previous.number;
         retiringSinceNanos = done.startedNanos;
+        retiringRequesters.addAll(done.requesters);
+        reloads++;
+        lastReloadResult = "ok";
+        announce(e -> e.reloadCommitted(control));
         log.info("generation {} serving with {} workers after {} ms; generation {} is quitting", generation.number,
                 done.starting.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - done.startedNanos),
                 done.previous.number);
@@ -372,7 +433,7 @@ public final class MasterProcessCycle {
     private void rollbackReload(String reason) {
         Reload failed = reload;
         reload = null;
-        log.error("reload failed, generation {} goes on serving: {}", failed.previous.number, reason);
+        reloadRejected(reason, failed.requesters);
         for (WorkerSlot slot : failed.starting) {
             slot.respawn = false;
             if (slot.hasProcess()) {
@@ -386,6 +447,34 @@ public final class MasterProcessCycle {
         if (reloadQueued) {
             reloadQueued = false;
             startReload();
+        }
+    }
+
+    /** A reload that did not happen: nothing changed, the old generation goes on serving. */
+    private void reloadRejected(String reason, List<Consumer<MasterControl.ReloadOutcome>> requesters) {
+        log.error("reload failed, generation {} goes on serving: {}", generation.number, reason);
+        failedReloads++;
+        lastReloadResult = reason;
+        tell(requesters, new MasterControl.ReloadOutcome(false, generation.number, reason));
+        announce(e -> e.reloadFailed(control, reason));
+    }
+
+    private void failPendingReloads(String reason) {
+        List<Consumer<MasterControl.ReloadOutcome>> all = new ArrayList<>(reloadRequesters);
+        reloadRequesters.clear();
+        if (reload != null) {
+            all.addAll(reload.requesters);
+        }
+        all.addAll(retiringRequesters);
+        retiringRequesters.clear();
+        tell(all, new MasterControl.ReloadOutcome(false, generation.number, reason));
+    }
+
+    private static void tell(List<Consumer<MasterControl.ReloadOutcome>> requesters, MasterControl.ReloadOutcome outcome) {
+        List<Consumer<MasterControl.ReloadOutcome>> copy = new ArrayList<>(requesters);
+        requesters.clear();
+        for (Consumer<MasterControl.ReloadOutcome> requester : copy) {
+            guarded("a reload requester", () -> requester.accept(outcome));
         }
     }
 
@@ -420,6 +509,7 @@ public final class MasterProcessCycle {
                     slot.readyAtNanos = System.nanoTime();
                     log.info("worker process {} (slot {}) ready in {} ms", slot.pid, slot.slot,
                             TimeUnit.NANOSECONDS.toMillis(slot.readyAtNanos - slot.startedAtNanos));
+                    announceServingOnce();
                 }
             } else if (frame.command() == Command.HEARTBEAT || frame.command() == Command.STATUS) {
                 log.debug("{} from worker process {}", frame.command(), slot.pid);
@@ -430,6 +520,20 @@ public final class MasterProcessCycle {
                 posix.closeQuietly(frame.fd());
             }
         }
+    }
+
+    private void announceServingOnce() {
+        if (servingAnnounced) {
+            return;
+        }
+        for (WorkerSlot s : table.occupied()) {
+            if (s.generation == generation.number && s.state != WorkerState.READY) {
+                return;
+            }
+        }
+        servingAnnounced = true;
+        log.info("serving: {} workers of generation {} ready", table.running().size(), generation.number);
+        announce(e -> e.serving(control));
     }
 
     /** nginx's ngx_reap_children, for known pids only (waitpid(-1) would steal the JDK's children). */
@@ -464,6 +568,7 @@ public final class MasterProcessCycle {
         posix.closeQuietly(slot.inboxWriteFd);
         slot.inboxWriteFd = -1;
         passCloseChannel(slot, pid);
+        announce(e -> e.workerExited(control, slot, status));
 
         if (quitting || terminating || !slot.respawn) {
             table.release(slot);
@@ -533,6 +638,11 @@ public final class MasterProcessCycle {
                 fds.add(slot.channel.fd());
             }
         }
+        for (MasterExtension extension : extensions) {
+            for (int fd : extension.descriptors()) {
+                fds.add(fd);
+            }
+        }
         return fds.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -554,6 +664,12 @@ public final class MasterProcessCycle {
         }
         if (reload != null) {
             wait = Math.min(wait, reload.deadlineNanos - now);
+        }
+        for (MasterExtension extension : extensions) {
+            long due = extension.nextTimerNanos();
+            if (due != Long.MAX_VALUE) {
+                wait = Math.min(wait, due - now);
+            }
         }
         if (anyExitedUnreaped) {
             // EOF came before the process was a zombie; CHLD will wake us, but do not depend on one CHLD per exit.
@@ -606,5 +722,90 @@ public final class MasterProcessCycle {
     /** For the control socket and tests: the table as it is now. */
     public ProcessTable processTable() {
         return table;
+    }
+
+    /** The master as extensions see and steer it. */
+    private final class Control implements MasterControl {
+        @Override
+        public int pid() {
+            return posix.getpid();
+        }
+
+        @Override
+        public long generation() {
+            return generation.number;
+        }
+
+        @Override
+        public List<java.net.InetSocketAddress> listeners() {
+            List<java.net.InetSocketAddress> out = new ArrayList<>();
+            listeners.byAddress().values().forEach(fd -> out.add(posix.localAddress(fd)));
+            return out;
+        }
+
+        @Override
+        public List<WorkerSlot> workers() {
+            return table.occupied();
+        }
+
+        @Override
+        public int desiredWorkers() {
+            return generation.config.workerProcesses();
+        }
+
+        @Override
+        public boolean reloading() {
+            return reload != null || retiringGeneration >= 0;
+        }
+
+        @Override
+        public boolean stopping() {
+            return quitting || terminating;
+        }
+
+        @Override
+        public long startedAtMillis() {
+            return startedAtMillis;
+        }
+
+        @Override
+        public long reloads() {
+            return reloads;
+        }
+
+        @Override
+        public long failedReloads() {
+            return failedReloads;
+        }
+
+        @Override
+        public String lastReloadResult() {
+            return lastReloadResult;
+        }
+
+        @Override
+        public void reload(Consumer<ReloadOutcome> done) {
+            if (quitting || terminating) {
+                done.accept(new ReloadOutcome(false, generation.number, "the master is shutting down"));
+                return;
+            }
+            reloadRequesters.add(done);
+            handleHup();
+        }
+
+        @Override
+        public void quit() {
+            handleQuit();
+        }
+
+        @Override
+        public void stop() {
+            handleTerminate();
+        }
+
+        @Override
+        public void reopen() {
+            handleUsr1();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.masterwork.master.process;
 
 import com.google.inject.AbstractModule;
+import com.google.inject.multibindings.Multibinder;
 
 /**
  * The master's process layer. A test replaces a piece of it by naming an overriding module in
@@ -11,5 +12,7 @@ public final class MasterProcessModule extends AbstractModule {
     protected void configure() {
         bind(MasterLogFiles.class);
         bind(MasterProcessCycle.class);
+        // Extensions (control socket, systemd) add themselves to this set from their own modules.
+        Multibinder.newSetBinder(binder(), MasterExtension.class);
     }
 }

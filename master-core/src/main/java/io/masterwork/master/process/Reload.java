@@ -11,6 +11,8 @@ final class Reload {
     final WorkerGeneration previous;
     final WorkerGeneration next;
     final List<WorkerSlot> starting = new ArrayList<>();
+    /** Who asked for this reload and waits for its outcome (the control socket). */
+    final List<java.util.function.Consumer<MasterControl.ReloadOutcome>> requesters = new ArrayList<>();
     final long startedNanos = System.nanoTime();
     final long deadlineNanos;
 

@@ -1,0 +1,22 @@
+package io.masterwork.master.process;
+
+import java.util.function.Consumer;
+
+/** What an extension may ask of the master; every call runs on the master thread. */
+public interface MasterControl extends MasterView {
+    /** Like HUP; {@code done} is told the outcome once the new generation serves and the old one is gone, or the reload failed. */
+    void reload(Consumer<ReloadOutcome> done);
+
+    /** Like QUIT. */
+    void quit();
+
+    /** Like TERM. */
+    void stop();
+
+    /** Like USR1. */
+    void reopen();
+
+    /** The result of a reload, for whoever asked for it. */
+    record ReloadOutcome(boolean ok, long generation, String message) {
+    }
+}
