@@ -51,6 +51,24 @@ public final class Listeners {
         return fds;
     }
 
+    /**
+     * Takes over sockets that were bound by someone else (systemd, an old master); only those whose address
+     * is in {@code wanted} are kept, the others are closed. Returns the addresses adopted.
+     */
+    List<InetSocketAddress> adopt(Map<InetSocketAddress, Integer> inherited, List<InetSocketAddress> wanted) {
+        List<InetSocketAddress> adopted = new ArrayList<>();
+        inherited.forEach((address, fd) -> {
+            if (wanted.contains(address) && !fdByAddress.containsKey(address)) {
+                posix.setCloseOnExec(fd, true);
+                fdByAddress.put(address, fd);
+                adopted.add(address);
+            } else {
+                posix.closeQuietly(fd);
+            }
+        });
+        return adopted;
+    }
+
     /** Closes (in the master) every listener not in {@code keep}; workers that hold copies close theirs on QUIT. */
     void retainOnly(List<InetSocketAddress> keep) {
         for (var it = fdByAddress.entrySet().iterator(); it.hasNext(); ) {

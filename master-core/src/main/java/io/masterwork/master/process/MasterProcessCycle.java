@@ -17,7 +17,9 @@ import io.masterwork.posix.UserInfo;
 import io.masterwork.posix.WaitStatus;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,7 @@ public final class MasterProcessCycle {
     private final Posix posix;
     private final MasterConfiguration config;
     private final MasterLogFiles logFiles;
+    private final InheritedListeners inheritedListeners;
     private final ProcessTable table = new ProcessTable();
     private final Listeners listeners;
     private final Spawner spawner;
@@ -75,10 +78,11 @@ public final class MasterProcessCycle {
 
     @Inject
     public MasterProcessCycle(Posix posix, MasterConfiguration config, MasterLogFiles logFiles,
-                              Set<MasterExtension> extensions) {
+                              InheritedListeners inheritedListeners, Set<MasterExtension> extensions) {
         this.posix = posix;
         this.config = config;
         this.logFiles = logFiles;
+        this.inheritedListeners = inheritedListeners;
         this.extensions = List.copyOf(extensions);
         this.listeners = new Listeners(posix);
         this.spawner = new Spawner(posix);
@@ -91,6 +95,14 @@ public final class MasterProcessCycle {
         try (MasterSignals signals = new MasterSignals(posix)) {
             UserInfo workerUser = resolveWorkerUser(config);
             logFiles.prepareForWorkers(config, workerUser);
+            Map<InetSocketAddress, Integer> inherited = inheritedListeners.take();
+            for (InetSocketAddress address : listeners.adopt(inherited, config.listen())) {
+                log.info("using the inherited listening socket for {}", address);
+            }
+            if (inherited.size() > listeners.byAddress().size()) {
+                log.warn("{} inherited listening socket(s) not named by \"listen\" were closed",
+                        inherited.size() - listeners.byAddress().size());
+            }
             List<Integer> fds = listeners.openAll(config.listen());
             listeners.byAddress().forEach((address, fd) ->
                     log.info("listening on {} (fd {})", posix.localAddress(fd), fd));
