@@ -48,6 +48,8 @@ public interface LibC {
 
     int listen(int fd, int backlog);
 
+    int accept4(int fd, Pointer address, Pointer length, int flags);
+
     int getsockname(int fd, Pointer address, Pointer length);
 
     @ssize_t long sendto(int fd, Pointer buf, @size_t long length, int flags, Pointer address, int addressLength);
@@ -118,6 +120,8 @@ public interface LibC {
     int getgrouplist(String user, int group, @Out int[] groups, @In @Out int[] count);
 
     int chown(String path, int uid, int gid);
+
+    int chmod(String path, int mode);
 
     int umask(int mask);
 

@@ -169,8 +169,23 @@ public final class NativePosix implements Posix {
     }
 
     @Override
+    public void bindUnix(int fd, String path) {
+        sockets.bindUnix(fd, path);
+    }
+
+    @Override
     public Credentials peerCredentials(int fd) {
         return sockets.peerCredentials(fd);
+    }
+
+    @Override
+    public int listenUnix(String path, int backlog) {
+        return sockets.listenUnix(path, backlog);
+    }
+
+    @Override
+    public int accept(int fd) {
+        return sockets.accept(fd);
     }
 
     @Override
@@ -181,6 +196,11 @@ public final class NativePosix implements Posix {
     @Override
     public InetSocketAddress localAddress(int fd) {
         return sockets.localAddress(fd);
+    }
+
+    @Override
+    public boolean isListeningSocket(int fd) {
+        return sockets.isListeningSocket(fd);
     }
 
     // ---- processes
@@ -303,6 +323,11 @@ public final class NativePosix implements Posix {
     @Override
     public void chown(String path, int uid, int gid) {
         processes.chown(path, uid, gid);
+    }
+
+    @Override
+    public void chmod(String path, int mode) {
+        sockets.chmod(path, mode);
     }
 
     @Override

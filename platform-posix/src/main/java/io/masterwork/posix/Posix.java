@@ -94,8 +94,27 @@ public interface Posix {
     /** sendto(2) a datagram to a Unix socket path; a leading '@' means the abstract namespace. */
     void sendTo(int fd, String path, ByteBuffer data);
 
+    /**
+     * bind(2) a Unix socket to a path; a leading '@' means the abstract namespace. How a test stands in for
+     * systemd's notify socket (a JDK cannot receive Unix datagrams).
+     */
+    void bindUnix(int fd, String path);
+
     /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
     Credentials peerCredentials(int fd);
+
+    /**
+     * socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC) + bind to the path + listen; blocking. Nothing is
+     * unlinked first: an existing file at the path is EADDRINUSE (the caller decides whether it is stale).
+     * The socket file gets 0777 minus the umask; {@link #chmod} it.
+     */
+    int listenUnix(String path, int backlog);
+
+    /**
+     * accept4(SOCK_CLOEXEC | SOCK_NONBLOCK): the connected socket, close-on-exec and non-blocking; -1
+     * when no connection is pending (EAGAIN on a non-blocking listener). EINTR and ECONNABORTED retry.
+     */
+    int accept(int fd);
 
     // ---- TCP listeners -----------------------------------------------------------------------
 
@@ -107,6 +126,12 @@ public interface Posix {
 
     /** getsockname(2) of a TCP socket. */
     InetSocketAddress localAddress(int fd);
+
+    /**
+     * getsockopt(SO_ACCEPTCONN): whether {@code fd} is a socket in the listening state (a TCP listener, not a
+     * UDP socket or a connection). False for a descriptor that is not a socket at all.
+     */
+    boolean isListeningSocket(int fd);
 
     // ---- processes ---------------------------------------------------------------------------
 
@@ -178,6 +203,9 @@ public interface Posix {
     int[] getgroups();
 
     void chown(String path, int uid, int gid);
+
+    /** chmod(2): the permission bits of a file, e.g. 0600. */
+    void chmod(String path, int mode);
 
     /** Sets the mask and returns the previous one. */
     int umask(int mask);

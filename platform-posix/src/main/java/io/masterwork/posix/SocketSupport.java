@@ -18,9 +18,11 @@ final class SocketSupport {
     static final int SOCK_STREAM = 1;
     static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 02000000;
+    static final int SOCK_NONBLOCK = 04000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
     private static final int SO_PEERCRED = 17;
+    private static final int SO_ACCEPTCONN = 30;
     private static final int IPPROTO_IPV6 = 41;
     private static final int IPV6_V6ONLY = 26;
     private static final int MSG_NOSIGNAL = 0x4000;
@@ -50,20 +52,8 @@ final class SocketSupport {
     }
 
     void sendTo(int fd, String path, ByteBuffer data) {
-        if (path == null || path.isEmpty()) {
-            throw new IllegalArgumentException("empty Unix socket path");
-        }
-        boolean abstractName = path.charAt(0) == '@';
-        byte[] name = (abstractName ? path.substring(1) : path).getBytes(StandardCharsets.UTF_8);
-        // An abstract name is a leading NUL plus the bytes, no terminator; a path is NUL-terminated.
-        int pathBytes = name.length + 1;
-        if (pathBytes > UNIX_PATH_MAX) {
-            throw new IllegalArgumentException("Unix socket path longer than " + (UNIX_PATH_MAX - 1) + " bytes: " + path);
-        }
         Pointer address = nat.allocate(2 + UNIX_PATH_MAX);
-        address.putShort(0, (short) AF_UNIX);
-        address.put(abstractName ? 3 : 2, name, 0, name.length);
-        int addressLength = 2 + pathBytes;
+        int addressLength = writeUnixAddress(address, path);
         int length = data.remaining();
         long base = nat.addressOf(data, true);
         while (true) {
@@ -78,6 +68,45 @@ final class SocketSupport {
         }
     }
 
+    void bindUnix(int fd, String path) {
+        Pointer address = nat.allocate(2 + UNIX_PATH_MAX);
+        int addressLength = writeUnixAddress(address, path);
+        if (nat.libc.bind(fd, address, addressLength) < 0) {
+            throw nat.failure("bind", "fd " + fd + " to " + path);
+        }
+    }
+
+    /** struct sockaddr_un for a path or, with a leading '@', an abstract name; returns its length. */
+    private static int writeUnixAddress(Pointer address, String path) {
+        if (path == null || path.isEmpty()) {
+            throw new IllegalArgumentException("empty Unix socket path");
+        }
+        boolean abstractName = path.charAt(0) == '@';
+        byte[] name = (abstractName ? path.substring(1) : path).getBytes(StandardCharsets.UTF_8);
+        // An abstract name is a leading NUL plus the bytes, no terminator; a path is NUL-terminated.
+        int pathBytes = name.length + 1;
+        if (pathBytes > UNIX_PATH_MAX) {
+            throw new IllegalArgumentException("Unix socket path longer than " + (UNIX_PATH_MAX - 1) + " bytes: " + path);
+        }
+        address.putShort(0, (short) AF_UNIX);
+        address.put(abstractName ? 3 : 2, name, 0, name.length);
+        return 2 + pathBytes;
+    }
+
+    boolean isListeningSocket(int fd) {
+        Pointer value = nat.allocate(4);
+        Pointer length = nat.allocate(4);
+        length.putInt(0, 4);
+        if (nat.libc.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, value, length) < 0) {
+            int errno = nat.errno();
+            if (errno == Errno.ENOTSOCK || errno == Errno.ENOPROTOOPT) {
+                return false;
+            }
+            throw nat.failure("getsockopt", errno, "SO_ACCEPTCONN on fd " + fd);
+        }
+        return value.getInt(0) != 0;
+    }
+
     Credentials peerCredentials(int fd) {
         Pointer ucred = nat.allocate(12);
         Pointer length = nat.allocate(4);
@@ -86,6 +115,63 @@ final class SocketSupport {
             throw nat.failure("getsockopt", "SO_PEERCRED on fd " + fd);
         }
         return new Credentials(ucred.getInt(0), ucred.getInt(4), ucred.getInt(8));
+    }
+
+    int listenUnix(String path, int backlog) {
+        if (path == null || path.isEmpty()) {
+            throw new IllegalArgumentException("empty Unix socket path");
+        }
+        byte[] name = path.getBytes(StandardCharsets.UTF_8);
+        for (byte b : name) {
+            if (b == 0) {
+                throw new IllegalArgumentException("NUL character in Unix socket path: " + path);
+            }
+        }
+        if (name.length + 1 > UNIX_PATH_MAX) {
+            throw new IllegalArgumentException("Unix socket path longer than " + (UNIX_PATH_MAX - 1) + " bytes: " + path);
+        }
+        int fd = nat.libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw nat.failure("socket", "AF_UNIX, SOCK_STREAM for " + path);
+        }
+        try {
+            Pointer address = nat.allocate(2 + UNIX_PATH_MAX);
+            address.putShort(0, (short) AF_UNIX);
+            address.put(2, name, 0, name.length);
+            if (nat.libc.bind(fd, address, 2 + name.length + 1) < 0) {
+                throw nat.failure("bind", path);
+            }
+            if (nat.libc.listen(fd, backlog) < 0) {
+                throw nat.failure("listen", path);
+            }
+            return fd;
+        } catch (RuntimeException e) {
+            nat.libc.close(fd);
+            throw e;
+        }
+    }
+
+    int accept(int fd) {
+        while (true) {
+            int client = nat.libc.accept4(fd, null, null, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (client >= 0) {
+                return client;
+            }
+            int errno = nat.errno();
+            if (errno == Errno.EAGAIN) {
+                return -1;
+            }
+            // A signal, or a client that gave up before we took it: neither is the listener's fault.
+            if (errno != Errno.EINTR && errno != Errno.ECONNABORTED) {
+                throw nat.failure("accept4", errno, "fd " + fd);
+            }
+        }
+    }
+
+    void chmod(String path, int mode) {
+        if (nat.libc.chmod(path, mode) < 0) {
+            throw nat.failure("chmod", path + " to " + Integer.toOctalString(mode));
+        }
     }
 
     int listenTcp(InetSocketAddress address, int backlog) {
