@@ -186,6 +186,12 @@ class MasterProcessIT {
             master.signal("USR1");
             await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(log)
                     && master.errorLog().contains("logs reopened"));
+            // The workers follow: their own lines (and anything their JVM prints) now go to the new file.
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                for (int w : master.workers()) {
+                    assertThat(master.errorLog()).contains(w + "#loop: logs reopened");
+                }
+            });
             assertThat(master.isAlive()).isTrue();
         }
     }

@@ -70,6 +70,12 @@ final class DescriptorSupport {
         return copy;
     }
 
+    void dup2(int from, int to) {
+        if (nat.libc.dup2(from, to) < 0) {
+            throw nat.failure("dup2", "fd " + from + " onto fd " + to);
+        }
+    }
+
     private int getFlags(int fd, int cmd, String name) {
         int flags = nat.libc.fcntl(fd, cmd, 0);
         if (flags < 0) {

@@ -21,6 +21,8 @@ public interface LibC {
 
     int fcntl(int fd, int cmd, int arg);
 
+    int dup2(int oldFd, int newFd);
+
     int ioctl(int fd, long request, Pointer arg);
 
     @ssize_t long read(int fd, Pointer buf, @size_t long count);

@@ -77,6 +77,11 @@ public final class NativePosix implements Posix {
     }
 
     @Override
+    public void dup2(int from, int to) {
+        descriptors.dup2(from, to);
+    }
+
+    @Override
     public void setNonBlocking(int fd, boolean on) {
         descriptors.setNonBlocking(fd, on);
     }

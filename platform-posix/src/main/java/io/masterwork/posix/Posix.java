@@ -35,6 +35,12 @@ public interface Posix {
     /** dup (F_DUPFD_CLOEXEC, lowest free descriptor &gt;= 3). */
     int dup(int fd);
 
+    /**
+     * dup2(2): {@code to} now refers to what {@code from} does (not close-on-exec). How a worker points its
+     * stdout and stderr at a reopened error log.
+     */
+    void dup2(int from, int to);
+
     void setNonBlocking(int fd, boolean on);
 
     boolean isNonBlocking(int fd);

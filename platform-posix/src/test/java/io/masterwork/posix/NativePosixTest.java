@@ -101,6 +101,25 @@ class NativePosixTest {
     }
 
     @Test
+    void dup2PointsADescriptorNumberAtAnotherFileAndClearsCloseOnExec() {
+        int[] first = posix.pipe();
+        int[] second = posix.pipe();
+        try {
+            posix.dup2(second[1], first[1]);
+            assertThat(posix.isCloseOnExec(first[1])).isFalse();
+            posix.write(first[1], ByteBuffer.wrap("y".getBytes(StandardCharsets.US_ASCII)));
+            ByteBuffer in = ByteBuffer.allocate(4);
+            assertThat(posix.read(second[0], in)).isEqualTo(1);
+            assertThatThrownBy(() -> posix.dup2(-1, first[1]))
+                    .isInstanceOf(PosixException.class).hasMessageContaining("dup2").hasMessageContaining("EBADF");
+        } finally {
+            for (int fd : new int[] {first[0], first[1], second[0], second[1]}) {
+                posix.closeQuietly(fd);
+            }
+        }
+    }
+
+    @Test
     void pipeReadWriteWithHeapAndDirectBuffersAndEagain() {
         int[] p = posix.pipe();
         try {

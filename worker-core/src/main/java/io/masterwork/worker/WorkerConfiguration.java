@@ -112,6 +112,15 @@ public final class WorkerConfiguration {
         return config.hasPath("worker_event_loop_threads") ? Math.max(1, config.getInt("worker_event_loop_threads")) : 1;
     }
 
+    /** The path part of {@code error_log = "path level"}, resolved against the prefix; empty when unset. */
+    public java.util.Optional<Path> errorLogPath() {
+        if (!config.hasPath("error_log")) {
+            return java.util.Optional.empty();
+        }
+        String[] parts = config.getString("error_log").trim().split("\\s+");
+        return java.util.Optional.of(prefix().resolve(parts[0]));
+    }
+
     /** The level part of {@code error_log = "path level"}, or empty. */
     public String errorLogLevel() {
         if (!config.hasPath("error_log")) {

@@ -7,6 +7,7 @@ import io.masterwork.channel.Channel;
 import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.Received;
+import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
 import io.netty.channel.IoEventLoop;
@@ -271,12 +272,33 @@ final class WorkerProcess {
     }
 
     private void reopen() {
-        // stderr is the error log: the master reopens it and the next spawn gets the new file. The
-        // application's own files (the access log) are reopened by path.
-        log.info("reopening logs");
+        reopenErrorLog();
         if (application != null) {
             application.reopen();
         }
+        log.info("logs reopened");
+    }
+
+    /**
+     * stdout and stderr are the error log. After logrotate moved it, the master created the new file (owned
+     * by the worker user); pointing descriptors 1 and 2 at it by path, as nginx's workers reopen theirs,
+     * keeps JVM messages and this worker's log lines from going to the rotated file.
+     */
+    private void reopenErrorLog() {
+        config.errorLogPath().ifPresent(path -> {
+            int fd = -1;
+            try {
+                fd = posix.open(path.toString(), OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+                posix.dup2(fd, 1);
+                posix.dup2(fd, 2);
+            } catch (PosixException e) {
+                log.error("cannot reopen the error log {}: {}", path, e.getMessage());
+            } finally {
+                if (fd > 2) {
+                    posix.closeQuietly(fd);
+                }
+            }
+        });
     }
 
     private void answerHeartbeat() {

@@ -49,6 +49,17 @@ public class MasterLogFiles {
     public void reopen(MasterConfiguration config, UserInfo workerUser) {
         MasterLogging.reopen();
         prepareForWorkers(config, workerUser);
+        if (config.daemon()) {
+            // A daemon's stdout and stderr are the error log (JVM messages go there): follow it to the new file.
+            try {
+                int fd = posix.open(config.errorLog().toString(), OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+                posix.dup2(fd, 1);
+                posix.dup2(fd, 2);
+                posix.close(fd);
+            } catch (PosixException e) {
+                log.error("cannot point stdout and stderr at the reopened error log: {}", e.getMessage());
+            }
+        }
     }
 
     private static List<Path> files(MasterConfiguration config) {
