@@ -23,7 +23,9 @@ final class MasterInjector {
     }
 
     static List<Module> defaultModules(MasterConfiguration config) {
-        return List.of(new PosixModule(), new MasterProcessModule(), new MasterConfigurationModule(config));
+        return List.of(new PosixModule(), new MasterProcessModule(), new MasterConfigurationModule(config),
+                new io.masterwork.master.systemd.SystemdModule(),
+                new io.masterwork.master.control.ControlSocketModule());
     }
 
     static Injector create(MasterConfiguration config) {
