@@ -33,4 +33,7 @@ public interface ApplicationContext {
 
     /** The sibling workers whose inbox this worker currently holds (a snapshot, ordered by slot). */
     List<Sibling> siblings();
+
+    /** Messages to and from the sibling workers over their inboxes (send, broadcast, a handler). */
+    SiblingMessages messages();
 }

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.masterwork.api.ApplicationContext;
 import io.masterwork.api.Listener;
 import io.masterwork.api.Sibling;
+import io.masterwork.api.SiblingMessages;
 import io.masterwork.api.WorkerIdentity;
 import io.netty.channel.EventLoop;
 
@@ -60,5 +61,10 @@ final class WorkerContext implements ApplicationContext {
     @Override
     public List<Sibling> siblings() {
         return siblings.snapshot();
+    }
+
+    @Override
+    public SiblingMessages messages() {
+        return siblings;
     }
 }

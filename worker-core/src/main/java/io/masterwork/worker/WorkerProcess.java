@@ -86,7 +86,7 @@ final class WorkerProcess {
                 threads == 1 ? "loop" : "loop-" + created.incrementAndGet()), EpollIoHandler.newFactory());
         loop = group.next();
         List<InheritedListener> listeners = inheritListeners();
-        siblings = new SiblingInboxes(posix);
+        siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
         shutdown = new WorkerShutdown(loop, listeners, exitStatus);
         try {
             commandChannel = new Channel(posix, CHANNEL_FD);
@@ -257,7 +257,7 @@ final class WorkerProcess {
         }
         ChannelFrame frame = received.frame();
         if (frame.command() == io.masterwork.channel.Command.MESSAGE) {
-            log.debug("message from sibling pid {} slot {}: {} bytes", frame.pid(), frame.slot(), frame.payloadLength());
+            siblings.deliver(frame);
             return;
         }
         log.warn("ignored {} from pid {} on the inbox: the inbox carries messages from siblings, never commands",

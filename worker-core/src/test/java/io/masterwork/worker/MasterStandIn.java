@@ -64,6 +64,12 @@ final class MasterStandIn implements AutoCloseable {
         return spawn(configJson, System.getProperty("java.class.path"), null, 1);
     }
 
+    /** Spawns the worker in {@code slot} (generation 1), as one of several siblings. */
+    MasterStandIn spawnInSlot(String configJson, long slot) {
+        return spawn(configJson, System.getProperty("java.class.path"), List.of("--slot=" + slot, "--generation=1",
+                "--master-pid=" + POSIX.getpid(), "--listeners=1"), 1);
+    }
+
     MasterStandIn spawn(String configJson, String classPath, List<String> overrideArgs, int listenerCount) {
         int[] channel = POSIX.socketpair(SocketType.SEQPACKET);
         int[] inbox = POSIX.socketpair(SocketType.SEQPACKET);

@@ -21,7 +21,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * The built-in application: HTTP/1.1 on Netty's codec, written against the worker SPI exactly as a
  * downstream application would be. Any path answers {@code http.body}; {@code /_worker} says who
- * answered; {@code /_bytes/N} streams N bytes at the client's pace.
+ * answered; {@code /_bytes/N} streams N bytes at the client's pace; {@code /_siblings/requests} asks
+ * every sibling worker over its inbox for its request count (see {@link SiblingRequestCounts}).
  */
 public final class HttpApplication implements WorkerApplication {
     private static final Logger log = LoggerFactory.getLogger(HttpApplication.class);
@@ -33,6 +34,8 @@ public final class HttpApplication implements WorkerApplication {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean draining;
     private boolean refusalLogged;
+    private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
+    private SiblingRequestCounts siblingRequestCounts;
 
     @Inject
     public HttpApplication() {
@@ -50,6 +53,9 @@ public final class HttpApplication implements WorkerApplication {
                 throw new IOException("cannot open the access log " + path + ": " + e, e);
             }
         }
+        siblingRequestCounts = new SiblingRequestCounts(context.messages(), context.identity(), context.eventLoop(),
+                requests::sum);
+        siblingRequestCounts.listen();
         ChannelHandler initializer = new HttpChannelInitializer();
         for (Listener listener : context.listeners()) {
             listener.serve(initializer);
@@ -94,6 +100,15 @@ public final class HttpApplication implements WorkerApplication {
 
     ApplicationContext context() {
         return context;
+    }
+
+    /** Counts one request this worker received (what {@code /_siblings/requests} reports). */
+    void requestReceived() {
+        requests.increment();
+    }
+
+    SiblingRequestCounts siblingRequestCounts() {
+        return siblingRequestCounts;
     }
 
     AccessLog accessLog() {

@@ -36,8 +36,12 @@ import java.nio.charset.StandardCharsets;
 final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String WORKER_PATH = "/_worker";
     static final String BYTES_PREFIX = "/_bytes/";
+    static final String SIBLING_REQUESTS_PATH = "/_siblings/requests";
 
     private final HttpConnection connection;
+    /** Requests that arrived (pipelined) while an answer waits for the siblings: answered after it, in order. */
+    private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
+    private boolean answerPending;
 
     RequestHandler(HttpConnection connection) {
         this.connection = connection;
@@ -45,11 +49,20 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (answerPending) {
+            waiting.add(request.retain());
+            return;
+        }
+        handle(ctx, request);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (connection.closing()) {
             // A pipelined request behind a response that closes the connection: never answered.
             return;
         }
         connection.requestArrived();
+        connection.application().requestReceived();
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
             HttpResponseStatus status = decoded.cause() instanceof TooLongHttpLineException
@@ -64,11 +77,51 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (get && path.equals(WORKER_PATH)) {
             respond(ctx, request, HttpResponseStatus.OK, "application/json",
                     workerJson(connection.application().context()).getBytes(StandardCharsets.UTF_8), keepAlive);
+        } else if (get && path.equals(SIBLING_REQUESTS_PATH)) {
+            answerWithSiblingRequestCounts(ctx, request, keepAlive);
         } else if (get && path.startsWith(BYTES_PREFIX)) {
             streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
         } else {
             respond(ctx, request, HttpResponseStatus.OK, "text/plain", connection.settings().body(), keepAlive);
         }
+    }
+
+    /** Answers once every sibling answered or the bound passed; requests behind it wait their turn. */
+    private void answerWithSiblingRequestCounts(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
+        answerPending = true;
+        FullHttpRequest held = request.retain();
+        connection.application().siblingRequestCounts().query().whenComplete((json, failure) ->
+                ctx.executor().execute(() -> {
+                    try {
+                        if (failure != null) {
+                            respond(ctx, held, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain",
+                                    (failure + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
+                        } else {
+                            respond(ctx, held, HttpResponseStatus.OK, "application/json",
+                                    json.getBytes(StandardCharsets.UTF_8), keepAlive);
+                        }
+                    } finally {
+                        held.release();
+                    }
+                    answerPending = false;
+                    FullHttpRequest next;
+                    while (!answerPending && (next = waiting.poll()) != null) {
+                        try {
+                            handle(ctx, next);
+                        } finally {
+                            next.release();
+                        }
+                    }
+                }));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        FullHttpRequest next;
+        while ((next = waiting.poll()) != null) {
+            next.release();
+        }
+        super.channelInactive(ctx);
     }
 
     private void streamBytes(ChannelHandlerContext ctx, FullHttpRequest request, String count, boolean keepAlive) {

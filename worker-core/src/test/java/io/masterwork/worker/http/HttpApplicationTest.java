@@ -5,6 +5,9 @@ import com.typesafe.config.ConfigFactory;
 import io.masterwork.api.ApplicationContext;
 import io.masterwork.api.Listener;
 import io.masterwork.api.Sibling;
+import io.masterwork.api.SiblingMessage;
+import io.masterwork.api.SiblingMessageException;
+import io.masterwork.api.SiblingMessages;
 import io.masterwork.api.WorkerIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -16,7 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,8 +64,32 @@ class HttpApplicationTest {
             public List<Sibling> siblings() {
                 return siblings;
             }
+
+            public SiblingMessages messages() {
+                return new UnreachableSiblings(siblings);
+            }
         }).toCompletableFuture().get();
         return app;
+    }
+
+    /** Siblings listed but never reachable: every send fails at once, as to siblings that have all gone. */
+    private record UnreachableSiblings(List<Sibling> siblings) implements SiblingMessages {
+        @Override
+        public CompletionStage<Void> send(long slot, byte[] payload) {
+            return CompletableFuture.failedFuture(new SiblingMessageException(SiblingMessageException.Reason.SIBLING_GONE,
+                    slot, "sibling slot " + slot + " is \"gone\""));
+        }
+
+        @Override
+        public Map<Sibling, CompletionStage<Void>> broadcast(byte[] payload) {
+            Map<Sibling, CompletionStage<Void>> sends = new LinkedHashMap<>();
+            siblings.forEach(s -> sends.put(s, send(s.slot(), payload)));
+            return sends;
+        }
+
+        @Override
+        public void onMessage(Consumer<SiblingMessage> handler) {
+        }
     }
 
     private static String exchange(EmbeddedChannel channel, String request) {
@@ -95,6 +127,19 @@ class HttpApplicationTest {
         assertThat(exchange(channel, "GET /_worker HTTP/1.1\r\nHost: t\r\n\r\n"))
                 .contains("content-type: application/json")
                 .endsWith("{\"pid\":1234,\"slot\":2,\"generation\":5,\"siblings\":[{\"slot\":0,\"pid\":100},{\"slot\":1,\"pid\":101}]}");
+    }
+
+    @Test
+    void siblingRequestsCountsThisWorkersRequestsAndNamesEachUnreachableSiblingWithItsError() throws Exception {
+        HttpApplication app = start("access_log = off", List.of(new Sibling(0, 100), new Sibling(1, 101)));
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertThat(exchange(channel, "GET /_siblings/requests HTTP/1.1\r\nHost: t\r\n\r\n"))
+                .contains("content-type: application/json")
+                .endsWith("{\"workers\":[{\"slot\":0,\"pid\":100,\"error\":\"sibling slot 0 is \\\"gone\\\"\"},"
+                        + "{\"slot\":1,\"pid\":101,\"error\":\"sibling slot 1 is \\\"gone\\\"\"},"
+                        + "{\"slot\":2,\"pid\":1234,\"requests\":2}]}");
     }
 
     @Test

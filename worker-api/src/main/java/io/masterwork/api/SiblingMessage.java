@@ -1,0 +1,20 @@
+package io.masterwork.api;
+
+/**
+ * A message that arrived in this worker's inbox from a sibling worker: the sender's slot and pid as
+ * the sender's worker wrote them into the frame, and the application bytes (at most
+ * {@link SiblingMessages#MAX_PAYLOAD}). The payload array is the receiver's own copy.
+ */
+public record SiblingMessage(long senderSlot, int senderPid, byte[] payload) {
+
+    public SiblingMessage {
+        if (payload == null) {
+            throw new IllegalArgumentException("payload must not be null (use an empty array)");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SiblingMessage[from slot " + senderSlot + " pid " + senderPid + ", " + payload.length + " bytes]";
+    }
+}

@@ -1,0 +1,44 @@
+package io.masterwork.api;
+
+/**
+ * Why a message to a sibling was not handed to its inbox. Every send reports failures this way, as
+ * the exceptional completion of the stage {@link SiblingMessages#send} returned (never by blocking and
+ * never by throwing from {@code send} itself).
+ */
+public final class SiblingMessageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** What went wrong. */
+    public enum Reason {
+        /** No sibling is held in that slot (never announced, or its CLOSE_CHANNEL already arrived). */
+        NO_SUCH_SIBLING,
+        /** The sibling went away while the message waited or was being written (its inbox is closed, EPIPE),
+         *  or the master announced a new worker in its slot. */
+        SIBLING_GONE,
+        /** The sibling's inbox is full and this worker's queue for it holds
+         *  {@link SiblingMessages#QUEUE_LIMIT} messages already: the sibling reads slower than we write. */
+        INBOX_FULL,
+        /** The payload is longer than {@link SiblingMessages#MAX_PAYLOAD} bytes. */
+        PAYLOAD_TOO_LARGE,
+        /** This worker is exiting: queued messages are dropped. */
+        WORKER_EXITING
+    }
+
+    private final Reason reason;
+    private final long slot;
+
+    public SiblingMessageException(Reason reason, long slot, String message) {
+        super(message);
+        this.reason = reason;
+        this.slot = slot;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    /** The slot the message was addressed to. */
+    public long slot() {
+        return slot;
+    }
+}
