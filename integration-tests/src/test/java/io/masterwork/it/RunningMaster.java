@@ -15,7 +15,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.OpenFlags;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.SpawnRequest;
+import io.masterwork.posix.WaitStatus;
 
 /**
  * A real master JVM started the way an operator starts one (foreground, its own prefix and
@@ -28,10 +35,76 @@ final class RunningMaster implements AutoCloseable {
 
     final Path prefix;
     final int port;
-    private final Process process;
+    private final Launched process;
     private final Set<Integer> seenWorkers = new LinkedHashSet<>();
 
-    private RunningMaster(Path prefix, int port, Process process) {
+    /** The master process as the test launched it: through ProcessBuilder, or spawned with descriptors of its own. */
+    interface Launched {
+        long pid();
+
+        boolean isAlive();
+
+        int exitValue();
+
+        void waitFor() throws InterruptedException;
+    }
+
+    private record JdkProcess(Process process) implements Launched {
+        public long pid() {
+            return process.pid();
+        }
+
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        public int exitValue() {
+            return process.exitValue();
+        }
+
+        public void waitFor() throws InterruptedException {
+            process.waitFor();
+        }
+    }
+
+    /**
+     * A master spawned by this JVM with posix_spawn (ProcessBuilder cannot place a descriptor at fd 3); reaped
+     * here with waitpid of its pid.
+     */
+    private static final class SpawnedProcess implements Launched {
+        private final int pid;
+        private WaitStatus status;
+
+        SpawnedProcess(int pid) {
+            this.pid = pid;
+        }
+
+        public long pid() {
+            return pid;
+        }
+
+        public synchronized boolean isAlive() {
+            if (status == null) {
+                status = NativePosix.get().waitpid(pid, true);
+            }
+            return status == null;
+        }
+
+        public synchronized int exitValue() {
+            if (isAlive()) {
+                throw new IllegalStateException("process " + pid + " has not exited");
+            }
+            return status.exited() ? status.exitCode() : 128 + status.termSignal();
+        }
+
+        public synchronized void waitFor() {
+            if (status == null) {
+                status = NativePosix.get().waitpid(pid, false);
+            }
+        }
+    }
+
+    private RunningMaster(Path prefix, int port, Launched process) {
         this.prefix = prefix;
         this.port = port;
         this.process = process;
@@ -42,25 +115,70 @@ final class RunningMaster implements AutoCloseable {
      * listens on a free loopback port; waits until the pid file names it.
      */
     static RunningMaster start(String extraConfig) throws IOException {
+        return start(extraConfig, Map.of());
+    }
+
+    /** As {@link #start(String)}, with {@code environment} added to the master's (e.g. NOTIFY_SOCKET). */
+    static RunningMaster start(String extraConfig, Map<String, String> environment) throws IOException {
+        int port = freePort();
+        Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
+        ProcessBuilder pb = new ProcessBuilder(masterCommand(prefix)).directory(prefix.toFile())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
+        pb.environment().putAll(environment);
+        return awaitPidFile(new RunningMaster(prefix, port, new JdkProcess(pb.start())));
+    }
+
+    /**
+     * A master started the way systemd's socket activation starts one: {@code listeningFds} (this JVM's, still
+     * open here afterwards, as systemd keeps its copies) appear in the master at 3, 4, ... with LISTEN_FDS and
+     * LISTEN_PID naming the master's own pid (a shell sets it to $$ and execs java, which keeps the pid), plus
+     * {@code environment}. {@code extraConfig} must carry the {@code listen} directive; {@link #port} is the
+     * first socket's port.
+     */
+    static RunningMaster startWithInheritedSockets(String extraConfig, Map<String, String> environment,
+                                                   List<Integer> listeningFds) throws IOException {
+        Posix posix = NativePosix.get();
+        Path prefix = newPrefix(extraConfig);
+        int port = posix.localAddress(listeningFds.get(0)).getPort();
+        List<String> argv = new ArrayList<>(List.of("sh", "-c",
+                "LISTEN_PID=$$ LISTEN_FDS=" + listeningFds.size() + " exec \"$0\" \"$@\""));
+        argv.addAll(masterCommand(prefix));
+        List<String> env = new ArrayList<>();
+        Map<String, String> all = new java.util.TreeMap<>(System.getenv());
+        all.keySet().removeIf(name -> name.startsWith("LISTEN_") || name.equals("NOTIFY_SOCKET"));
+        all.putAll(environment);
+        all.forEach((name, value) -> env.add(name + "=" + value));
+        int devNull = posix.open("/dev/null", OpenFlags.RDWR, 0);
+        int out = posix.open(prefix.resolve("stdout.txt").toString(), OpenFlags.WRONLY | OpenFlags.CREAT | OpenFlags.TRUNC, 0644);
+        int pid;
+        try {
+            SpawnRequest request = new SpawnRequest("/bin/sh").argv(argv).environment(env)
+                    .workingDirectory(prefix.toString()).mapFd(devNull, 0).mapFd(out, 1).mapFd(out, 2);
+            for (int i = 0; i < listeningFds.size(); i++) {
+                request.mapFd(listeningFds.get(i), 3 + i);
+            }
+            pid = posix.spawn(request);
+        } finally {
+            posix.close(devNull);
+            posix.close(out);
+        }
+        return awaitPidFile(new RunningMaster(prefix, port, new SpawnedProcess(pid)));
+    }
+
+    private static Path newPrefix(String config) throws IOException {
         Path prefix = Files.createTempDirectory("masterwork-it-");
         Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int port = freePort();
         Files.createDirectories(prefix.resolve("conf"));
-        String config = "listen = \"127.0.0.1:" + port + "\"\n"
-                + "worker_processes = 2\n"
-                + "worker_shutdown_timeout = 5s\n"
-                + extraConfig + "\n";
-        Files.writeString(prefix.resolve("conf/masterwork.conf"), config);
-        List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("java.home") + "/bin/java");
-        cmd.add("-cp");
-        cmd.add(lib() + "/*");
-        cmd.add(MAIN);
-        cmd.add("-p");
-        cmd.add(prefix.toString());
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(prefix.toFile())
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
-        RunningMaster master = new RunningMaster(prefix, port, pb.start());
+        Files.writeString(prefix.resolve("conf/masterwork.conf"),
+                "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + config + "\n");
+        return prefix;
+    }
+
+    private static List<String> masterCommand(Path prefix) throws IOException {
+        return List.of(System.getProperty("java.home") + "/bin/java", "-cp", lib() + "/*", MAIN, "-p", prefix.toString());
+    }
+
+    private static RunningMaster awaitPidFile(RunningMaster master) {
         try {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                     .until(() -> !master.process.isAlive() || master.pidFromFile() == master.pid());

@@ -1,0 +1,251 @@
+package io.masterwork.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue "systemd": a real master speaks sd_notify to a real AF_UNIX datagram socket standing in for
+ * systemd's (NOTIFY_SOCKET), and serves listening sockets this test bound and passed at fd 3 the way
+ * systemd's socket activation does (LISTEN_FDS, LISTEN_PID = the master's pid).
+ */
+class SystemdIT {
+    private static final Posix posix = NativePosix.get();
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    /** systemd's side of NOTIFY_SOCKET: every datagram the master sent, in order. */
+    private static final class NotifySocket implements AutoCloseable {
+        final String address;
+        private final int fd;
+        private final Path dir;
+        private final List<String> received = new ArrayList<>();
+        private int consumed;
+
+        NotifySocket(boolean abstractName) throws IOException {
+            dir = abstractName ? null : Files.createTempDirectory("masterwork-notify-");
+            address = abstractName ? "@masterwork-it-notify-" + posix.getpid() + "-" + System.nanoTime()
+                    : dir.resolve("notify").toString();
+            fd = posix.unixDatagramSocket();
+            posix.bindUnix(fd, address);
+            posix.setNonBlocking(fd, true);
+        }
+
+        private void drain() {
+            for (;;) {
+                ByteBuffer in = ByteBuffer.allocate(4096);
+                int n = posix.read(fd, in);
+                if (n < 0) {
+                    return;
+                }
+                received.add(new String(in.array(), 0, n, StandardCharsets.UTF_8));
+            }
+        }
+
+        /** The next datagram after the last one taken that matches; the ones skipped are returned too. */
+        String next(Predicate<String> wanted, String what) {
+            String[] found = new String[1];
+            await(what).atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> {
+                drain();
+                for (int i = consumed; i < received.size(); i++) {
+                    if (wanted.test(received.get(i))) {
+                        found[0] = received.get(i);
+                        consumed = i + 1;
+                        return true;
+                    }
+                }
+                return false;
+            });
+            return found[0];
+        }
+
+        List<String> all() {
+            drain();
+            return List.copyOf(received);
+        }
+
+        @Override
+        public void close() throws IOException {
+            posix.closeQuietly(fd);
+            if (dir != null) {
+                Files.deleteIfExists(dir.resolve("notify"));
+                Files.deleteIfExists(dir);
+            }
+        }
+    }
+
+    private static boolean has(String datagram, String line) {
+        return Arrays.asList(datagram.split("\n")).contains(line);
+    }
+
+    private static long monotonicUsec(String datagram) {
+        for (String line : datagram.split("\n")) {
+            if (line.startsWith("MONOTONIC_USEC=")) {
+                return Long.parseLong(line.substring("MONOTONIC_USEC=".length()));
+            }
+        }
+        throw new AssertionError("no MONOTONIC_USEC in " + datagram);
+    }
+
+    private static long nowUsec() {
+        return TimeUnit.NANOSECONDS.toMicros(System.nanoTime());
+    }
+
+    private static List<String> environ(int pid) {
+        String raw = ProcFs.read(pid, "environ");
+        assertThat(raw).as("/proc/%d/environ", pid).isNotNull();
+        return Arrays.asList(raw.split("\0"));
+    }
+
+    @Test
+    void readyOnceServingReloadingThenReadyAroundAReloadStoppingOnQuit() throws Exception {
+        try (NotifySocket systemd = new NotifySocket(false);
+             RunningMaster master = RunningMaster.start("worker_processes = 2\nhttp { body = \"one\\n\" }",
+                     Map.of("NOTIFY_SOCKET", systemd.address))) {
+            String ready = systemd.next(d -> has(d, "READY=1"), "READY=1");
+            assertThat(ready).contains("MAINPID=" + master.pid()).contains("STATUS=serving on 127.0.0.1:" + master.port)
+                    .contains("2/2 workers ready");
+            // READY comes only once every worker serves: the log says so before, and HTTP answers now.
+            assertThat(master.errorLog()).contains("serving: 2 workers of generation 1 ready");
+            assertThat(Http.get(master.port, "/").text()).isEqualTo("one\n");
+            assertThat(systemd.all().get(0)).startsWith("STATUS=starting 2 workers");
+
+            // Only the master may speak for the service: workers do not inherit NOTIFY_SOCKET.
+            assertThat(environ(master.pid())).contains("NOTIFY_SOCKET=" + systemd.address);
+            List<Integer> workers = master.awaitWorkers(2);
+            for (int worker : workers) {
+                assertThat(environ(worker)).as("worker %d", worker).noneMatch(e -> e.startsWith("NOTIFY_SOCKET="));
+            }
+
+            Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+                    + "\"\nworker_processes = 2\nworker_shutdown_timeout = 5s\nhttp { body = \"two\\n\" }\n");
+            long before = nowUsec();
+            master.signal("HUP");
+            String reloading = systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1");
+            long after = nowUsec();
+            assertThat(monotonicUsec(reloading)).as("MONOTONIC_USEC is CLOCK_MONOTONIC at the reload's start")
+                    .isBetween(before, after);
+            String reloaded = systemd.next(d -> has(d, "READY=1"), "READY=1 after the reload");
+            assertThat(reloaded).contains("generation 2");
+            assertThat(master.errorLog()).contains("generation 2 serving with 2 workers");
+            assertThat(Http.get(master.port, "/").text()).isEqualTo("two\n");
+            for (int worker : master.awaitWorkers(2)) {
+                assertThat(environ(worker)).noneMatch(e -> e.startsWith("NOTIFY_SOCKET="));
+            }
+
+            // A reload that fails still answers with READY=1 (nothing changed) and says why.
+            Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+                    + "\"\nworker_procesess = 3\n");
+            master.signal("HUP");
+            String failed = systemd.next(d -> d.contains("reload failed"), "STATUS=reload failed");
+            assertThat(failed).startsWith("READY=1\n").contains("worker_procesess");
+
+            master.signal("QUIT");
+            String stopping = systemd.next(d -> has(d, "STOPPING=1"), "STOPPING=1");
+            assertThat(stopping).contains("STATUS=graceful shutdown");
+            assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(systemd.next(d -> d.equals("STATUS=stopped"), "STATUS=stopped")).isNotNull();
+            assertThat(systemd.all()).filteredOn(d -> has(d, "READY=1")).hasSize(3);
+        }
+    }
+
+    @Test
+    void anAbstractNotifySocketAndWatchdogPingsAtHalfItsInterval() throws Exception {
+        try (NotifySocket systemd = new NotifySocket(true);
+             RunningMaster master = RunningMaster.start("worker_processes = 1",
+                     Map.of("NOTIFY_SOCKET", systemd.address, "WATCHDOG_USEC", "1000000"))) {
+            assertThat(systemd.next(d -> has(d, "READY=1"), "READY=1")).contains("MAINPID=" + master.pid());
+            systemd.next(d -> d.equals("WATCHDOG=1"), "a first WATCHDOG=1");
+            systemd.next(d -> d.equals("WATCHDOG=1"), "a second WATCHDOG=1");
+            master.signal("TERM");
+            assertThat(systemd.next(d -> has(d, "STOPPING=1"), "STOPPING=1")).contains("fast shutdown");
+            assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+        }
+    }
+
+    /** "socket:[123]" of each listening TCP socket on the port, from ss(8): who listens there, by inode. */
+    private static List<Long> listenerInodes(int port) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ss", "-H", "-ltne", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        List<Long> inodes = new ArrayList<>();
+        for (String field : out.split("\\s+")) {
+            if (field.startsWith("ino:")) {
+                inodes.add(Long.parseLong(field.substring(4)));
+            }
+        }
+        return inodes;
+    }
+
+    private static long inodeOf(int pid, int fd) {
+        return UnixSockets.inode(ProcFs.fds(pid).get(fd));
+    }
+
+    @Test
+    void socketsPassedAtFd3AreServedInsteadOfBoundAndSurviveAReload() throws Exception {
+        int served = posix.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        int unnamed = posix.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        int port = posix.localAddress(served).getPort();
+        long inode = inodeOf(posix.getpid(), served);
+        long unnamedInode = inodeOf(posix.getpid(), unnamed);
+        String listen = "listen = \"127.0.0.1:" + port + "\"\n";
+        try (NotifySocket systemd = new NotifySocket(false);
+             RunningMaster master = RunningMaster.startWithInheritedSockets(listen + "http { body = \"one\\n\" }",
+                     Map.of("NOTIFY_SOCKET", systemd.address, "LISTEN_FDNAMES", "web:spare"), List.of(served, unnamed))) {
+            assertThat(master.pid()).isEqualTo(master.pidFromFile());
+            systemd.next(d -> has(d, "READY=1"), "READY=1");
+            assertThat(Http.get(port, "/").text()).isEqualTo("one\n");
+
+            String log = master.errorLog();
+            assertThat(log).contains("systemd passed a listening socket for /127.0.0.1:" + port + " (fd 3 named \"web\")")
+                    .contains("using the inherited listening socket for /127.0.0.1:" + port)
+                    .contains("1 inherited listening socket(s) not named by \"listen\" were closed");
+            // The master serves the test's own socket at fd 3 (the number systemd uses) and bound none of its own:
+            // one listener on the port, the one this test made.
+            assertThat(inodeOf(master.pid(), 3)).isEqualTo(inode);
+            assertThat(ProcFs.fds(master.pid()).values()).doesNotContain("socket:[" + unnamedInode + "]");
+            assertThat(listenerInodes(port)).containsOnly(inode);
+            for (int worker : master.awaitWorkers(2)) {
+                assertThat(inodeOf(worker, 6)).as("worker %d's listener", worker).isEqualTo(inode);
+                assertThat(environ(worker)).noneMatch(e -> e.startsWith("LISTEN_") || e.startsWith("NOTIFY_SOCKET="));
+            }
+
+            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
+                    listen + "worker_processes = 3\nhttp { body = \"two\\n\" }\n");
+            master.signal("HUP");
+            systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1");
+            systemd.next(d -> has(d, "READY=1"), "READY=1 after the reload");
+            await().atMost(WAIT).until(() -> master.errorLog().contains("reload complete"));
+            assertThat(Http.get(port, "/").text()).isEqualTo("two\n");
+            assertThat(inodeOf(master.pid(), 3)).isEqualTo(inode);
+            assertThat(listenerInodes(port)).containsOnly(inode);
+            for (int worker : master.awaitWorkers(3)) {
+                assertThat(inodeOf(worker, 6)).as("new worker %d's listener", worker).isEqualTo(inode);
+            }
+
+            master.signal("QUIT");
+            assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+            // As with systemd, the socket outlives the service: this test's copy still listens.
+            assertThat(posix.isListeningSocket(served)).isTrue();
+        } finally {
+            posix.closeQuietly(served);
+            posix.closeQuietly(unnamed);
+        }
+    }
+}
