@@ -26,6 +26,7 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -94,12 +95,22 @@ public final class ConfigLoader {
         // "1m30s" nor bare seconds: hand them one unambiguous form
         merged = merged.withValue("worker_shutdown_timeout", ConfigValueFactory.fromAnyRef(
                 b.workerShutdownTimeout.toMillis() + "ms", raw("worker_shutdown_timeout").origin().description()));
+        b.workerWatchdogTimeout = durationOrOff("worker_watchdog_timeout");
+        b.workerCrashLimit = intOrOff("worker_crash_limit", 1, 1_000_000);
+        b.workerCrashWindow = duration("worker_crash_window");
+        b.workerRespawnBackoff = duration("worker_respawn_backoff");
+        b.workerRespawnBackoffMax = duration("worker_respawn_backoff_max");
+        if (b.workerRespawnBackoffMax.compareTo(b.workerRespawnBackoff) < 0) {
+            throw invalid(merged.getValue("worker_respawn_backoff_max"), "worker_respawn_backoff_max",
+                    "must not be shorter than worker_respawn_backoff");
+        }
         b.workerJvmOptions = stringList("worker_jvm_options");
         b.workerEnvironment = environment();
         b.workerClassPath = workerClassPath();
         parseUser(b);
         b.pidFile = path("pid");
         parseErrorLog(b);
+        b.controlSocket = controlSocket();
         b.daemon = bool("daemon");
         b.listen = listen();
 
@@ -333,6 +344,29 @@ public final class ConfigLoader {
         }
     }
 
+    private boolean isOff(String key) {
+        ConfigValue v = nonNull(key, "a value or off");
+        return v.valueType() == ConfigValueType.STRING && "off".equals(((String) v.unwrapped()).trim())
+                || v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped());
+    }
+
+    /** A duration, or {@code off}. */
+    private Optional<Duration> durationOrOff(String key) {
+        if (isOff(key)) {
+            return Optional.empty();
+        }
+        Duration d = duration(key);
+        if (d.isZero()) {
+            throw invalid(merged.getValue(key), key, "must be positive (or off)");
+        }
+        return Optional.of(d);
+    }
+
+    /** A whole number in range, or {@code off}. */
+    private OptionalInt intOrOff(String key, int min, int max) {
+        return isOff(key) ? OptionalInt.empty() : OptionalInt.of(intInRange(key, min, max));
+    }
+
     // ---- the keys -----------------------------------------------------------------------------
 
     private int workerProcesses() {
@@ -514,6 +548,26 @@ public final class ConfigLoader {
         if (words.length == 2 && posix.lookupGroup(words[1]) == null) {
             throw invalid(v, key, "no such group \"" + words[1] + "\"");
         }
+    }
+
+    /** A Unix socket path (relative to the prefix) or "off"; sun_path holds 107 bytes and a NUL. */
+    private Optional<Path> controlSocket() {
+        String key = "control_socket";
+        ConfigValue v = nonNull(key, "a path or off");
+        if (v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped())) {
+            return Optional.empty();
+        }
+        String text = string(key);
+        if (text.equalsIgnoreCase("off")) {
+            return Optional.empty();
+        }
+        Path path = prefix.resolve(text).normalize();
+        int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > 107) {
+            throw invalid(v, key, "the socket path " + path + " is " + bytes
+                    + " bytes long; a Unix socket path may have at most 107 (choose a shorter path or prefix)");
+        }
+        return Optional.of(path);
     }
 
     private void parseErrorLog(MasterConfiguration.Builder b) {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -23,6 +24,11 @@ public final class MasterConfiguration {
     private final OptionalLong workerRlimitNofile;
     private final OptionalLong workerRlimitCore;
     private final Duration workerShutdownTimeout;
+    private final Optional<Duration> workerWatchdogTimeout;
+    private final OptionalInt workerCrashLimit;
+    private final Duration workerCrashWindow;
+    private final Duration workerRespawnBackoff;
+    private final Duration workerRespawnBackoffMax;
     private final List<String> workerJvmOptions;
     private final List<String> workerEnvironment;
     private final Optional<String> user;
@@ -31,6 +37,7 @@ public final class MasterConfiguration {
     private final Path errorLog;
     private final String errorLogLevel;
     private final boolean daemon;
+    private final Optional<Path> controlSocket;
     private final List<InetSocketAddress> listen;
     private final List<String> masterModules;
     private final List<String> workerModules;
@@ -46,6 +53,11 @@ public final class MasterConfiguration {
         this.workerRlimitNofile = b.workerRlimitNofile;
         this.workerRlimitCore = b.workerRlimitCore;
         this.workerShutdownTimeout = b.workerShutdownTimeout;
+        this.workerWatchdogTimeout = b.workerWatchdogTimeout;
+        this.workerCrashLimit = b.workerCrashLimit;
+        this.workerCrashWindow = b.workerCrashWindow;
+        this.workerRespawnBackoff = b.workerRespawnBackoff;
+        this.workerRespawnBackoffMax = b.workerRespawnBackoffMax;
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
         this.workerEnvironment = List.copyOf(b.workerEnvironment);
         this.user = b.user;
@@ -54,6 +66,7 @@ public final class MasterConfiguration {
         this.errorLog = b.errorLog;
         this.errorLogLevel = b.errorLogLevel;
         this.daemon = b.daemon;
+        this.controlSocket = b.controlSocket;
         this.listen = List.copyOf(b.listen);
         this.masterModules = List.copyOf(b.masterModules);
         this.workerModules = List.copyOf(b.workerModules);
@@ -105,6 +118,29 @@ public final class MasterConfiguration {
         return workerShutdownTimeout;
     }
 
+    /** How long a worker may miss heartbeats before it is dumped and killed; empty = off. */
+    public Optional<Duration> workerWatchdogTimeout() {
+        return workerWatchdogTimeout;
+    }
+
+    /** Crashes within {@link #workerCrashWindow} that stop the master; empty = never. */
+    public OptionalInt workerCrashLimit() {
+        return workerCrashLimit;
+    }
+
+    public Duration workerCrashWindow() {
+        return workerCrashWindow;
+    }
+
+    /** The first respawn delay of a slot whose worker crashed soon after its start. */
+    public Duration workerRespawnBackoff() {
+        return workerRespawnBackoff;
+    }
+
+    public Duration workerRespawnBackoffMax() {
+        return workerRespawnBackoffMax;
+    }
+
     /** Extra JVM flags for worker JVMs. */
     public List<String> workerJvmOptions() {
         return workerJvmOptions;
@@ -140,6 +176,11 @@ public final class MasterConfiguration {
 
     public boolean daemon() {
         return daemon;
+    }
+
+    /** The control socket's absolute path; empty when {@code control_socket = off}. */
+    public Optional<Path> controlSocket() {
+        return controlSocket;
     }
 
     /** The listening addresses, in the order of {@code listen} (the order of worker fds 6, 7, ...). */
@@ -181,6 +222,11 @@ public final class MasterConfiguration {
         OptionalLong workerRlimitNofile = OptionalLong.empty();
         OptionalLong workerRlimitCore = OptionalLong.empty();
         Duration workerShutdownTimeout;
+        Optional<Duration> workerWatchdogTimeout = Optional.empty();
+        OptionalInt workerCrashLimit = OptionalInt.empty();
+        Duration workerCrashWindow = Duration.ofSeconds(60);
+        Duration workerRespawnBackoff = Duration.ofMillis(100);
+        Duration workerRespawnBackoffMax = Duration.ofSeconds(30);
         List<String> workerJvmOptions = List.of();
         List<String> workerEnvironment = List.of();
         Optional<String> user = Optional.empty();
@@ -189,6 +235,7 @@ public final class MasterConfiguration {
         Path errorLog;
         String errorLogLevel;
         boolean daemon;
+        Optional<Path> controlSocket = Optional.empty();
         List<InetSocketAddress> listen = List.of();
         List<String> masterModules = List.of();
         List<String> workerModules = List.of();

@@ -16,6 +16,12 @@ public interface MasterControl extends MasterView {
     /** Like USR1. */
     void reopen();
 
+    /**
+     * Sets the number of workers of the serving generation (TTIN/TTOU do +1/-1): spawns or retires
+     * gracefully until it holds. A reload applies {@code worker_processes} again.
+     */
+    void setWorkerCount(int n);
+
     /** The result of a reload, for whoever asked for it. */
     record ReloadOutcome(boolean ok, long generation, String message) {
     }

@@ -35,15 +35,19 @@ import org.slf4j.LoggerFactory;
 public final class MasterProcessCycle {
     private static final Logger log = LoggerFactory.getLogger("masterwork.master");
 
-    /** A worker that lived this long before dying resets its slot's respawn backoff. */
-    static final long STABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
-    static final long FIRST_RESPAWN_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    static final long MAX_RESPAWN_DELAY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** A worker that served this long before dying resets its slot's respawn backoff. */
+    static final long STABLE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** TERM/INT: what is still alive this long after TERMINATE gets SIGKILL (nginx escalates too). */
     static final long TERMINATE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
     /** QUIT: workers bound themselves by worker_shutdown_timeout; past it plus this, a hung one is killed. */
     static final long QUIT_KILL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(3);
     static final int IDLE_POLL_MILLIS = 1000;
+    /** After the watchdog's SIGQUIT, the JVM gets this long to print its thread dump before SIGKILL. */
+    static final long WATCHDOG_DUMP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
+    /** Crashes within the window at which the master warns loudly even without a crash limit. */
+    static final int CRASH_ALERT_THRESHOLD = 5;
+    static final java.util.Set<Signal> CRASH_SIGNALS =
+            java.util.EnumSet.of(Signal.SEGV, Signal.ABRT, Signal.BUS, Signal.ILL, Signal.FPE);
     /** A reload waits this long for every new worker's READY before it rolls back. */
     static final long RELOAD_READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -68,6 +72,11 @@ public final class MasterProcessCycle {
     private boolean terminating;
     private long killDeadlineNanos;
     private final long startedAtMillis = System.currentTimeMillis();
+    /** TTIN/TTOU/"workers N": the count in effect until the next reload; null = the configuration's. */
+    private Integer workerCountOverride;
+    private final java.util.ArrayDeque<Long> recentCrashes = new java.util.ArrayDeque<>();
+    private long nextHeartbeatNanos;
+    private int exitStatus;
     private boolean servingAnnounced;
     private long reloads;
     private long failedReloads;
@@ -120,7 +129,7 @@ public final class MasterProcessCycle {
             }
         }
         log.info("exit");
-        return 0;
+        return exitStatus;
     }
 
     private void masterLoop(MasterSignals signals) {
@@ -145,6 +154,7 @@ public final class MasterProcessCycle {
             guarded("reaping", this::reapChildren);
             guarded("respawning", this::respawnDueWorkers);
             guarded("reloading", this::progressReload);
+            guarded("the watchdog", this::watchWorkers);
             if (killDeadlineNanos != 0 && System.nanoTime() - killDeadlineNanos >= 0) {
                 guarded("killing", this::killRemaining);
             }
@@ -211,7 +221,9 @@ public final class MasterProcessCycle {
             case USR1 -> handleUsr1();
             case IO -> handleIo();
             case HUP -> handleHup();
-            case USR2, WINCH, TTIN, TTOU -> handleNotSupported(signal);
+            case TTIN -> handleTtin();
+            case TTOU -> handleTtou();
+            case USR2, WINCH -> handleNotSupported(signal);
             default -> log.warn("unexpected signal {}", signal.fullName());
         }
     }
@@ -272,6 +284,58 @@ public final class MasterProcessCycle {
         for (WorkerSlot slot : table.running()) {
             if (slot.state != WorkerState.EXITING) {
                 commands.send(slot, ChannelFrame.reopen());
+            }
+        }
+    }
+
+    /** One worker more, as gunicorn and unicorn do; a reload applies worker_processes again. */
+    private void handleTtin() {
+        setWorkerCount(desiredWorkers() + 1);
+    }
+
+    /** One worker fewer, retired gracefully; never below one. */
+    private void handleTtou() {
+        if (desiredWorkers() <= 1) {
+            log.warn("TTOU ignored: masterwork never runs fewer than one worker");
+            return;
+        }
+        setWorkerCount(desiredWorkers() - 1);
+    }
+
+    private int desiredWorkers() {
+        return workerCountOverride != null ? workerCountOverride : generation.config.workerProcesses();
+    }
+
+    private void setWorkerCount(int n) {
+        if (quitting || terminating) {
+            return;
+        }
+        if (n < 1 || n > ProcessTable.MAX_SLOTS) {
+            throw new IllegalArgumentException("the worker count must be between 1 and " + ProcessTable.MAX_SLOTS + ", got " + n);
+        }
+        workerCountOverride = n;
+        List<WorkerSlot> serving = new ArrayList<>();
+        for (WorkerSlot slot : table.occupied()) {
+            if (slot.generation == generation.number && slot.respawn) {
+                serving.add(slot);
+            }
+        }
+        log.info("worker count {} -> {} (generation {})", serving.size(), n, generation.number);
+        for (int i = serving.size(); i < n; i++) {
+            WorkerSlot slot = table.allocate();
+            slot.spec = generation;
+            slot.generation = generation.number;
+            spawnInto(slot);
+        }
+        // Retire the newest slots first, gracefully, as a reload's old generation is.
+        for (int i = serving.size() - 1; i >= n; i--) {
+            WorkerSlot slot = serving.get(i);
+            slot.respawn = false;
+            if (slot.hasProcess()) {
+                slot.state = WorkerState.EXITING;
+                commands.send(slot, ChannelFrame.quit());
+            } else {
+                table.release(slot);
             }
         }
     }
@@ -379,6 +443,10 @@ public final class MasterProcessCycle {
                 RELOAD_READY_TIMEOUT_NANOS);
         reload.requesters.addAll(requesters);
         announce(e -> e.reloadStarted(control));
+        if (workerCountOverride != null && workerCountOverride != next.workerProcesses()) {
+            log.info("the reload applies worker_processes = {} again (TTIN/TTOU had set {})",
+                    next.workerProcesses(), workerCountOverride);
+        }
         for (WorkerSlot slot : startWorkerProcesses(reload.next, next.workerProcesses())) {
             // Until the new generation is committed, a death means roll back, not respawn.
             slot.respawn = false;
@@ -415,6 +483,7 @@ public final class MasterProcessCycle {
         Reload done = reload;
         reload = null;
         generation = done.next;
+        workerCountOverride = null;
         for (WorkerSlot slot : table.occupied()) {
             if (slot.generation == generation.number) {
                 slot.respawn = true;
@@ -519,11 +588,18 @@ public final class MasterProcessCycle {
                 if (slot.state == WorkerState.STARTING) {
                     slot.state = WorkerState.READY;
                     slot.readyAtNanos = System.nanoTime();
+                    slot.lastHeartbeatNanos = slot.readyAtNanos;
                     log.info("worker process {} (slot {}) ready in {} ms", slot.pid, slot.slot,
                             TimeUnit.NANOSECONDS.toMillis(slot.readyAtNanos - slot.startedAtNanos));
                     announceServingOnce();
                 }
-            } else if (frame.command() == Command.HEARTBEAT || frame.command() == Command.STATUS) {
+            } else if (frame.command() == Command.HEARTBEAT) {
+                slot.lastHeartbeatNanos = System.nanoTime();
+                if (slot.watchdogKillAtNanos != 0) {
+                    log.warn("worker process {} answers again; the watchdog lets it live", slot.pid);
+                    slot.watchdogKillAtNanos = 0;
+                }
+            } else if (frame.command() == Command.STATUS) {
                 log.debug("{} from worker process {}", frame.command(), slot.pid);
             } else {
                 log.warn("worker process {} sent {}, which a worker may not send; ignored", slot.pid, frame.command());
@@ -592,9 +668,15 @@ public final class MasterProcessCycle {
             return;
         }
         long lived = System.nanoTime() - slot.startedAtNanos;
-        boolean killedFromOutside = status.signaled() && status.termSignal() == Signal.KILL.number
-                || status.exited() && status.exitCode() == 128 + Signal.TERM.number;
-        if (killedFromOutside || lived >= STABLE_AFTER_NANOS) {
+        // "Soon after it started": before READY (a JVM's start alone can take seconds on a busy host), or soon after.
+        boolean servedLongEnough = slot.readyAtNanos != 0 && System.nanoTime() - slot.readyAtNanos >= STABLE_AFTER_NANOS;
+        boolean crashed = isCrash(status);
+        if (crashed) {
+            countCrash();
+        }
+        if (!crashed || servedLongEnough) {
+            // Killed from outside (SIGKILL, the OOM killer, SIGTERM = JVM status 143) or after a good life:
+            // at once, as nginx does.
             slot.quickDeaths = 0;
             slot.respawnDueNanos = System.nanoTime();
         } else {
@@ -607,9 +689,101 @@ public final class MasterProcessCycle {
         slot.respawns++;
     }
 
+    /** "By its own doing": a non-zero exit other than 2 and 143, or a crash signal. */
+    static boolean isCrash(WaitStatus status) {
+        if (status.exited()) {
+            int code = status.exitCode();
+            return code != 0 && code != WorkerExit.FATAL && code != 128 + Signal.TERM.number;
+        }
+        Signal signal = Signal.of(status.termSignal());
+        return signal != null && CRASH_SIGNALS.contains(signal);
+    }
+
+    /** PHP-FPM's emergency_restart_threshold: too many crashes in a window is loud, and may stop the master. */
+    private void countCrash() {
+        long now = System.nanoTime();
+        long window = generation.config.workerCrashWindow().toNanos();
+        recentCrashes.addLast(now);
+        while (!recentCrashes.isEmpty() && now - recentCrashes.peekFirst() > window) {
+            recentCrashes.removeFirst();
+        }
+        int crashes = recentCrashes.size();
+        var limit = generation.config.workerCrashLimit();
+        if (limit.isPresent() && crashes >= limit.getAsInt()) {
+            log.error("{} workers crashed within {} s: worker_crash_limit reached, stopping the master", crashes,
+                    generation.config.workerCrashWindow().toSeconds());
+            exitStatus = 1;
+            handleTerminate();
+        } else if (crashes >= CRASH_ALERT_THRESHOLD) {
+            log.error("{} workers crashed within {} s; respawns are backing off", crashes,
+                    generation.config.workerCrashWindow().toSeconds());
+        }
+    }
+
+    /**
+     * The hung-worker watchdog. The master asks every ready worker for a heartbeat; a worker answers from
+     * its event-loop thread, so a blocked loop stops answering. Past worker_watchdog_timeout the master asks
+     * the JVM for a thread dump (SIGQUIT: it lands in the error log), then kills it; the slot is respawned.
+     */
+    private void watchWorkers() {
+        var timeout = generation.config.workerWatchdogTimeout();
+        if (timeout.isEmpty() || quitting || terminating) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (WorkerSlot slot : table.running()) {
+            if (slot.state == WorkerState.STARTING || slot.lastHeartbeatNanos == 0) {
+                continue;
+            }
+            if (slot.watchdogKillAtNanos != 0) {
+                if (now - slot.watchdogKillAtNanos >= 0) {
+                    log.error("worker process {} is still hung; sending SIGKILL", slot.pid);
+                    killQuietly(slot.pid, Signal.KILL);
+                    slot.watchdogKillAtNanos = 0;
+                    slot.respawn = slot.state != WorkerState.EXITING;
+                }
+            } else if (slot.state == WorkerState.READY && now - slot.lastHeartbeatNanos >= timeout.get().toNanos()) {
+                log.error("worker process {} has not answered a heartbeat for {} ms; dumping its threads (SIGQUIT), "
+                        + "then SIGKILL", slot.pid, (now - slot.lastHeartbeatNanos) / 1_000_000);
+                killQuietly(slot.pid, Signal.QUIT);
+                slot.watchdogKillAtNanos = now + WATCHDOG_DUMP_GRACE_NANOS;
+            }
+        }
+        if (now - nextHeartbeatNanos >= 0) {
+            for (WorkerSlot slot : table.running()) {
+                if (slot.state == WorkerState.READY && slot.channel != null && !slot.channelClosed) {
+                    try {
+                        // A full channel is what a hung worker looks like: no fallback signal, the watchdog decides.
+                        slot.channel.send(ChannelFrame.heartbeat(posix.getpid(), slot.slot));
+                    } catch (ChannelException e) {
+                        log.debug("heartbeat to worker process {}: {}", slot.pid, e.getMessage());
+                    }
+                }
+            }
+            nextHeartbeatNanos = now + heartbeatInterval(timeout.get().toNanos());
+        }
+    }
+
+    /** A quarter of the timeout, at most 5 s: several answers can be missed before the watchdog acts. */
+    static long heartbeatInterval(long timeoutNanos) {
+        return Math.min(timeoutNanos / 4, TimeUnit.SECONDS.toNanos(5));
+    }
+
+    private void killQuietly(int pid, Signal signal) {
+        try {
+            posix.kill(pid, signal);
+        } catch (PosixException e) {
+            log.debug("kill({}, {}): {}", pid, signal.fullName(), e.getMessage());
+        }
+    }
+
+    /** worker_respawn_backoff, doubling with each quick crash, capped at worker_respawn_backoff_max. */
     private static long respawnDelay(WorkerSlot slot) {
-        int doublings = Math.min(Math.max(slot.quickDeaths - 1, 0), 20);
-        return Math.min(FIRST_RESPAWN_DELAY_NANOS << doublings, MAX_RESPAWN_DELAY_NANOS);
+        MasterConfiguration c = slot.spec.config;
+        int doublings = Math.min(Math.max(slot.quickDeaths - 1, 0), 30);
+        long first = c.workerRespawnBackoff().toNanos();
+        long max = c.workerRespawnBackoffMax().toNanos();
+        return first > (max >> doublings) ? max : Math.min(first << doublings, max);
     }
 
     private void respawnDueWorkers() {
@@ -676,6 +850,14 @@ public final class MasterProcessCycle {
         }
         if (reload != null) {
             wait = Math.min(wait, reload.deadlineNanos - now);
+        }
+        if (generation != null && generation.config.workerWatchdogTimeout().isPresent()) {
+            wait = Math.min(wait, nextHeartbeatNanos - now);
+            for (WorkerSlot slot : table.running()) {
+                if (slot.watchdogKillAtNanos != 0) {
+                    wait = Math.min(wait, slot.watchdogKillAtNanos - now);
+                }
+            }
         }
         for (MasterExtension extension : extensions) {
             long due = extension.nextTimerNanos();
@@ -762,7 +944,7 @@ public final class MasterProcessCycle {
 
         @Override
         public int desiredWorkers() {
-            return generation.config.workerProcesses();
+            return MasterProcessCycle.this.desiredWorkers();
         }
 
         @Override
@@ -818,6 +1000,11 @@ public final class MasterProcessCycle {
         @Override
         public void reopen() {
             handleUsr1();
+        }
+
+        @Override
+        public void setWorkerCount(int n) {
+            MasterProcessCycle.this.setWorkerCount(n);
         }
     }
 }

@@ -31,6 +31,25 @@ public final class WorkerSlot {
     WaitStatus lastExit;
     /** When a respawn into this (empty) slot is due, System.nanoTime(); 0 when none is pending. */
     long respawnDueNanos;
+    /** The last HEARTBEAT answer (or READY), System.nanoTime(). */
+    long lastHeartbeatNanos;
+    /** The watchdog asked for a thread dump; SIGKILL follows at this time. 0 when not hung. */
+    long watchdogKillAtNanos;
+
+    /** Milliseconds since the last heartbeat, or -1 before the worker was ready. */
+    public long millisSinceHeartbeat() {
+        return lastHeartbeatNanos == 0 ? -1 : (System.nanoTime() - lastHeartbeatNanos) / 1_000_000;
+    }
+
+    /** Milliseconds since this slot's process was spawned. */
+    public long uptimeMillis() {
+        return hasProcess() ? (System.nanoTime() - startedAtNanos) / 1_000_000 : 0;
+    }
+
+    /** Consecutive quick crashes: what the respawn delay grows with. */
+    public int quickDeaths() {
+        return quickDeaths;
+    }
 
     WorkerSlot(int slot) {
         this.slot = slot;
