@@ -59,6 +59,11 @@ final class MasterStart {
         try {
             MasterProcessCycle cycle = MasterInjector.create(config).getInstance(MasterProcessCycle.class);
             return cycle.run(pidFile);
+        } catch (com.google.inject.ProvisionException e) {
+            // A part that refused to be built (a control socket in use): its own message, not Guice's wrapping.
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            log.error(ErrorLogLevels.EMERG, "the master failed: {}", cause.getMessage(), cause);
+            return 1;
         } catch (RuntimeException e) {
             log.error(ErrorLogLevels.EMERG, "the master failed: {}", e.toString(), e);
             return 1;

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "masterwork", sortOptions = false,
         description = "nginx's master/worker process model for the JVM.%n"
-                + "Without options: run the master in the foreground (or detach if daemon = true).",
+                + "Without options: run the master in the foreground (or detach if daemon = true).%n"
+                + "masterwork status [--json]: the running master's workers.",
         footer = "%nExit status: 0 on success, 1 on any error (the message says what is wrong).")
 public final class Masterwork implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf/masterwork.conf");
@@ -36,7 +37,8 @@ public final class Masterwork implements Callable<Integer> {
     boolean test;
 
     @Option(names = "-s", paramLabel = "signal",
-            description = "send a signal to the master: stop (TERM), quit (QUIT), reload (HUP), reopen (USR1)")
+            description = "send a signal to the master: stop (TERM), quit (QUIT), reload (HUP), reopen (USR1);"
+                    + " reload goes through the control socket when there is one and waits for the outcome")
     String signal;
 
     @Option(names = {"-v", "-V"}, description = "print the version and exit")
@@ -59,6 +61,7 @@ public final class Masterwork implements Callable<Integer> {
     static int run(String[] args, PrintStream out, PrintStream err) {
         Console console = new Console(out, err);
         CommandLine cl = new CommandLine(new Masterwork(console));
+        cl.addSubcommand("status", new StatusCommand(console));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -106,7 +109,7 @@ public final class Masterwork implements Callable<Integer> {
             return 0;
         }
         if (signal != null) {
-            return new SignalCommand(console).send(signal, new PidFile(config.pidFile()));
+            return new SignalCommand(console).send(signal, new PidFile(config.pidFile()), config.controlSocket().orElse(null));
         }
         return new MasterStart(console).run(config);
     }

@@ -1,0 +1,426 @@
+package io.masterwork.master.control;
+
+import io.masterwork.master.cli.Version;
+import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.process.MasterControl;
+import io.masterwork.master.process.MasterExtension;
+import io.masterwork.posix.Credentials;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
+import jakarta.inject.Inject;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The master's control socket (HAProxy's master CLI, in nginx's spirit): a Unix stream socket on which
+ * the master's own user, or root, asks for the process table, metrics, a reload with its outcome, a log
+ * reopen or a stop. Runs entirely in the master's loop: the listener and every client are polled
+ * descriptors, answers are written without blocking, and the timer closes clients that stall.
+ *
+ * <p>The socket is created when the master is built (before any worker starts), so that a live socket of
+ * another master refuses this one's start-up with a clear message instead of silently stealing the path.
+ */
+public final class ControlSocket implements MasterExtension {
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
+    private static final int BACKLOG = 64;
+    /** Without POLLOUT from the master's poll, a client whose socket was full is retried this often. */
+    private static final long FLUSH_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private final Posix posix;
+    private final ControlSocketLimits limits;
+    private final Path path;
+    private final int listener;
+    private final Object fileIdentity;
+    private final int masterUid;
+    private final String version = Version.get();
+    private final Map<Integer, ControlConnection> clients = new LinkedHashMap<>();
+    private final WorkerHistory history = new WorkerHistory();
+    private MasterControl master;
+
+    @Inject
+    public ControlSocket(Posix posix, MasterConfiguration config, ControlSocketLimits limits) {
+        this.posix = posix;
+        this.limits = limits;
+        this.masterUid = posix.geteuid();
+        Optional<Path> configured = config.controlSocket();
+        if (configured.isEmpty()) {
+            this.path = null;
+            this.listener = -1;
+            this.fileIdentity = null;
+            return;
+        }
+        this.path = configured.get();
+        this.listener = open(path);
+        this.fileIdentity = ControlSocketFile.identity(path);
+    }
+
+    private int open(Path socketPath) {
+        try {
+            Files.createDirectories(socketPath.getParent());
+        } catch (IOException e) {
+            throw new IllegalStateException("control socket " + socketPath + ": cannot create its directory: " + e, e);
+        }
+        String removed = ControlSocketFile.clearStale(socketPath);
+        if (removed != null) {
+            log.warn(removed);
+        }
+        int fd;
+        try {
+            fd = posix.listenUnix(socketPath.toString(), BACKLOG);
+        } catch (PosixException e) {
+            throw new IllegalStateException("cannot listen on the control socket " + socketPath + ": " + e.getMessage(), e);
+        }
+        try {
+            posix.setNonBlocking(fd, true);
+            posix.chmod(socketPath.toString(), limits.mode());
+        } catch (RuntimeException e) {
+            posix.closeQuietly(fd);
+            throw new IllegalStateException("cannot set up the control socket " + socketPath + ": " + e.getMessage(), e);
+        }
+        return fd;
+    }
+
+    /** Where the socket is, or null when {@code control_socket = off}. */
+    public Path path() {
+        return path;
+    }
+
+    // ---- the master's events -----------------------------------------------------------------
+
+    @Override
+    public void started(MasterControl control) {
+        this.master = control;
+        history.fold(control, System.nanoTime());
+        if (listener >= 0) {
+            log.info("control socket {} (mode {})", path, Integer.toOctalString(limits.mode()));
+        }
+    }
+
+    @Override
+    public void stopped(MasterControl control) {
+        for (ControlConnection c : new ArrayList<>(clients.values())) {
+            flush(c);
+            close(c, null);
+        }
+        if (listener >= 0) {
+            posix.closeQuietly(listener);
+            ControlSocketFile.removeIfSame(path, fileIdentity);
+        }
+    }
+
+    @Override
+    public int[] descriptors() {
+        if (listener < 0) {
+            return new int[0];
+        }
+        if (master != null) {
+            // Called at the top of every loop turn: the cheapest place to keep the history current.
+            history.fold(master, System.nanoTime());
+        }
+        int[] fds = new int[1 + clients.size()];
+        int n = 0;
+        fds[n++] = listener;
+        for (ControlConnection c : clients.values()) {
+            if (c.wantsInput()) {
+                fds[n++] = c.fd;
+            }
+        }
+        return n == fds.length ? fds : java.util.Arrays.copyOf(fds, n);
+    }
+
+    @Override
+    public void readable(int fd, MasterControl control) {
+        this.master = control;
+        if (fd == listener) {
+            acceptAll();
+            return;
+        }
+        ControlConnection c = clients.get(fd);
+        if (c != null) {
+            receive(c);
+        }
+    }
+
+    @Override
+    public long nextTimerNanos() {
+        long next = Long.MAX_VALUE;
+        long now = System.nanoTime();
+        for (ControlConnection c : clients.values()) {
+            if (!c.out.isEmpty()) {
+                next = Math.min(next, now + FLUSH_RETRY_NANOS);
+            }
+            if (c.wantsInput()) {
+                next = Math.min(next, c.readDeadlineNanos);
+            }
+        }
+        return next;
+    }
+
+    @Override
+    public void timer(MasterControl control) {
+        this.master = control;
+        long now = System.nanoTime();
+        for (ControlConnection c : new ArrayList<>(clients.values())) {
+            flush(c);
+            if (c.closed) {
+                continue;
+            }
+            if (!c.out.isEmpty() && now - c.blockedSinceNanos >= limits.writeTimeout().toNanos()) {
+                close(c, "it did not read its answer within " + limits.writeTimeout().toSeconds() + " s");
+                continue;
+            }
+            if (c.wantsInput() && now - c.readDeadlineNanos >= 0) {
+                log.info("{}: no complete command within {} s; closing", c, limits.readTimeout().toSeconds());
+                answer(c, ControlProtocol.error("timed out: no complete command within "
+                        + limits.readTimeout().toSeconds() + " s"));
+                c.closeWhenFlushed = true;
+            }
+            settle(c);
+        }
+    }
+
+    // ---- clients -----------------------------------------------------------------------------
+
+    private void acceptAll() {
+        for (;;) {
+            int fd;
+            try {
+                fd = posix.accept(listener);
+            } catch (PosixException e) {
+                // EMFILE and the like: the pending client stays queued; the next turn tries again.
+                log.error("control socket {}: {}", path, e.getMessage());
+                return;
+            }
+            if (fd < 0) {
+                return;
+            }
+            admit(fd);
+        }
+    }
+
+    private void admit(int fd) {
+        Credentials peer;
+        try {
+            peer = posix.peerCredentials(fd);
+        } catch (PosixException e) {
+            log.warn("control socket {}: {}; connection closed", path, e.getMessage());
+            posix.closeQuietly(fd);
+            return;
+        }
+        String refusal = null;
+        if (peer.uid() != masterUid && peer.uid() != 0) {
+            refusal = "permission denied: uid " + peer.uid() + " is neither the master's uid " + masterUid + " nor root";
+        } else if (clients.size() >= limits.maxClients()) {
+            refusal = "too many control clients (at most " + limits.maxClients() + " at once); try again later";
+        }
+        if (refusal != null) {
+            log.warn("control socket: refused pid {} (uid {}): {}", peer.pid(), peer.uid(), refusal);
+            // One best-effort write to a fresh socket: its buffer is empty, so the line fits.
+            try {
+                posix.sendMessage(fd, ByteBuffer.wrap(ControlProtocol.error(refusal).getBytes(StandardCharsets.UTF_8)), -1);
+            } catch (PosixException e) {
+                log.debug("control socket: refusal not delivered: {}", e.getMessage());
+            }
+            posix.closeQuietly(fd);
+            return;
+        }
+        ControlConnection c = new ControlConnection(fd, peer, limits.maxLineBytes(),
+                System.nanoTime() + limits.readTimeout().toNanos());
+        clients.put(fd, c);
+        log.debug("{} connected", c);
+    }
+
+    private void receive(ControlConnection c) {
+        while (c.in.hasRemaining()) {
+            int n;
+            try {
+                n = posix.read(c.fd, c.in);
+            } catch (PosixException e) {
+                close(c, e.getMessage());
+                return;
+            }
+            if (n < 0) {
+                break;
+            }
+            if (n == 0) {
+                c.inputClosed = true;
+                break;
+            }
+        }
+        process(c);
+        settle(c);
+    }
+
+    /** Handles every complete line in order; stops while a reload of this client runs. */
+    private void process(ControlConnection c) {
+        c.processing = true;
+        try {
+            processLines(c);
+        } finally {
+            c.processing = false;
+        }
+    }
+
+    private void processLines(ControlConnection c) {
+        while (!c.closed && !c.awaitingReload && !c.closeWhenFlushed) {
+            byte[] line = c.nextLine();
+            if (line == null) {
+                if (c.lineTooLong()) {
+                    log.warn("{}: command line longer than {} bytes; closing", c, limits.maxLineBytes());
+                    answer(c, ControlProtocol.error("command line longer than " + limits.maxLineBytes() + " bytes"));
+                    c.closeWhenFlushed = true;
+                }
+                return;
+            }
+            c.readDeadlineNanos = System.nanoTime() + limits.readTimeout().toNanos();
+            ControlProtocol.Request request = ControlProtocol.parse(line);
+            if (request.isEmpty()) {
+                continue;
+            }
+            if (request.error() != null) {
+                answer(c, ControlProtocol.error(request.error()));
+                continue;
+            }
+            execute(c, request.command());
+        }
+    }
+
+    private void execute(ControlConnection c, ControlProtocol.Command command) {
+        if (command != ControlProtocol.Command.STATUS && command != ControlProtocol.Command.METRICS) {
+            log.info("control socket: \"{}\" from pid {} (uid {})", command.word(), c.peer.pid(), c.peer.uid());
+        }
+        switch (command) {
+            case STATUS -> {
+                history.fold(master, System.nanoTime());
+                answer(c, ControlProtocol.data(StatusReport.render(master, history, version, System.nanoTime(),
+                        System.currentTimeMillis())));
+            }
+            case METRICS -> {
+                history.fold(master, System.nanoTime());
+                answer(c, ControlProtocol.data(MetricsReport.render(master, history, version,
+                        System.currentTimeMillis(), clients.size())));
+            }
+            case RELOAD -> {
+                c.awaitingReload = true;
+                master.reload(outcome -> reloadDone(c, outcome));
+            }
+            case REOPEN -> {
+                master.reopen();
+                answer(c, ControlProtocol.ok("logs reopened"));
+            }
+            case QUIT -> {
+                answer(c, ControlProtocol.ok("shutting down gracefully"));
+                master.quit();
+            }
+            case STOP -> {
+                answer(c, ControlProtocol.ok("shutting down"));
+                master.stop();
+            }
+        }
+    }
+
+    /** The master's word on a reload this client asked for; may come in the same turn or many seconds later. */
+    private void reloadDone(ControlConnection c, MasterControl.ReloadOutcome outcome) {
+        boolean wasWaiting = c.awaitingReload;
+        c.awaitingReload = false;
+        if (c.closed) {
+            return;
+        }
+        answer(c, ControlProtocol.data(reloadAnswer(outcome)));
+        c.readDeadlineNanos = System.nanoTime() + limits.readTimeout().toNanos();
+        // A reload refused at once calls back inside process(), which then goes on by itself.
+        if (wasWaiting && !c.processing) {
+            process(c);
+            settle(c);
+        }
+    }
+
+    static String reloadAnswer(MasterControl.ReloadOutcome outcome) {
+        return new Json().beginObject()
+                .name("ok").bool(outcome.ok())
+                .name("generation").number(outcome.generation())
+                .name("message").string(outcome.message())
+                .endObject().toString();
+    }
+
+    /** Queues an answer and writes what the socket takes now. */
+    private void answer(ControlConnection c, String text) {
+        if (c.closed) {
+            return;
+        }
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (c.queuedBytes + bytes.length > limits.maxQueuedBytes()) {
+            close(c, "more than " + limits.maxQueuedBytes() + " bytes of answers wait unread");
+            return;
+        }
+        c.out.add(ByteBuffer.wrap(bytes));
+        c.queuedBytes += bytes.length;
+        flush(c);
+    }
+
+    private void flush(ControlConnection c) {
+        while (!c.closed && !c.out.isEmpty()) {
+            ByteBuffer head = c.out.peek();
+            int n;
+            try {
+                n = posix.sendMessage(c.fd, head, -1);
+            } catch (PosixException e) {
+                // EPIPE, ECONNRESET: the client left before its answer; nothing to tell it.
+                close(c, e.getMessage());
+                return;
+            }
+            if (n < 0) {
+                if (c.blockedSinceNanos == 0) {
+                    c.blockedSinceNanos = System.nanoTime();
+                }
+                return;
+            }
+            c.queuedBytes -= n;
+            if (!head.hasRemaining()) {
+                c.out.poll();
+            }
+        }
+        c.blockedSinceNanos = 0;
+    }
+
+    /** Closes a client that has nothing more to receive or send. */
+    private void settle(ControlConnection c) {
+        if (c.closed || !c.out.isEmpty() || c.awaitingReload) {
+            return;
+        }
+        if (c.closeWhenFlushed || c.inputClosed) {
+            close(c, null);
+        }
+    }
+
+    private void close(ControlConnection c, String why) {
+        if (c.closed) {
+            return;
+        }
+        c.closed = true;
+        clients.remove(c.fd);
+        posix.closeQuietly(c.fd);
+        if (why != null) {
+            log.info("{} closed: {}", c, why);
+        } else {
+            log.debug("{} closed", c);
+        }
+    }
+
+    /** Connected clients now (for tests and metrics). */
+    int clientCount() {
+        return clients.size();
+    }
+}

@@ -1,0 +1,118 @@
+package io.masterwork.master.control;
+
+import io.masterwork.master.process.MasterView;
+import io.masterwork.master.process.WorkerSlot;
+import io.masterwork.master.process.WorkerState;
+import io.masterwork.posix.WaitStatus;
+
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.Locale;
+
+/** The answer to {@code status}: the master and its process table as one JSON object. */
+final class StatusReport {
+    private StatusReport() {
+    }
+
+    static String render(MasterView master, WorkerHistory history, String version, long nowNanos, long nowMillis) {
+        Json json = new Json().beginObject()
+                .name("pid").number(master.pid())
+                .name("version").string(version)
+                .name("generation").number(master.generation())
+                .name("started_at").string(Instant.ofEpochMilli(master.startedAtMillis()).toString())
+                .name("uptime_seconds").seconds(Math.max(0, nowMillis - master.startedAtMillis()) * 1_000_000L)
+                .name("listeners").beginArray();
+        for (InetSocketAddress address : master.listeners()) {
+            json.string(hostPort(address));
+        }
+        json.endArray()
+                .name("desired_workers").number(master.desiredWorkers())
+                .name("reloading").bool(master.reloading())
+                .name("stopping").bool(master.stopping())
+                .name("reloads").number(master.reloads())
+                .name("failed_reloads").number(master.failedReloads())
+                .name("last_reload").string(master.lastReloadResult())
+                .name("respawns_total").number(history.respawnsTotal())
+                .name("workers").beginArray();
+        for (WorkerSlot slot : master.workers()) {
+            json.beginObject().name("slot").number(slot.slot());
+            if (slot.hasProcess()) {
+                json.name("pid").number(slot.pid());
+            } else {
+                json.name("pid").nul();
+            }
+            json.name("generation").number(slot.generation())
+                    .name("state").string(state(slot));
+            long uptime = slot.hasProcess() ? history.uptimeNanos(slot.pid(), nowNanos) : -1;
+            if (uptime >= 0) {
+                json.name("uptime_seconds").seconds(uptime);
+            } else {
+                json.name("uptime_seconds").nul();
+            }
+            json.name("respawns").number(slot.respawns());
+            WaitStatus exit = slot.lastExit();
+            json.name("last_exit").string(exit == null ? null : exit.toString());
+            json.endObject();
+        }
+        return json.endArray().endObject().toString();
+    }
+
+    /** "starting", "ready", "exiting", or "respawning" for a slot whose process is gone and will be replaced. */
+    static String state(WorkerSlot slot) {
+        if (!slot.hasProcess()) {
+            return "respawning";
+        }
+        return slot.state().name().toLowerCase(Locale.ROOT);
+    }
+
+    /** 127.0.0.1:8080, [::1]:8080: the form {@code listen} takes. */
+    static String hostPort(InetSocketAddress address) {
+        if (address.getAddress() == null) {
+            return address.getHostString() + ":" + address.getPort();
+        }
+        if (address.getAddress() instanceof Inet6Address v6) {
+            return "[" + compressed(v6) + "]:" + address.getPort();
+        }
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    /** RFC 5952's short form (::1, not 0:0:0:0:0:0:0:1): the longest run of zero groups becomes "::". */
+    static String compressed(Inet6Address address) {
+        byte[] b = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
+    }
+
+    static boolean counts(WorkerSlot slot, WorkerState state) {
+        return slot.hasProcess() && slot.state() == state;
+    }
+}
