@@ -21,11 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The built-in application's {@code GET /_siblings/requests} across three real workers wired as the
- * master wires them (every worker holds every sibling's inbox): the worker asked broadcasts the
- * question over the inboxes and answers with every worker's request count.
+ * The built-in application's uses of sibling messages across three real workers wired as the master
+ * wires them (every worker holds every sibling's inbox): {@code GET /_siblings/requests} (the worker
+ * asked broadcasts the question and answers with every worker's request count) and
+ * {@code POST /_cache/purge} (one worker makes every worker drop its cached value).
  */
-class SiblingRequestsIT {
+class SiblingDemosIT {
     static final Duration BOUND = Duration.ofSeconds(60);
 
     @TempDir
@@ -135,6 +136,49 @@ class SiblingRequestsIT {
             HttpProbe.Response second = c.read();
             assertThat(first.text()).startsWith("{\"workers\":[");
             assertThat(second.text()).startsWith("{\"pid\":" + workers.get(0).pid);
+        }
+    }
+
+    private static HttpProbe.Response purge(MasterStandIn worker) throws IOException {
+        try (HttpProbe c = new HttpProbe(worker.address, 10_000)) {
+            c.send("POST /_cache/purge HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            return c.read();
+        }
+    }
+
+    private String cached(int worker) throws IOException {
+        HttpProbe.Response r = HttpProbe.get(workers.get(worker).address, "/_cache");
+        assertThat(r.status()).isEqualTo(200);
+        return r.text();
+    }
+
+    private Config cacheShownBy(int worker) throws IOException {
+        return ConfigFactory.parseString(HttpProbe.get(workers.get(worker).address, "/_worker").text()).getConfig("cache");
+    }
+
+    @Test
+    void aPurgeOnOneWorkerDropsTheCachedValueOnEveryWorker() throws Exception {
+        startThreeWiredWorkers();
+        awaitEverySiblingKnown();
+        String[] before = new String[3];
+        for (int w = 0; w < 3; w++) {
+            before[w] = cached(w);
+            assertThat(before[w]).contains("by pid " + workers.get(w).pid);
+            assertThat(cached(w)).as("kept until purged").isEqualTo(before[w]);
+            assertThat(cacheShownBy(w).getInt("purges")).isZero();
+        }
+
+        HttpProbe.Response r = purge(workers.get(1));
+
+        assertThat(r.status()).isEqualTo(200);
+        Config answer = ConfigFactory.parseString(r.text());
+        assertThat(answer.getConfigList("purged")).extracting(c -> c.getLong("slot")).containsExactly(0L, 1L, 2L);
+        assertThat(answer.getConfigList("failed")).isEmpty();
+        for (int w = 0; w < 3; w++) {
+            int worker = w;
+            await().atMost(BOUND).until(() -> cacheShownBy(worker).getInt("purges") == 1);
+            assertThat(cacheShownBy(w).getIsNull("value")).isTrue();
+            assertThat(cached(w)).isNotEqualTo(before[w]).contains("by pid " + workers.get(w).pid);
         }
     }
 }

@@ -22,7 +22,9 @@ import java.util.concurrent.CompletionStage;
  * The built-in application: HTTP/1.1 on Netty's codec, written against the worker SPI exactly as a
  * downstream application would be. Any path answers {@code http.body}; {@code /_worker} says who
  * answered; {@code /_bytes/N} streams N bytes at the client's pace; {@code /_siblings/requests} asks
- * every sibling worker over its inbox for its request count (see {@link SiblingRequestCounts}).
+ * every sibling worker over its inbox for its request count (see {@link SiblingRequestCounts});
+ * {@code /_cache} and {@code POST /_cache/purge} keep and drop a cached value on every worker at once
+ * (see {@link PurgeableValue}).
  */
 public final class HttpApplication implements WorkerApplication {
     private static final Logger log = LoggerFactory.getLogger(HttpApplication.class);
@@ -36,6 +38,7 @@ public final class HttpApplication implements WorkerApplication {
     private boolean refusalLogged;
     private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
     private SiblingRequestCounts siblingRequestCounts;
+    private PurgeableValue cache;
 
     @Inject
     public HttpApplication() {
@@ -55,7 +58,8 @@ public final class HttpApplication implements WorkerApplication {
         }
         siblingRequestCounts = new SiblingRequestCounts(context.messages(), context.identity(), context.eventLoop(),
                 requests::sum);
-        siblingRequestCounts.listen();
+        cache = new PurgeableValue(context.messages(), context.identity(), context.eventLoop());
+        context.messages().onMessage(this::onSiblingMessage);
         ChannelHandler initializer = new HttpChannelInitializer();
         for (Listener listener : context.listeners()) {
             listener.serve(initializer);
@@ -109,6 +113,18 @@ public final class HttpApplication implements WorkerApplication {
 
     SiblingRequestCounts siblingRequestCounts() {
         return siblingRequestCounts;
+    }
+
+    PurgeableValue cache() {
+        return cache;
+    }
+
+    /** The inbox: the built-in application's two uses of sibling messages; anything else is logged. */
+    private void onSiblingMessage(io.masterwork.api.SiblingMessage message) {
+        if (!siblingRequestCounts.handle(message) && !cache.handle(message)) {
+            log.warn("ignored a message from sibling slot {} pid {}: not one of this application's ({} bytes)",
+                    message.senderSlot(), message.senderPid(), message.payload().length);
+        }
     }
 
     AccessLog accessLog() {

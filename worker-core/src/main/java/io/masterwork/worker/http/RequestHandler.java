@@ -29,14 +29,17 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Answers the built-in application's requests: {@code /_worker}, {@code /_bytes/N}, and the
- * configured body for every other path. Decides per response whether the connection stays open
+ * Answers the built-in application's requests: {@code /_worker}, {@code /_bytes/N},
+ * {@code /_siblings/requests}, {@code /_cache}, {@code POST /_cache/purge}, and the configured body for
+ * every other path. Decides per response whether the connection stays open
  * (keep-alive asked for and allowed, keepalive_requests not reached, no drain under way).
  */
 final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String WORKER_PATH = "/_worker";
     static final String BYTES_PREFIX = "/_bytes/";
     static final String SIBLING_REQUESTS_PATH = "/_siblings/requests";
+    static final String CACHE_PATH = "/_cache";
+    static final String CACHE_PURGE_PATH = "/_cache/purge";
 
     private final HttpConnection connection;
     /** Requests that arrived (pipelined) while an answer waits for the siblings: answered after it, in order. */
@@ -76,9 +79,15 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean get = request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD);
         if (get && path.equals(WORKER_PATH)) {
             respond(ctx, request, HttpResponseStatus.OK, "application/json",
-                    workerJson(connection.application().context()).getBytes(StandardCharsets.UTF_8), keepAlive);
+                    workerJson(connection.application().context(), connection.application().cache())
+                            .getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (get && path.equals(SIBLING_REQUESTS_PATH)) {
-            answerWithSiblingRequestCounts(ctx, request, keepAlive);
+            answerLater(ctx, request, connection.application().siblingRequestCounts().query(), keepAlive);
+        } else if (get && path.equals(CACHE_PATH)) {
+            respond(ctx, request, HttpResponseStatus.OK, "text/plain",
+                    (connection.application().cache().value() + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
+        } else if (path.equals(CACHE_PURGE_PATH) && request.method().equals(HttpMethod.POST)) {
+            answerLater(ctx, request, connection.application().cache().purgeEverywhere(), keepAlive);
         } else if (get && path.startsWith(BYTES_PREFIX)) {
             streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
         } else {
@@ -86,11 +95,15 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    /** Answers once every sibling answered or the bound passed; requests behind it wait their turn. */
-    private void answerWithSiblingRequestCounts(ChannelHandlerContext ctx, FullHttpRequest request, boolean keepAlive) {
+    /**
+     * Answers with {@code json} once it completes (the siblings answered, or a bound passed); requests
+     * pipelined behind it wait their turn.
+     */
+    private void answerLater(ChannelHandlerContext ctx, FullHttpRequest request, java.util.concurrent.CompletionStage<String> json,
+                             boolean keepAlive) {
         answerPending = true;
         FullHttpRequest held = request.retain();
-        connection.application().siblingRequestCounts().query().whenComplete((json, failure) ->
+        json.whenComplete((body, failure) ->
                 ctx.executor().execute(() -> {
                     try {
                         if (failure != null) {
@@ -98,7 +111,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                                     (failure + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
                         } else {
                             respond(ctx, held, HttpResponseStatus.OK, "application/json",
-                                    json.getBytes(StandardCharsets.UTF_8), keepAlive);
+                                    body.getBytes(StandardCharsets.UTF_8), keepAlive);
                         }
                     } finally {
                         held.release();
@@ -207,7 +220,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    static String workerJson(ApplicationContext context) {
+    static String workerJson(ApplicationContext context, PurgeableValue cache) {
         WorkerIdentity id = context.identity();
         StringBuilder json = new StringBuilder(96);
         json.append("{\"pid\":").append(id.pid())
@@ -222,7 +235,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             first = false;
             json.append("{\"slot\":").append(sibling.slot()).append(",\"pid\":").append(sibling.pid()).append('}');
         }
-        return json.append("]}").toString();
+        return json.append("],\"cache\":").append(cache.json()).append('}').toString();
     }
 
     @Override

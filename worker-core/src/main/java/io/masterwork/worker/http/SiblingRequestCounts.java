@@ -48,10 +48,6 @@ final class SiblingRequestCounts {
         this.ownRequests = ownRequests;
     }
 
-    /** Becomes the handler of this worker's inbox. */
-    void listen() {
-        messages.onMessage(this::onMessage);
-    }
 
     /** Asks every sibling; completes with the JSON {@code {"workers":[{"slot":..,"pid":..,"requests":..},..]}}. */
     CompletionStage<String> query() {
@@ -71,7 +67,8 @@ final class SiblingRequestCounts {
         return query.result;
     }
 
-    private void onMessage(SiblingMessage message) {
+    /** A message from a sibling: true when it was this class's (a question or an answer). */
+    boolean handle(SiblingMessage message) {
         String text = new String(message.payload(), StandardCharsets.US_ASCII);
         try {
             if (text.startsWith(ASK)) {
@@ -83,7 +80,7 @@ final class SiblingRequestCounts {
                                 failure.getMessage());
                     }
                 });
-                return;
+                return true;
             }
             if (text.startsWith(ANSWER)) {
                 String[] parts = text.substring(ANSWER.length()).split(" ");
@@ -91,13 +88,14 @@ final class SiblingRequestCounts {
                 if (query != null) {
                     query.answered(message.senderSlot(), message.senderPid(), Long.parseLong(parts[1]));
                 }
-                return;
+                return true;
             }
         } catch (RuntimeException e) {
-            // A malformed message falls through to the log line below.
+            log.warn("ignored a malformed {} from sibling slot {} pid {}", text.substring(0, ASK.length()),
+                    message.senderSlot(), message.senderPid());
+            return true;
         }
-        log.warn("ignored a message from sibling slot {} pid {}: not one of this application's ({} bytes)",
-                message.senderSlot(), message.senderPid(), message.payload().length);
+        return false;
     }
 
     private static String entry(long slot, int pid, String rest) {

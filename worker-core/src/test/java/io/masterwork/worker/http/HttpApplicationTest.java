@@ -126,7 +126,23 @@ class HttpApplicationTest {
         app.accept(channel);
         assertThat(exchange(channel, "GET /_worker HTTP/1.1\r\nHost: t\r\n\r\n"))
                 .contains("content-type: application/json")
-                .endsWith("{\"pid\":1234,\"slot\":2,\"generation\":5,\"siblings\":[{\"slot\":0,\"pid\":100},{\"slot\":1,\"pid\":101}]}");
+                .endsWith("{\"pid\":1234,\"slot\":2,\"generation\":5,\"siblings\":[{\"slot\":0,\"pid\":100},{\"slot\":1,\"pid\":101}],"
+                        + "\"cache\":{\"value\":null,\"purges\":0}}");
+    }
+
+    @Test
+    void aPurgeDropsTheCachedValueHereAndNamesEachSiblingItCouldNotReach() throws Exception {
+        HttpApplication app = start("access_log = off", List.of(new Sibling(0, 100)));
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        String first = exchange(channel, "GET /_cache HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertThat(first).contains("by pid 1234");
+        assertThat(exchange(channel, "GET /_cache HTTP/1.1\r\nHost: t\r\n\r\n")).isEqualTo(first);
+        assertThat(exchange(channel, "POST /_cache/purge HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"))
+                .endsWith("{\"purged\":[{\"slot\":2,\"pid\":1234}],"
+                        + "\"failed\":[{\"slot\":0,\"pid\":100,\"error\":\"sibling slot 0 is \\\"gone\\\"\"}]}");
+        assertThat(exchange(channel, "GET /_worker HTTP/1.1\r\nHost: t\r\n\r\n"))
+                .endsWith("\"cache\":{\"value\":null,\"purges\":1}}");
     }
 
     @Test
