@@ -120,9 +120,19 @@ final class RunningMaster implements AutoCloseable {
 
     /** As {@link #start(String)}, with {@code environment} added to the master's (e.g. NOTIFY_SOCKET). */
     static RunningMaster start(String extraConfig, Map<String, String> environment) throws IOException {
-        int port = freePort();
+        return start(extraConfig, environment, freePort(), List.of());
+    }
+
+    /**
+     * As {@link #start(String, Map)} on a given port, with the master's command line prefixed by
+     * {@code launcher} (a program that execs the rest, keeping its pid: systemd-socket-activate, say).
+     */
+    static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher)
+            throws IOException {
         Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
-        ProcessBuilder pb = new ProcessBuilder(masterCommand(prefix)).directory(prefix.toFile())
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(masterCommand(prefix));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(prefix.toFile())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
         pb.environment().putAll(environment);
         return awaitPidFile(new RunningMaster(prefix, port, new JdkProcess(pb.start())));

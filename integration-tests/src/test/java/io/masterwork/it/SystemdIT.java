@@ -8,6 +8,7 @@ import io.masterwork.posix.Posix;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -246,6 +249,59 @@ class SystemdIT {
         } finally {
             posix.closeQuietly(served);
             posix.closeQuietly(unnamed);
+        }
+    }
+
+    /** Connects as soon as something listens on the port, then waits (bounded) for the whole answer. */
+    private static String firstRequest(int port) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() - deadline < 0) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+                s.setSoTimeout(90_000);
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                return Http.read(s.getInputStream()).text();
+            } catch (java.net.ConnectException notYet) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
+                }
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }
+        return "nothing listened on " + port;
+    }
+
+    /**
+     * systemd's own launcher: systemd-socket-activate binds the address, waits for the first connection,
+     * then execs the master with the socket at fd 3 and LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES set exactly as
+     * systemd sets them. The connection that woke it up is answered by a worker.
+     */
+    @Test
+    void systemdSocketActivateStartsAMasterThatServesItsSocket() throws Exception {
+        Path tool = Path.of("/usr/bin/systemd-socket-activate");
+        Assumptions.assumeTrue(Files.isExecutable(tool), "systemd-socket-activate (Debian package systemd) is not installed");
+        int port = RunningMaster.freePort();
+        try (NotifySocket systemd = new NotifySocket(false)) {
+            CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> firstRequest(port));
+            try (RunningMaster master = RunningMaster.start("worker_processes = 1", Map.of(), port,
+                    List.of(tool.toString(), "-l", "127.0.0.1:" + port, "--fdname=http",
+                            "-E", "NOTIFY_SOCKET=" + systemd.address))) {
+                assertThat(first.get(120, TimeUnit.SECONDS)).isEqualTo("Hello from masterwork\n");
+                assertThat(systemd.next(d -> has(d, "READY=1"), "READY=1")).contains("MAINPID=" + master.pid());
+                assertThat(master.errorLog()).contains("(fd 3 named \"http\")")
+                        .contains("using the inherited listening socket for /127.0.0.1:" + port);
+                long inode = inodeOf(master.pid(), 3);
+                assertThat(listenerInodes(port)).containsOnly(inode);
+                assertThat(inodeOf(master.awaitWorkers(1).get(0), 6)).isEqualTo(inode);
+                master.signal("QUIT");
+                assertThat(systemd.next(d -> has(d, "STOPPING=1"), "STOPPING=1")).isNotNull();
+                assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+            }
         }
     }
 }
