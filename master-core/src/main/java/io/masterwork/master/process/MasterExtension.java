@@ -34,6 +34,14 @@ public interface MasterExtension {
     default void workerExited(MasterControl master, WorkerSlot slot, WaitStatus status) {
     }
 
+    /** USR2: a new master (pid {@code newMaster}) was started from the newest build and holds the listeners too. */
+    default void upgradeStarted(MasterControl master, int newMaster) {
+    }
+
+    /** The new master exited while this one still ran: the upgrade is rolled back, this master carries on. */
+    default void upgradeRolledBack(MasterControl master) {
+    }
+
     /** QUIT, TERM or INT: the master is on its way out. */
     default void stopping(MasterControl master, boolean graceful) {
     }

@@ -17,7 +17,12 @@ import io.masterwork.posix.UserInfo;
 import io.masterwork.posix.WaitStatus;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import io.masterwork.posix.SpawnRequest;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,6 +47,7 @@ public final class MasterProcessCycle {
     /** QUIT: workers bound themselves by worker_shutdown_timeout; past it plus this, a hung one is killed. */
     static final long QUIT_KILL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(3);
     static final int IDLE_POLL_MILLIS = 1000;
+    static final String MASTER_MAIN_CLASS = "io.masterwork.master.cli.Masterwork";
     /** After the watchdog's SIGQUIT, the JVM gets this long to print its thread dump before SIGKILL. */
     static final long WATCHDOG_DUMP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
     /** Crashes within the window at which the master warns loudly even without a crash limit. */
@@ -77,6 +83,15 @@ public final class MasterProcessCycle {
     private final java.util.ArrayDeque<Long> recentCrashes = new java.util.ArrayDeque<>();
     private long nextHeartbeatNanos;
     private int exitStatus;
+    /** WINCH: the workers were told to quit and are not respawned; HUP starts them again. */
+    private boolean workersRetired;
+    /** As an old master: the upgrade under way. */
+    private BinaryUpgrade upgrade;
+    /** As a new master: who handed over the listeners. */
+    private final java.util.Optional<UpgradeHandover> handover = UpgradeHandover.fromEnvironment(System.getenv());
+    private PidFile pidFile;
+    /** This process's argv as it was started, before the title overwrote it: a new master is started alike. */
+    private List<String> launchArgv = List.of();
     private boolean servingAnnounced;
     private long reloads;
     private long failedReloads;
@@ -100,6 +115,20 @@ public final class MasterProcessCycle {
 
     /** Runs the master until it is stopped; returns the process exit status. */
     public int run(PidFile pidFile) {
+        this.pidFile = pidFile;
+        launchArgv = ProcessTitle.commandLine();
+        long firstGeneration = 1;
+        if (handover.isPresent()) {
+            UpgradeHandover h = handover.get();
+            if (h.protocol() != UpgradeHandover.PROTOCOL) {
+                throw new IllegalStateException("cannot take over from masterwork/" + h.oldVersion() + " (pid "
+                        + h.oldPid() + "): it hands over with protocol " + h.protocol() + ", this master speaks "
+                        + UpgradeHandover.PROTOCOL);
+            }
+            log.info("binary upgrade: masterwork/{} (pid {}, generation {}) hands over to masterwork/{}",
+                    h.oldVersion(), h.oldPid(), h.oldGeneration(), io.masterwork.master.cli.Version.get());
+            firstGeneration = h.oldGeneration() + 1;
+        }
         setMasterTitle();
         try (MasterSignals signals = new MasterSignals(posix)) {
             UserInfo workerUser = resolveWorkerUser(config);
@@ -117,14 +146,20 @@ public final class MasterProcessCycle {
                     log.info("listening on {} (fd {})", posix.localAddress(fd), fd));
             pidFile.write(posix.getpid());
             try {
-                generation = new WorkerGeneration(1, config, workerUser, fds);
+                generation = new WorkerGeneration(firstGeneration, config, workerUser, fds);
                 startWorkerProcesses(generation, generation.config.workerProcesses());
                 announce(e -> e.started(control));
                 masterLoop(signals);
             } finally {
                 listeners.closeAll();
                 killRemaining();
-                pidFile.remove();
+                if (upgrade != null && posix.isAlive(upgrade.newMasterPid)) {
+                    // The pid file (and control socket) are the new master's now: only ours, .oldbin, go.
+                    deleteQuietly(BinaryUpgrade.oldbin(upgrade.pidFile));
+                    log.info("the new master {} carries on", upgrade.newMasterPid);
+                } else {
+                    pidFile.remove();
+                }
                 announce(e -> e.stopped(control));
             }
         }
@@ -152,6 +187,7 @@ public final class MasterProcessCycle {
             }
             runExtensionTimers();
             guarded("reaping", this::reapChildren);
+            guarded("the upgrade", this::reapNewMaster);
             guarded("respawning", this::respawnDueWorkers);
             guarded("reloading", this::progressReload);
             guarded("the watchdog", this::watchWorkers);
@@ -223,7 +259,8 @@ public final class MasterProcessCycle {
             case HUP -> handleHup();
             case TTIN -> handleTtin();
             case TTOU -> handleTtou();
-            case USR2, WINCH -> handleNotSupported(signal);
+            case USR2 -> handleUsr2();
+            case WINCH -> handleWinch();
             default -> log.warn("unexpected signal {}", signal.fullName());
         }
     }
@@ -235,6 +272,13 @@ public final class MasterProcessCycle {
     /** Reload: a new generation with the re-read configuration, then the old one drains. */
     private void handleHup() {
         if (quitting || terminating) {
+            return;
+        }
+        if (workersRetired) {
+            // After WINCH (an upgrade's rollback, as nginx): the workers come back with this master's own configuration.
+            log.info("starting the workers again with this master's configuration (generation {})", generation.number);
+            workersRetired = false;
+            startWorkerProcesses(generation, desiredWorkers());
             return;
         }
         if (reload != null) {
@@ -344,8 +388,182 @@ public final class MasterProcessCycle {
     private void handleIo() {
     }
 
-    private void handleNotSupported(Signal signal) {
-        log.warn("{} is not supported yet; ignored", signal.fullName());
+    /**
+     * Binary upgrade, nginx's USR2: the pid file becomes .oldbin, and a new master from the newest build
+     * starts with the listening sockets (and nothing else); both serve until WINCH and QUIT retire this one.
+     */
+    private void handleUsr2() {
+        if (quitting || terminating) {
+            return;
+        }
+        if (upgrade != null) {
+            log.warn("USR2 refused: the upgrade to master {} is in progress", upgrade.newMasterPid);
+            return;
+        }
+        if (handover.isPresent() && posix.isAlive(handover.get().oldPid()) && posix.getppid() == handover.get().oldPid()) {
+            log.warn("USR2 ignored: the old master {} still runs; QUIT it first", handover.get().oldPid());
+            return;
+        }
+        Path pid = pidFile.path();
+        Path socket = generation.config.controlSocket().orElse(null);
+        try {
+            Files.move(pid, BinaryUpgrade.oldbin(pid), StandardCopyOption.ATOMIC_MOVE);
+            if (socket != null && Files.exists(socket)) {
+                Files.move(socket, BinaryUpgrade.oldbin(socket), StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            log.error("binary upgrade refused: cannot move the pid file aside: {}", e.toString());
+            restoreOldbin(pid, socket);
+            return;
+        }
+        int newPid;
+        try {
+            newPid = spawnNewMaster();
+        } catch (RuntimeException e) {
+            log.error("binary upgrade failed: cannot start the new master: {}", e.getMessage());
+            restoreOldbin(pid, socket);
+            return;
+        }
+        upgrade = new BinaryUpgrade(newPid, pid, socket);
+        log.info("binary upgrade: new master process {} started; this master (masterwork/{}) keeps serving until WINCH and QUIT",
+                newPid, io.masterwork.master.cli.Version.get());
+        announce(e -> e.upgradeStarted(control, newPid));
+    }
+
+    /** nginx's WINCH: the workers quit gracefully; the master stays (with its listeners) for a rollback. */
+    private void handleWinch() {
+        if (quitting || terminating) {
+            return;
+        }
+        if (upgrade == null && hasControllingTerminal()) {
+            // A terminal resize sends WINCH too: outside an upgrade, a foreground master ignores it (as nginx).
+            log.info("WINCH ignored: no upgrade is in progress and this master has a controlling terminal");
+            return;
+        }
+        log.info("gracefully shutting down the worker processes (WINCH)");
+        workersRetired = true;
+        signalWorkerProcesses(ChannelFrame.quit());
+    }
+
+    private boolean hasControllingTerminal() {
+        try {
+            posix.close(posix.open("/dev/tty", io.masterwork.posix.OpenFlags.RDONLY | io.masterwork.posix.OpenFlags.NOCTTY, 0));
+            return true;
+        } catch (PosixException e) {
+            return false;
+        }
+    }
+
+    /** The new master is our child: when it exits while we run, the upgrade is rolled back. */
+    private void reapNewMaster() {
+        if (upgrade == null) {
+            return;
+        }
+        WaitStatus status = posix.waitpid(upgrade.newMasterPid, true);
+        if (status == null) {
+            return;
+        }
+        BinaryUpgrade gone = upgrade;
+        upgrade = null;
+        log.warn("the new master process {} {}; the upgrade is rolled back, this master carries on", gone.newMasterPid, status);
+        restoreOldbin(gone.pidFile, gone.controlSocket);
+        if (workersRetired && !quitting && !terminating) {
+            // Nobody would serve otherwise.
+            handleHup();
+        }
+        announce(e -> e.upgradeRolledBack(control));
+    }
+
+    private void restoreOldbin(Path pid, Path socket) {
+        try {
+            if (Files.exists(BinaryUpgrade.oldbin(pid))) {
+                Files.move(BinaryUpgrade.oldbin(pid), pid, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (socket != null && Files.exists(BinaryUpgrade.oldbin(socket))) {
+                Files.move(BinaryUpgrade.oldbin(socket), socket, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            log.error("cannot move the .oldbin files back: {}", e.toString());
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", path, e.toString());
+        }
+    }
+
+    /**
+     * Starts the new master: the newest build's bin/masterwork when this master runs from a build (the
+     * launcher's .masterwork/current), else this master's own command line. It gets the listeners at 3, 4, ...
+     * and stdin/stdout/stderr; no channel, no other descriptor.
+     */
+    private int spawnNewMaster() {
+        List<InetSocketAddress> addresses = new ArrayList<>(listeners.byAddress().keySet());
+        List<Integer> fds = new ArrayList<>(listeners.byAddress().values());
+        List<String> command = newMasterCommand();
+        List<String> env = new ArrayList<>();
+        System.getenv().forEach((k, v) -> {
+            if (!k.equals("MASTERWORK_SIGNALS_ROUTED") && !k.startsWith("LISTEN_") && !k.equals(UpgradeHandover.ENV_LISTENERS)
+                    && !k.equals(UpgradeHandover.ENV_UPGRADE) && !k.equals("_JAVA_SR_SIGNUM")) {
+                env.add(k + "=" + v);
+            }
+        });
+        List<InetSocketAddress> bound = new ArrayList<>();
+        fds.forEach(fd -> bound.add(posix.localAddress(fd)));
+        env.add(UpgradeHandover.ENV_LISTENERS + "=" + UpgradeHandover.listenersValue(bound, 3));
+        env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
+                io.masterwork.master.cli.Version.get(), generation.number).environmentValue());
+        SpawnRequest request = new SpawnRequest(command.get(0)).argv(command.subList(1, command.size()))
+                .environment(env).workingDirectory(System.getProperty("user.dir"))
+                .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2);
+        for (int i = 0; i < fds.size(); i++) {
+            request.mapFd(fds.get(i), 3 + i);
+        }
+        log.info("starting the new master: {} (listeners {})", String.join(" ", command.subList(1, command.size())), addresses);
+        return posix.spawn(request);
+    }
+
+    /** [executable, argv0, args...] */
+    private List<String> newMasterCommand() {
+        int main = launchArgv.indexOf(MASTER_MAIN_CLASS);
+        List<String> userArgs = main >= 0 ? launchArgv.subList(main + 1, launchArgv.size()) : List.of();
+        Path script = newestBuildScript();
+        List<String> command = new ArrayList<>();
+        if (script != null) {
+            command.add(script.toString());
+            command.add(script.toString());
+            command.addAll(userArgs);
+        } else {
+            command.add(posix.executablePath());
+            command.addAll(launchArgv);
+        }
+        return command;
+    }
+
+    /** The launcher's newest build (.masterwork/current), else this build's own bin/masterwork, else null. */
+    private static Path newestBuildScript() {
+        String override = System.getenv("MASTERWORK_UPGRADE_BINARY");
+        if (override != null && Files.isExecutable(Path.of(override))) {
+            return Path.of(override);
+        }
+        String first = System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0];
+        Path lib = Path.of(first).toAbsolutePath().getParent();
+        if (lib == null || lib.getParent() == null) {
+            return null;
+        }
+        Path build = lib.getParent();
+        Path builds = build.getParent();
+        if (builds != null && builds.getParent() != null) {
+            Path current = builds.getParent().resolve("current/bin/masterwork");
+            if (Files.isExecutable(current)) {
+                return current;
+            }
+        }
+        Path own = build.resolve("bin/masterwork");
+        return Files.isExecutable(own) ? own : null;
     }
 
     // ---- workers -----------------------------------------------------------------------------
@@ -903,7 +1121,7 @@ public final class MasterProcessCycle {
 
     private static void setMasterTitle() {
         List<String> argv = ProcessTitle.commandLine();
-        int main = argv.indexOf("io.masterwork.master.cli.Masterwork");
+        int main = argv.indexOf(MASTER_MAIN_CLASS);
         StringBuilder title = new StringBuilder("masterwork: master process ");
         String launcher = System.getenv("MASTERWORK_LAUNCHER");
         title.append(launcher != null ? launcher : "masterwork");

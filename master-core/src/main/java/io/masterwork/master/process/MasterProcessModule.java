@@ -12,7 +12,7 @@ public final class MasterProcessModule extends AbstractModule {
     protected void configure() {
         bind(MasterLogFiles.class);
         bind(MasterProcessCycle.class);
-        bind(InheritedListeners.class).to(SystemdSocketActivation.class);
+        bind(InheritedListeners.class).to(InheritedListenerSources.class);
         // Extensions (control socket, systemd) add themselves to this set from their own modules.
         Multibinder.newSetBinder(binder(), MasterExtension.class);
     }

@@ -1,0 +1,95 @@
+package io.masterwork.master.process;
+
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an old master hands a new one on a binary upgrade, through the environment as nginx's
+ * {@code NGINX} variable does: the listening descriptors (and nothing else) and who the old master is.
+ *
+ * <pre>
+ * MASTERWORK_LISTENERS=3 127.0.0.1:8080;4 [::1]:8080     descriptor, space, the address it is bound to
+ * MASTERWORK_UPGRADE=protocol=1 pid=1234 version=0.1.0 generation=3
+ * </pre>
+ *
+ * A new master that does not speak the old one's protocol refuses to start, and the old one rolls back.
+ */
+public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long oldGeneration) {
+    public static final String ENV_LISTENERS = "MASTERWORK_LISTENERS";
+    public static final String ENV_UPGRADE = "MASTERWORK_UPGRADE";
+    /** The version of this hand-over; a new master accepts only what it knows. */
+    public static final int PROTOCOL = 1;
+
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
+
+    /** The hand-over this process was started with, if it was started by an old master. */
+    public static Optional<UpgradeHandover> fromEnvironment(Map<String, String> env) {
+        String value = env.get(ENV_UPGRADE);
+        if (value == null) {
+            return Optional.empty();
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String part : value.trim().split("\\s+")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                fields.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+        }
+        try {
+            return Optional.of(new UpgradeHandover(Integer.parseInt(fields.getOrDefault("protocol", "0")),
+                    Integer.parseInt(fields.getOrDefault("pid", "0")), fields.getOrDefault("version", "unknown"),
+                    Long.parseLong(fields.getOrDefault("generation", "0"))));
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException(ENV_UPGRADE + "=\"" + value + "\" is malformed", e);
+        }
+    }
+
+    String environmentValue() {
+        return "protocol=" + protocol + " pid=" + oldPid + " version=" + oldVersion + " generation=" + oldGeneration;
+    }
+
+    static String listenersValue(List<InetSocketAddress> addresses, int firstFd) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < addresses.size(); i++) {
+            InetSocketAddress a = addresses.get(i);
+            String host = a.getAddress().getHostAddress();
+            sb.append(i == 0 ? "" : ";").append(firstFd + i).append(' ')
+                    .append(host.contains(":") ? "[" + host + "]" : host).append(':').append(a.getPort());
+        }
+        return sb.toString();
+    }
+
+    /** The listening sockets an old master handed over, by the address each is really bound to. */
+    static Map<InetSocketAddress, Integer> listeners(Posix posix, Map<String, String> env) {
+        Map<InetSocketAddress, Integer> out = new LinkedHashMap<>();
+        String value = env.get(ENV_LISTENERS);
+        if (value == null || value.isBlank()) {
+            return out;
+        }
+        for (String entry : value.split(";")) {
+            String[] parts = entry.trim().split(" ", 2);
+            int fd;
+            try {
+                fd = Integer.parseInt(parts[0]);
+            } catch (NumberFormatException e) {
+                log.error("{}: \"{}\" does not start with a descriptor number; ignored", ENV_LISTENERS, entry);
+                continue;
+            }
+            try {
+                InetSocketAddress bound = posix.localAddress(fd);
+                out.put(bound, fd);
+                log.info("inherited the listening socket for {} (fd {}) from the old master", bound, fd);
+            } catch (PosixException e) {
+                log.error("{}: fd {} is not a listening socket ({}); ignored", ENV_LISTENERS, fd, e.getMessage());
+            }
+        }
+        return out;
+    }
+}
