@@ -171,8 +171,9 @@ class CommandLineIT {
     @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
+            // every jar, and the workers' class archive (WorkerArchiveIT)
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
-                assertThat(jar.getFileName().toString()).endsWith(".jar");
+                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa");
                 assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
             });
         }

@@ -26,10 +26,32 @@ public final class Spawner {
     static final int CHILD_CONFIG_FD = 5;
     static final int CHILD_FIRST_LISTENER_FD = 6;
 
-    /** Measured start-up flags (docs/BENCHMARKS.md); worker_jvm_options come after and win. */
-    static final List<String> DEFAULT_WORKER_JVM_FLAGS = List.of(
-            "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAM=1g", "-XX:+IgnoreUnrecognizedVMOptions",
-            "--enable-native-access=ALL-UNNAMED");
+    /**
+     * Measured start-up flags (docs/BENCHMARKS.md, "Worker start-up"); worker_jvm_options come after and win.
+     * A small serial heap and C1 only: an idle worker is mostly its start-up, and C2 costs start-up time and
+     * memory. The worker classes come from the distribution's AppCDS archive, lib/worker.jsa beside the jar of
+     * this class, when it is there; {@code -Xshare:auto}: an archive that does not fit (another JDK, a moved
+     * distribution) is ignored in silence, and the worker loads its classes from the jars.
+     */
+    static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
+            "-XX:+UseSerialGC", "-Xss512k", "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+            "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
+            "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off");
+
+    private static List<String> workerJvmFlags(String... flags) {
+        List<String> all = new ArrayList<>(List.of(flags));
+        try {
+            java.nio.file.Path jar = java.nio.file.Path.of(
+                    Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            java.nio.file.Path archive = jar.resolveSibling("worker.jsa");
+            if (java.nio.file.Files.isRegularFile(jar) && java.nio.file.Files.isRegularFile(archive)) {
+                all.add("-XX:SharedArchiveFile=" + archive);
+            }
+        } catch (RuntimeException | java.net.URISyntaxException notFromAJar) {
+            // classes from a directory (tests) or an unknown source: no archive
+        }
+        return List.copyOf(all);
+    }
 
     private final Posix posix;
     private final String javaExecutable;

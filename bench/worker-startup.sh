@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Worker start-up figures (issue 14), median of N runs:
+#   start : `bin/masterwork` launched -> the master logs "serving" (2 workers READY), and the slower
+#           worker's own spawn -> READY as the master logs it ("ready in N ms")
+#   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
+#           other load on the machine than the wall-clock figures
+#   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests
+#   kill  : `kill -9` of the only worker -> a request sent right after it is answered by the replacement
+#           (the master keeps the listener: the request waits in the backlog until the new worker accepts)
+#
+# usage: bench/worker-startup.sh [runs]            (default 5)
+# env:   MASTERWORK_HOME      the distribution to measure (default: distribution/target/masterwork-*)
+#        WORKER_JVM_OPTIONS   a HOCON list for worker_jvm_options, to compare flags, e.g. '["-Xshare:off"]'
+# Needs curl. Loopback only, free ports from the kernel; every master it starts is stopped.
+set -euo pipefail
+
+runs=${1:-5}
+root=$(cd "$(dirname "$0")/.." && pwd -P)
+home=${MASTERWORK_HOME:-$(ls -1d "$root"/distribution/target/masterwork-*/ 2>/dev/null | head -n 1)}
+home=${home%/}
+[[ -x $home/bin/masterwork ]] || { echo "no distribution at '$home' (build it: ./mvnw -q -B -pl distribution -am package -DskipTests)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+options=${WORKER_JVM_OPTIONS:-[]}
+work=$(mktemp -d /tmp/masterwork-startup-XXXXXX)
+masters=()
+
+cleanup() {
+    local pid
+    for pid in "${masters[@]}"; do
+        kill -QUIT "$pid" 2>/dev/null || true
+    done
+    for pid in "${masters[@]}"; do
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print v[(NR+1)/2]; else print int((v[NR/2]+v[NR/2+1])/2)}'; }
+
+# start_master DIR WORKERS: starts a master with a fresh prefix; sets $port and $master
+start_master() {
+    local dir=$1 workers=$2
+    mkdir -p "$dir/logs"
+    port=$(free_port)
+    cat >"$dir/masterwork.conf" <<EOF
+worker_processes = $workers
+listen = "127.0.0.1:$port"
+error_log = "logs/error.log info"
+worker_jvm_options = $options
+http { access_log = off }
+EOF
+    "$home/bin/masterwork" -c "$dir/masterwork.conf" -p "$dir" >"$dir/master.out" 2>&1 &
+    master=$!
+    masters+=("$master")
+}
+
+stop_master() {
+    kill -QUIT "$1" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+}
+
+await_log() { # FILE PATTERN TIMEOUT_S
+    local deadline=$(($(now_us) + $3 * 1000000))
+    until grep -q "$2" "$1" 2>/dev/null; do
+        (($(now_us) < deadline)) || { echo "timed out waiting for '$2' in $1" >&2; tail -20 "$1" >&2; return 1; }
+        sleep 0.005
+    done
+}
+
+workers_of() { pgrep -P "$1" | sort -n; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat"; }
+pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+
+echo "distribution: $home"
+echo "worker_jvm_options: $options"
+echo "machine: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+start_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps=""
+for ((r = 1; r <= runs; r++)); do
+    dir=$work/start-$r
+    t0=$(now_us)
+    start_master "$dir" 2
+    await_log "$dir/logs/error.log" "serving: 2 workers" 120
+    t1=$(now_us)
+    for w in $(workers_of "$master"); do cpu+=("$(cpu_ms "$w")"); done
+    start_ms+=($(((t1 - t0) / 1000)))
+    ready_ms+=($(grep -o 'ready in [0-9]* ms' "$dir/logs/error.log" | awk '{print $3}' | sort -n | tail -1))
+    sleep 3
+    for w in $(workers_of "$master"); do
+        pss+=("$(pss_kib "$w")")
+        grep -q 'worker\.jsa' "/proc/$w/maps" && maps="${maps}y" || maps="${maps}n"
+    done
+    stop_master "$master"
+done
+
+dir=$work/kill
+start_master "$dir" 1
+await_log "$dir/logs/error.log" "serving: 1 workers" 120
+for ((r = 1; r <= runs; r++)); do
+    sleep 3 # past the master's 2 s "died young" back-off window, and the worker idle
+    old=$(workers_of "$master")
+    t0=$(now_us)
+    kill -9 "$old"
+    answer=$(curl -s --max-time 60 "http://127.0.0.1:$port/_worker")
+    t1=$(now_us)
+    [[ $answer == *'"pid":'* && $answer != *"\"pid\":$old,"* ]] || { echo "kill run $r: unexpected answer '$answer'" >&2; exit 1; }
+    kill_ms+=($(((t1 - t0) / 1000)))
+done
+stop_master "$master"
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "worker.jsa mapped by workers: $maps (y = yes)"
+printf 'start:  master launched -> 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${start_ms[@]}" | median)" "${start_ms[*]}"
+printf '        worker spawn -> READY (slower one)  median %5s ms   runs: %s\n' "$(printf '%s\n' "${ready_ms[@]}" | median)" "${ready_ms[*]}"
+printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' "$(printf '%s\n' "${cpu[@]}" | median)" "${cpu[*]}"
+printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
+printf 'pss:    worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
+    "$(printf '%s\n' "${pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${pss[*]}"

@@ -1,0 +1,149 @@
+package io.masterwork.distribution;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * lib/worker.jsa, the workers' AppCDS archive written by the build (WorkerArchiveTraining): real workers
+ * started from the distribution map it; a copied distribution (the archive no longer matches its class
+ * path) and one without the archive still start workers that serve, and say nothing about it.
+ */
+class WorkerArchiveIT {
+    private static final Duration START = Duration.ofSeconds(90);
+
+    @TempDir
+    Path tmp;
+
+    private final Distribution dist = new Distribution();
+
+    @AfterEach
+    void killEverythingStarted() {
+        dist.killAll();
+    }
+
+    @Test
+    void workersOfTheDistributionMapItsClassArchive() throws Exception {
+        Path archive = Distribution.HOME.resolve("lib/worker.jsa");
+        assertThat(archive).isRegularFile();
+        assertThat(Files.size(archive)).isPositive();
+        assertThat(Files.getPosixFilePermissions(archive)).contains(PosixFilePermission.OTHERS_READ);
+        assertThat(Distribution.HOME.resolve("lib/worker.jsa.partial")).doesNotExist();
+
+        Running master = start(Distribution.HOME, tmp.resolve("prefix"), 2);
+        for (long worker : master.workers()) {
+            assertThat(cmdline(worker)).contains("-XX:SharedArchiveFile=" + archive, "-Xshare:auto");
+            assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString());
+        }
+        assertThat(master.errorLog()).doesNotContain("[cds");
+        master.stop();
+    }
+
+    @Test
+    void aCopiedDistributionAndOneWithoutTheArchiveStillServe() throws Exception {
+        Path copy = tmp.resolve("copy");
+        copyTree(Distribution.HOME, copy);
+        Path archive = copy.resolve("lib/worker.jsa");
+        assertThat(archive).isRegularFile();
+
+        // the archive names the original jars: stale for the copy, ignored in silence
+        Running stale = start(copy, tmp.resolve("stale"), 1);
+        long worker = stale.workers().get(0);
+        assertThat(cmdline(worker)).contains("-XX:SharedArchiveFile=" + archive);
+        assertThat(maps(worker)).doesNotContain("worker.jsa");
+        assertThat(stale.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
+        stale.stop();
+
+        Files.delete(archive);
+        Running without = start(copy, tmp.resolve("without"), 1);
+        assertThat(cmdline(without.workers().get(0))).noneMatch(arg -> arg.contains("SharedArchiveFile"));
+        without.stop();
+    }
+
+    private Running start(Path home, Path prefix, int workers) throws IOException {
+        int port = Distribution.freePort();
+        Distribution.writeConfig(prefix, "worker_processes = " + workers + "\nworker_cpu_affinity = off\n"
+                + "listen = \"127.0.0.1:" + port + "\"\nerror_log = \"logs/error.log info\"\n");
+        Path out = prefix.resolve("master.out");
+        Process master = Distribution.command(prefix, List.of(home.resolve("bin/masterwork").toString()))
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        dist.track(master.pid());
+        Running running = new Running(master, prefix, port);
+        await().atMost(START).until(() -> running.serves() || !master.isAlive());
+        assertThat(master.isAlive()).as(Files.readString(out)).isTrue();
+        await().atMost(START).until(() -> running.workers().size() == workers);
+        return running;
+    }
+
+    private record Running(Process master, Path prefix, int port) {
+        boolean serves() {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                out.write("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = s.getInputStream();
+                return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200");
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        List<Long> workers() {
+            return master.children().map(ProcessHandle::pid).toList();
+        }
+
+        String errorLog() throws IOException {
+            return Files.readString(prefix.resolve("logs/error.log"));
+        }
+
+        void stop() throws InterruptedException {
+            master.toHandle().destroy();
+            assertThat(master.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static List<String> cmdline(long pid) throws IOException {
+        String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+        return List.of(raw.split("\0"));
+    }
+
+    private static String maps(long pid) throws IOException {
+        return Files.readString(Path.of("/proc", Long.toString(pid), "maps"), StandardCharsets.UTF_8);
+    }
+
+    /** A copy with the same sizes and modification times: only the path differs. */
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+    }
+}
