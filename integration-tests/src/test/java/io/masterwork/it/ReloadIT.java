@@ -151,6 +151,23 @@ class ReloadIT {
     }
 
     @Test
+    void aStopDuringAReloadStopsCleanly() throws Exception {
+        for (String stop : new String[] {"QUIT", "TERM"}) {
+            try (RunningMaster master = RunningMaster.start("")) {
+                List<Integer> old = master.awaitWorkers(2);
+                master.signal("HUP");
+                await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("starting 2 worker processes (generation 2)"));
+                List<Integer> all = master.workers();
+                master.signal(stop);
+                assertThat(master.awaitExit(Duration.ofSeconds(30))).as(stop).isZero();
+                await().atMost(Duration.ofSeconds(5)).until(() -> all.stream().noneMatch(ProcFs::exists));
+                assertThat(old).noneMatch(ProcFs::exists);
+                assertThat(master.pidFile()).doesNotExist();
+            }
+        }
+    }
+
+    @Test
     void keepAliveLoadDuringEightReloadsLosesNoRequest() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
