@@ -3,6 +3,7 @@ package io.masterwork.master.systemd;
 import io.masterwork.master.process.MasterControl;
 import io.masterwork.master.process.MasterExtension;
 import io.masterwork.master.process.MasterView;
+import io.masterwork.master.process.UpgradeHandover;
 import io.masterwork.master.process.WorkerSlot;
 import io.masterwork.master.process.WorkerState;
 import io.masterwork.posix.Posix;
@@ -39,6 +40,12 @@ public final class SystemdNotifier implements MasterExtension {
     private long nextWatchdogNanos = Long.MAX_VALUE;
     private int fd = -1;
     private boolean failing;
+    /** Started by an old master's binary upgrade: the old one stays the service's main process until it hands over. */
+    private final int predecessorPid;
+    /** As an old master: the new master of an upgrade under way, or 0. */
+    private int successorPid;
+    /** As an old master: MAINPID= named the new master; this one's exit is no longer the service's. */
+    private boolean handedOver;
 
     @Inject
     public SystemdNotifier(Posix posix) {
@@ -48,7 +55,8 @@ public final class SystemdNotifier implements MasterExtension {
     SystemdNotifier(Posix posix, Map<String, String> environment) {
         this.posix = posix;
         this.socketPath = notifySocket(environment.get("NOTIFY_SOCKET"));
-        this.watchdogPeriodNanos = socketPath == null ? 0 : watchdogPeriod(environment, posix.getpid());
+        this.predecessorPid = predecessor(environment);
+        this.watchdogPeriodNanos = socketPath == null ? 0 : watchdogPeriod(environment, posix.getpid(), predecessorPid);
         if (watchdogPeriodNanos > 0) {
             nextWatchdogNanos = System.nanoTime();
         }
@@ -66,14 +74,26 @@ public final class SystemdNotifier implements MasterExtension {
         return null;
     }
 
-    /** sd_watchdog_enabled(3): WATCHDOG_USEC, for this process when WATCHDOG_PID is unset or names it. */
-    private static long watchdogPeriod(Map<String, String> environment, int pid) {
+    private static int predecessor(Map<String, String> environment) {
+        try {
+            return UpgradeHandover.fromEnvironment(environment).map(UpgradeHandover::oldPid).orElse(0);
+        } catch (IllegalStateException e) {
+            return 0; // the master itself refuses a malformed hand-over
+        }
+    }
+
+    /**
+     * sd_watchdog_enabled(3): WATCHDOG_USEC, for this process when WATCHDOG_PID is unset or names it (or names
+     * the old master this one succeeds on a binary upgrade: systemd's main process once it hands over).
+     */
+    private static long watchdogPeriod(Map<String, String> environment, int pid, int predecessorPid) {
         String usec = environment.get("WATCHDOG_USEC");
         if (usec == null || usec.isEmpty()) {
             return 0;
         }
         String watchdogPid = environment.get("WATCHDOG_PID");
-        if (watchdogPid != null && !watchdogPid.trim().equals(Integer.toString(pid))) {
+        if (watchdogPid != null && !watchdogPid.trim().equals(Integer.toString(pid))
+                && !(predecessorPid > 0 && watchdogPid.trim().equals(Integer.toString(predecessorPid)))) {
             log.debug("WATCHDOG_PID={} is not this process ({}); no watchdog pings", watchdogPid, pid);
             return 0;
         }
@@ -103,8 +123,26 @@ public final class SystemdNotifier implements MasterExtension {
 
     @Override
     public void serving(MasterControl master) {
-        // MAINPID= is the master's own pid here; it matters once a new master takes over (NotifyAccess=all).
+        if (predecessorPid > 0) {
+            // A binary upgrade's new master: the old one is still systemd's main process (a rollback may keep
+            // it so); it names this one with MAINPID= when it hands over.
+            notify("STATUS=new master (binary upgrade from " + predecessorPid + ") " + servingStatus(master)
+                    + "; the old master has not handed over yet");
+            return;
+        }
         notify("READY=1\nMAINPID=" + master.pid() + "\nSTATUS=" + servingStatus(master));
+    }
+
+    @Override
+    public void upgradeStarted(MasterControl master, int newMaster) {
+        successorPid = newMaster;
+        notify("STATUS=binary upgrade: new master " + newMaster + " starting beside this one (" + master.pid() + ")");
+    }
+
+    @Override
+    public void upgradeRolledBack(MasterControl master) {
+        successorPid = 0;
+        notify("STATUS=binary upgrade rolled back; " + servingStatus(master));
     }
 
     @Override
@@ -143,8 +181,19 @@ public final class SystemdNotifier implements MasterExtension {
         }
     }
 
+    /**
+     * On the way out during a binary upgrade whose new master lives, this master hands the service over
+     * (MAINPID=, sent while it is still the main process, so NotifyAccess=main would do) and does not say
+     * STOPPING=1: the service goes on. Otherwise the service is stopping.
+     */
     @Override
     public void stopping(MasterControl master, boolean graceful) {
+        if (successorPid > 0 && posix.isAlive(successorPid)) {
+            handedOver = true;
+            notify("MAINPID=" + successorPid + "\nSTATUS=handed over to the new master " + successorPid
+                    + "; the old master " + master.pid() + " is " + (graceful ? "finishing its requests" : "exiting"));
+            return;
+        }
         int workers = (int) master.workers().stream().filter(WorkerSlot::hasProcess).count();
         notify("STOPPING=1\nSTATUS=" + (graceful
                 ? "graceful shutdown: " + workers + " workers finishing their requests"
@@ -153,7 +202,9 @@ public final class SystemdNotifier implements MasterExtension {
 
     @Override
     public void stopped(MasterControl master) {
-        notify("STATUS=stopped");
+        if (!handedOver) {
+            notify("STATUS=stopped");
+        }
         nextWatchdogNanos = Long.MAX_VALUE;
         if (fd >= 0) {
             posix.closeQuietly(fd);

@@ -166,6 +166,46 @@ class SystemdNotifierTest {
     }
 
     @Test
+    void anOldMasterHandsTheServiceOverWithMainpidInsteadOfStopping() {
+        SystemdNotifier n = notifier(bindReceiver(dir.resolve("notify").toString()));
+        int successor = posix.getpid(); // any live process stands for the new master
+        n.upgradeStarted(master, successor);
+        assertThat(receive()).isEqualTo("STATUS=binary upgrade: new master " + successor + " starting beside this one (4242)");
+        n.stopping(master, true);
+        assertThat(receive()).isEqualTo("MAINPID=" + successor + "\nSTATUS=handed over to the new master " + successor
+                + "; the old master 4242 is finishing its requests");
+        n.stopped(master);
+        assertThat(nothingPending()).as("no STATUS=stopped over the new master's").isTrue();
+    }
+
+    @Test
+    void aRolledBackUpgradeStopsAsUsual() {
+        SystemdNotifier n = notifier(bindReceiver(dir.resolve("notify").toString()));
+        n.upgradeStarted(master, posix.getpid());
+        receive();
+        n.upgradeRolledBack(master);
+        assertThat(receive()).startsWith("STATUS=binary upgrade rolled back; serving on");
+        n.stopping(master, true);
+        assertThat(receive()).startsWith("STOPPING=1\n");
+    }
+
+    @Test
+    void theNewMasterOfAnUpgradeLeavesReadinessToTheOldOneUntilItHandsOver() {
+        String socket = bindReceiver(dir.resolve("notify").toString());
+        SystemdNotifier n = notifier(socket, "MASTERWORK_UPGRADE", "protocol=1 pid=77 version=0.1.0 generation=3",
+                "WATCHDOG_USEC", "4000000", "WATCHDOG_PID", "77");
+        n.serving(master);
+        assertThat(receive()).startsWith("STATUS=new master (binary upgrade from 77) serving on 127.0.0.1:8080")
+                .doesNotContain("READY=1").doesNotContain("MAINPID=");
+        assertThat(n.nextTimerNanos()).as("the watchdog follows the main process it succeeds").isNotEqualTo(Long.MAX_VALUE);
+        state.generation = 4;
+        n.reloadStarted(master);
+        assertThat(receive()).startsWith("RELOADING=1\n");
+        n.reloadCommitted(master);
+        assertThat(receive()).startsWith("READY=1\n");
+    }
+
+    @Test
     void aLongStatusIsCutToOneBoundedLine() {
         String bounded = SystemdNotifier.boundStatus("READY=1\nSTATUS=" + "x\n".repeat(1000));
         assertThat(bounded).startsWith("READY=1\nSTATUS=x x ").endsWith("...");
