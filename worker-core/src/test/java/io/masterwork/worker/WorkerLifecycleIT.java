@@ -72,7 +72,7 @@ class WorkerLifecycleIT {
     void openAndCloseChannelChangeTheSiblingsThatWorkerReports() throws Exception {
         startWorker("\"access_log\":\"off\"");
         assertThat(HttpProbe.get(master.address, "/_worker").text())
-                .isEqualTo("{\"pid\":" + master.pid + ",\"slot\":3,\"generation\":7,\"siblings\":[]}");
+                .isEqualTo("{\"pid\":" + master.pid + ",\"slot\":3,\"generation\":7,\"siblings\":[],\"cache\":{\"value\":null,\"purges\":0}}");
         int[] siblingInbox1 = MasterStandIn.POSIX.socketpair(SocketType.SEQPACKET);
         int[] siblingInbox2 = MasterStandIn.POSIX.socketpair(SocketType.SEQPACKET);
         master.keep(siblingInbox1[0]);
@@ -83,11 +83,11 @@ class WorkerLifecycleIT {
         master.send(ChannelFrame.openChannel(4343, 0, siblingInbox2[0]));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(HttpProbe.get(master.address, "/_worker").text()).isEqualTo("{\"pid\":" + master.pid
-                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343},{\"slot\":1,\"pid\":4242}]}"));
+                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343},{\"slot\":1,\"pid\":4242}],\"cache\":{\"value\":null,\"purges\":0}}"));
         master.send(ChannelFrame.closeChannel(4242, 1));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(HttpProbe.get(master.address, "/_worker").text()).isEqualTo("{\"pid\":" + master.pid
-                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343}]}"));
+                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343}],\"cache\":{\"value\":null,\"purges\":0}}"));
         // The worker closed its copy of the inbox it was told to forget: only ours remain on that socket.
         assertThat(socketsOf(master.pid)).doesNotContain(inode(siblingInbox1[0])).contains(inode(siblingInbox2[0]));
     }
@@ -231,7 +231,7 @@ class WorkerLifecycleIT {
         Files.move(log, rotated);
         assertThat(HttpProbe.get(master.address, "/second").status()).isEqualTo(200);
         master.send(ChannelFrame.reopen());
-        await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLogText().contains("reopening logs"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLogText().contains("logs reopened"));
         assertThat(HttpProbe.get(master.address, "/third").status()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && Files.readString(log).contains("/third"));
         assertThat(Files.readString(rotated)).contains("/first", "/second").doesNotContain("/third");
