@@ -304,4 +304,52 @@ class SystemdIT {
             }
         }
     }
+
+    /**
+     * A binary upgrade under systemd: the new master inherits NOTIFY_SOCKET, the old one stays the service's
+     * main process until its QUIT hands over with MAINPID=<new> (never STOPPING=1), and the new master then
+     * speaks for the service (a reload's RELOADING=1/READY=1, then STOPPING=1 on its own QUIT).
+     */
+    @Test
+    void aBinaryUpgradeHandsTheServiceOverWithMainpid() throws Exception {
+        int newMaster = -1;
+        try (NotifySocket systemd = new NotifySocket(false);
+             RunningMaster master = RunningMaster.start("worker_processes = 1", Map.of("NOTIFY_SOCKET", systemd.address))) {
+            assertThat(systemd.next(d -> has(d, "READY=1"), "READY=1")).contains("MAINPID=" + master.pid());
+            master.signal("USR2");
+            newMaster = await().atMost(WAIT).pollInterval(Duration.ofMillis(50)).until(() -> {
+                int pid = master.pidFromFile();
+                return pid > 0 && pid != master.pid() && ProcFs.exists(pid) && ProcFs.parentOf(pid) == master.pid() ? pid : -1;
+            }, p -> p > 0);
+            int upgraded = newMaster;
+            assertThat(systemd.next(d -> d.startsWith("STATUS=binary upgrade: new master " + upgraded), "upgrade status"))
+                    .isNotNull();
+            assertThat(systemd.next(d -> d.startsWith("STATUS=new master (binary upgrade from " + master.pid() + ") serving"),
+                    "the new master serving")).doesNotContain("READY=1");
+            assertThat(environ(newMaster)).contains("NOTIFY_SOCKET=" + systemd.address);
+
+            master.signal("WINCH");
+            master.signal("QUIT");
+            String handover = systemd.next(d -> d.contains("MAINPID="), "MAINPID= of the new master");
+            assertThat(handover).startsWith("MAINPID=" + newMaster + "\n");
+            assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(ProcFs.exists(newMaster)).isTrue();
+
+            RunningMaster.kill("HUP", newMaster);
+            systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1 from the new master");
+            assertThat(systemd.next(d -> has(d, "READY=1"), "READY=1 from the new master")).contains("generation");
+            RunningMaster.kill("QUIT", newMaster);
+            systemd.next(d -> has(d, "STOPPING=1"), "STOPPING=1 from the new master");
+            await().atMost(WAIT).until(() -> !ProcFs.exists(upgraded));
+            // Only the new master's own QUIT said STOPPING=1: the hand-over did not.
+            assertThat(systemd.all()).filteredOn(d -> has(d, "STOPPING=1")).hasSize(1);
+        } finally {
+            if (newMaster > 0 && ProcFs.exists(newMaster)) {
+                for (int child : ProcFs.children(newMaster)) {
+                    RunningMaster.kill("KILL", child);
+                }
+                RunningMaster.kill("KILL", newMaster);
+            }
+        }
+    }
 }
