@@ -74,11 +74,17 @@ public final class ControlClient implements Closeable {
      */
     public String ask(String command, Duration timeout) throws IOException {
         ByteBuffer request = ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8));
-        while (request.hasRemaining()) {
-            // A fresh Unix socket takes a short line at once; this only loops if the master stopped reading.
-            if (channel.write(request) == 0) {
-                Thread.onSpinWait();
+        IOException writeFailure = null;
+        try {
+            while (request.hasRemaining()) {
+                // A fresh Unix socket takes a short line at once; this only loops if the master stopped reading.
+                if (channel.write(request) == 0) {
+                    Thread.onSpinWait();
+                }
             }
+        } catch (IOException e) {
+            // A master that refuses a client writes why and closes before the command arrives: read its line.
+            writeFailure = e;
         }
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         ByteBuffer buffer = ByteBuffer.allocate(16384);
@@ -95,13 +101,25 @@ public final class ControlClient implements Closeable {
             selector.select(deadline == Long.MAX_VALUE ? 0 : Math.max(1, left / 1_000_000));
             selector.selectedKeys().clear();
             buffer.clear();
-            int n = channel.read(buffer);
+            int n;
+            try {
+                n = channel.read(buffer);
+            } catch (IOException e) {
+                // Linux reports ECONNRESET after the data when the master closed with our command unread.
+                n = -1;
+                if (pending.size() == 0) {
+                    throw writeFailure != null ? writeFailure : e;
+                }
+            }
             if (n < 0) {
                 String partial = pending.toString(StandardCharsets.UTF_8).strip();
                 if (!partial.isEmpty()) {
                     // A refusal closes the connection right after its line.
                     pending.reset();
                     return partial;
+                }
+                if (writeFailure != null) {
+                    throw writeFailure;
                 }
                 throw new IOException("the master closed control socket " + path + " without answering \"" + command + "\"");
             }
