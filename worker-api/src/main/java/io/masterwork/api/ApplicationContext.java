@@ -31,7 +31,11 @@ public interface ApplicationContext {
     /** The event loop every listener and the command channel run on (one thread, like an nginx worker). */
     EventLoop eventLoop();
 
-    /** The sibling workers whose inbox this worker currently holds (a snapshot, ordered by slot). */
+    /**
+     * The sibling workers whose inbox this worker currently holds and can write to (a snapshot, ordered
+     * by slot; the same as {@code messages().siblings()}): one found gone leaves the list at once, before
+     * the master's CLOSE_CHANNEL.
+     */
     List<Sibling> siblings();
 
     /** Messages to and from the sibling workers over their inboxes (send, broadcast, a handler). */
