@@ -204,6 +204,26 @@ class ControlSocketIT {
     }
 
     @Test
+    void workersNChangesTheCountAndStatusFollows() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            master.awaitWorkers(2);
+            assertThat(ask(master, "workers 3")).isEqualTo("ok: 3 workers in generation 1");
+            List<Integer> three = master.awaitWorkers(3);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> livePids(json(ask(master, "status"))).equals(new HashSet<>(ProcFs.children(master.pid()))));
+            assertThat(livePids(json(ask(master, "status")))).containsExactlyInAnyOrderElementsOf(three);
+            assertThat(ask(master, "workers 0")).startsWith("error: the worker count must be between 1 and");
+            assertThat(ask(master, "workers 1")).isEqualTo("ok: 1 workers in generation 1");
+            master.awaitWorkers(1);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> livePids(json(ask(master, "status"))).equals(new HashSet<>(ProcFs.children(master.pid()))));
+            assertThat(PrometheusCheck.parse(ask(master, "metrics") + "\n"))
+                    .containsEntry("masterwork_workers_desired", 1.0)
+                    .containsEntry("masterwork_workers{state=\"ready\"}", 1.0);
+        }
+    }
+
+    @Test
     void anotherUidCannotConnectToTheDefaultSocket() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);

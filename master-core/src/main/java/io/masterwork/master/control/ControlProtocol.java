@@ -16,7 +16,9 @@ public final class ControlProtocol {
 
     /** What a client may ask. */
     public enum Command {
-        STATUS, METRICS, RELOAD, REOPEN, QUIT, STOP;
+        STATUS, METRICS, RELOAD, REOPEN, QUIT, STOP,
+        /** {@code workers N}: the serving generation's worker count, as TTIN/TTOU change it by one. */
+        WORKERS;
 
         public String word() {
             return name().toLowerCase(Locale.ROOT);
@@ -24,7 +26,7 @@ public final class ControlProtocol {
     }
 
     /** A parsed line: a command, nothing (an empty line is ignored), or the error to answer. */
-    public record Request(Command command, String error) {
+    public record Request(Command command, int argument, String error) {
         public boolean isEmpty() {
             return command == null && error == null;
         }
@@ -34,7 +36,8 @@ public final class ControlProtocol {
     }
 
     static String knownCommands() {
-        return Arrays.stream(Command.values()).map(Command::word).collect(Collectors.joining(", "));
+        return Arrays.stream(Command.values()).map(c -> c == Command.WORKERS ? "workers N" : c.word())
+                .collect(Collectors.joining(", "));
     }
 
     /** One line as received, without its LF. */
@@ -43,16 +46,25 @@ public final class ControlProtocol {
         if (text.endsWith("\r")) {
             text = text.substring(0, text.length() - 1);
         }
-        String word = text.strip();
-        if (word.isEmpty()) {
-            return new Request(null, null);
+        String[] words = text.strip().split("[ \t]+");
+        if (words[0].isEmpty()) {
+            return new Request(null, 0, null);
         }
         for (Command c : Command.values()) {
-            if (c.word().equalsIgnoreCase(word)) {
-                return new Request(c, null);
+            if (!c.word().equalsIgnoreCase(words[0])) {
+                continue;
             }
+            if (c != Command.WORKERS) {
+                return words.length == 1 ? new Request(c, 0, null)
+                        : new Request(null, 0, "\"" + c.word() + "\" takes no argument");
+            }
+            if (words.length != 2 || !words[1].matches("\\d{1,4}")) {
+                return new Request(null, 0, "expected \"workers N\" with N a number of workers, got \""
+                        + printable(text.strip(), 64) + "\"");
+            }
+            return new Request(c, Integer.parseInt(words[1]), null);
         }
-        return new Request(null, "unknown command \"" + printable(word, 64) + "\" (expected one of: "
+        return new Request(null, 0, "unknown command \"" + printable(text.strip(), 64) + "\" (expected one of: "
                 + knownCommands() + ")");
     }
 

@@ -293,13 +293,14 @@ public final class ControlSocket implements MasterExtension {
                 answer(c, ControlProtocol.error(request.error()));
                 continue;
             }
-            execute(c, request.command());
+            execute(c, request.command(), request.argument());
         }
     }
 
-    private void execute(ControlConnection c, ControlProtocol.Command command) {
+    private void execute(ControlConnection c, ControlProtocol.Command command, int argument) {
         if (command != ControlProtocol.Command.STATUS && command != ControlProtocol.Command.METRICS) {
-            log.info("control socket: \"{}\" from pid {} (uid {})", command.word(), c.peer.pid(), c.peer.uid());
+            log.info("control socket: \"{}\" from pid {} (uid {})",
+                    command == ControlProtocol.Command.WORKERS ? "workers " + argument : command.word(), c.peer.pid(), c.peer.uid());
         }
         switch (command) {
             case STATUS -> {
@@ -327,6 +328,19 @@ public final class ControlSocket implements MasterExtension {
             case STOP -> {
                 answer(c, ControlProtocol.ok("shutting down"));
                 master.stop();
+            }
+            case WORKERS -> {
+                if (master.stopping()) {
+                    answer(c, ControlProtocol.error("the master is shutting down"));
+                    return;
+                }
+                try {
+                    master.setWorkerCount(argument);
+                } catch (IllegalArgumentException e) {
+                    answer(c, ControlProtocol.error(e.getMessage()));
+                    return;
+                }
+                answer(c, ControlProtocol.ok(argument + " workers in generation " + master.generation()));
             }
         }
     }

@@ -314,6 +314,16 @@ class ControlSocketTest {
     }
 
     @Test
+    void workersSetsTheCountOrSaysWhyNot() throws IOException {
+        ControlSocket socket = start(ControlSocketLimits.DEFAULTS);
+        SocketChannel c = connect();
+        send(c, "workers 5\nworkers 0\n");
+        assertThat(answer(socket, c)).isEqualTo("ok: 5 workers in generation 7");
+        assertThat(answer(socket, c)).isEqualTo("error: the worker count must be between 1 and 1024, got 0");
+        assertThat(master.calls).containsExactly("workers 5");
+    }
+
+    @Test
     void aClientThatHalfClosesStillGetsItsAnswer() throws IOException {
         ControlSocket socket = start(ControlSocketLimits.DEFAULTS);
         SocketChannel c = connect();
@@ -381,6 +391,9 @@ class ControlSocketTest {
 
         @Override
         public void setWorkerCount(int n) {
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("the worker count must be between 1 and 1024, got " + n);
+            }
             calls.add("workers " + n);
         }
 
