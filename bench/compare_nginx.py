@@ -1,0 +1,721 @@
+#!/usr/bin/env python3
+"""masterwork beside Debian's nginx: the driver behind bench/compare-nginx.sh (read that file first).
+
+Runs both servers alternately for several rounds on 127.0.0.1, measures every figure the same way for
+both, prints one table (median, min, max per server, ratio masterwork / nginx), appends it to
+docs/BENCHMARKS.md and draws docs/benchmarks.png with gnuplot from the same data.
+
+Everything this program starts (servers, wrk, tcpdump) is killed by pid when it exits, however it exits.
+Every wait is bounded.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+AFFINITY = "off"  # worker_cpu_affinity of both servers: off (neither pinned) or auto (one CPU per worker)
+
+started = []  # Popen objects, killed on exit
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- /proc
+
+def children(parent):
+    """Pids whose parent is `parent` (scan of /proc/*/stat; a JVM spawns from any thread)."""
+    out = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == parent:
+            out.add(int(name))
+    return out
+
+
+def cpu_ticks(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def rss_pss_kib(pid):
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def memory(master):
+    """Master RSS/PSS, mean worker RSS/PSS, total PSS, in MiB."""
+    m_rss, m_pss = rss_pss_kib(master)
+    workers = [rss_pss_kib(p) for p in sorted(children(master))]
+    n = max(len(workers), 1)
+    return {
+        "master_rss": m_rss / 1024, "master_pss": m_pss / 1024,
+        "worker_rss": sum(w[0] for w in workers) / n / 1024,
+        "worker_pss": sum(w[1] for w in workers) / n / 1024,
+        "total_pss": (m_pss + sum(w[1] for w in workers)) / 1024,
+    }
+
+
+# ---------------------------------------------------------------- serving probe
+
+def ask_worker_pid(port):
+    """One connection, GET /_worker; the pid of the worker that answered (both servers answer
+    {"pid":N}: masterwork's built-in /_worker, nginx's `return 200 '{"pid":$pid}'`), or None."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+            s.sendall(b"GET /_worker HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    m = re.search(rb'"pid":(\d+)', data)
+    return int(m.group(1)) if m and data.startswith(b"HTTP/1.1 200") else None
+
+
+def wait_serving(port, master, count, t0_ns, exclude=frozenset(), gone=frozenset(), timeout=60.0):
+    """Waits until `count` workers that are children of `master`, none of them in `exclude`, have each
+    answered a request, and no pid of `gone` is a child any more. Returns ms since t0_ns.
+    Requests go in bursts of concurrent connections so that every worker gets a chance to accept."""
+    seen = set()
+    deadline = time.monotonic() + timeout
+    burst = max(4, 4 * count)
+    with concurrent.futures.ThreadPoolExecutor(burst) as pool:
+        while time.monotonic() < deadline:
+            kids = children(master)
+            if kids:
+                for pid in pool.map(lambda _: ask_worker_pid(port), range(burst)):
+                    if pid is not None:
+                        seen.add(pid)
+                kids = children(master)
+                fresh = (seen & kids) - set(exclude)
+                if len(fresh) >= count and not (set(gone) & kids):
+                    return (time.time_ns() - t0_ns) / 1e6
+            else:
+                time.sleep(0.005)
+    raise TimeoutError(f"port {port}: {count} workers of {master} not serving after {timeout}s (seen {seen})")
+
+
+def wait_generation(master, old, count, t0_ns, timeout=120.0):
+    """Reload under load: ms from t0_ns until no pid of `old` is a child of `master` any more and `count`
+    others are; None when the reload was rolled back (the new children came and went, the old ones are
+    all still there) or the bound ran out. Only /proc is read (a probe would add connections to the
+    load's count). masterwork stops the old generation only after every new worker reported READY;
+    nginx 100 ms after it started the new workers."""
+    deadline = time.monotonic() + timeout
+    new_seen = set()
+    while time.monotonic() < deadline:
+        kids = children(master)
+        new_seen |= kids - old
+        if not (kids & old) and len(kids - old) >= count:
+            return (time.time_ns() - t0_ns) / 1e6
+        if new_seen and not (new_seen & kids) and old <= kids:
+            log(f"reload of {master} rolled back: new workers {sorted(new_seen)} gone, old ones serving")
+            return None
+        time.sleep(0.01)
+    log(f"reload of {master}: old workers {sorted(old & children(master))} still there after {timeout}s")
+    return None
+
+
+# ---------------------------------------------------------------- servers
+
+class Server:
+    def __init__(self, name, work, workers):
+        self.name, self.workers = name, workers
+        self.dir = os.path.join(work, name)
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        self.proc = None
+        self.port = None
+
+    @property
+    def master(self):
+        return self.proc.pid
+
+    def launch(self):
+        self.port = free_port()
+        self.write_conf()
+        out = open(os.path.join(self.dir, "logs", "stdout.log"), "ab")
+        t0 = time.time_ns()
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        started.append(self.proc)
+        return t0
+
+    def stop(self):
+        """Fast stop (TERM), bounded; then SIGKILL for the master and whatever children it left."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        kids = children(self.master)
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while kids and time.monotonic() < deadline:
+            kids = {k for k in kids if os.path.exists(f"/proc/{k}")}
+            time.sleep(0.05)
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+class Masterwork(Server):
+    def __init__(self, work, workers, launcher):
+        super().__init__("masterwork", work, workers)
+        self.launcher = launcher
+
+    def write_conf(self):
+        os.makedirs(os.path.join(self.dir, "conf"), exist_ok=True)
+        with open(os.path.join(self.dir, "conf", "masterwork.conf"), "w") as f:
+            f.write(f"""worker_processes = {self.workers}
+worker_cpu_affinity = {AFFINITY}
+listen = "127.0.0.1:{self.port}"
+pid = logs/masterwork.pid
+error_log = logs/error.log
+http {{
+  body = "hello\\n"
+  access_log = off
+  keepalive_timeout = 75s
+  keepalive_requests = 1000
+}}
+""")
+
+    def command(self):
+        return [self.launcher, "-p", self.dir]
+
+
+class Nginx(Server):
+    def __init__(self, work, workers, binary):
+        super().__init__("nginx", work, workers)
+        self.binary = binary
+
+    def write_conf(self):
+        # nginx's defaults otherwise (epoll, accept_mutex off, no reuseport): same shape as masterwork,
+        # whose workers share the master's listening socket.
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(f"""worker_processes {self.workers};
+{"worker_cpu_affinity auto;" if AFFINITY == "auto" else ""}
+daemon off;
+master_process on;
+pid {self.dir}/logs/nginx.pid;
+error_log {self.dir}/logs/error.log notice;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  keepalive_timeout 75s;
+  keepalive_requests 1000;
+  server {{
+    listen 127.0.0.1:{self.port};
+    location / {{ default_type text/plain; return 200 "hello\\n"; }}
+    location = /_worker {{ default_type application/json; return 200 '{{"pid":$pid}}'; }}
+  }}
+}}
+""")
+
+    def command(self):
+        return [self.binary, "-p", self.dir + "/", "-c", os.path.join(self.dir, "nginx.conf")]
+
+
+# ---------------------------------------------------------------- load
+
+UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * UNIT_MS[m.group(2)]
+
+
+def run_wrk(port, threads, conns, seconds, wait_extra=20):
+    proc = subprocess.Popen(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
+                             f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    started.append(proc)
+    return proc
+
+
+def wrk_result(proc, timeout):
+    out, _ = proc.communicate(timeout=timeout)
+    r = {"raw": out}
+    m = re.search(r"(\d+) requests in", out)
+    r["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    r["rps"] = float(m.group(1)) if m else 0.0
+    for q in ("50", "99"):
+        m = re.search(rf"^\s+{q}%\s+(\S+)", out, re.M)
+        r[f"p{q}"] = to_ms(m.group(1)) if m else float("nan")
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    r["connect"], r["read"], r["write"], r["timeout"] = (int(x) for x in m.groups()) if m else (0, 0, 0, 0)
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    r["errors"] = r["connect"] + r["read"] + r["write"] + r["timeout"] + r["non2xx"]
+    return r
+
+
+class SynCounter:
+    """Counts SYNs (connection attempts, retransmits included) sent to one port on lo with tcpdump:
+    exact and per port, unlike the system-wide TcpPassiveOpens other processes add to."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen(
+            ["tcpdump", "-i", "lo", "-nn", "-w", "/dev/null",
+             f"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst port {port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        started.append(self.proc)
+        deadline = time.monotonic() + 10
+        # tcpdump says "listening on lo" once the filter is attached
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        self.err = ""
+        while time.monotonic() < deadline and "listening on" not in self.err:
+            try:
+                self.err += self.proc.stderr.read() or ""
+            except TypeError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tcpdump failed: {self.err}")
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        os.set_blocking(self.proc.stderr.fileno(), True)
+        self.err += self.proc.stderr.read()
+        m = re.search(r"(\d+) packets? captured", self.err)
+        return int(m.group(1)) if m else float("nan")
+
+
+# ---------------------------------------------------------------- one server, one round
+
+def measure(server, args, samples, rnd, failures):
+    name = server.name
+    n = server.workers
+
+    def put(metric, value):
+        samples.setdefault(metric, {}).setdefault(name, []).append(value)
+
+    # start -> every worker serving
+    t0 = server.launch()
+    put("start_ms", wait_serving(server.port, server.master, n, t0, timeout=120))
+    time.sleep(1)
+
+    # master CPU while idle, and idle memory
+    ticks = cpu_ticks([server.master])
+    time.sleep(args.idle)
+    put("master_idle_cpu_ms", (cpu_ticks([server.master]) - ticks) * 1000 / CLK_TCK)
+    for k, v in memory(server.master).items():
+        put(f"idle_{k}", v)
+
+    # kill -9 of a worker -> its replacement serving
+    before = children(server.master)
+    victim = min(before)
+    t0 = time.time_ns()
+    os.kill(victim, signal.SIGKILL)
+    put("respawn_ms", wait_serving(server.port, server.master, 1, t0, exclude=before, gone={victim}, timeout=60))
+    wait_serving(server.port, server.master, n, time.time_ns(), timeout=60)
+
+    # HUP, idle -> new generation serving, old one exited
+    before = children(server.master)
+    t0 = time.time_ns()
+    os.kill(server.master, signal.SIGHUP)
+    try:
+        put("hup_idle_ms", wait_serving(server.port, server.master, n, t0, exclude=before, gone=before, timeout=90))
+    except TimeoutError as e:
+        failures.append(f"round {rnd}, {name}: idle reload: {e}")
+        log(failures[-1])
+    time.sleep(0.5)
+
+    # HTTP throughput; warm-up first (a JVM compiles its hot code in the first seconds)
+    if args.warmup > 0:
+        wrk_result(run_wrk(server.port, 2, 100, args.warmup), args.warmup + 30)
+    for label, threads, conns in (("t1c50", 1, 50), ("t2c100", 2, 100)):
+        pids = [server.master] + sorted(children(server.master))
+        ticks = cpu_ticks(pids)
+        r = wrk_result(run_wrk(server.port, threads, conns, args.duration), args.duration + 30)
+        used = cpu_ticks(pids) - ticks
+        if pids[1:] != sorted(children(server.master)):
+            log(f"{name}: workers changed during the {label} run")
+        put(f"{label}_rps", r["rps"])
+        put(f"{label}_p50_ms", r["p50"])
+        put(f"{label}_p99_ms", r["p99"])
+        put(f"{label}_cpu_us_per_req", used * 1e6 / CLK_TCK / max(r["requests"], 1))
+        put(f"{label}_errors", r["errors"])
+        with open(os.path.join(args.work, f"{name}-r{rnd}-{label}.wrk"), "w") as f:
+            f.write(r["raw"])
+    for k, v in memory(server.master).items():
+        put(f"load_{k}", v)
+
+    # reloads under keep-alive load: wrk -t1 -c50 and a HUP every `every` seconds, but never before the
+    # previous reload is complete (both servers queue a HUP that comes during a reload, and signals
+    # coalesce): a slow reload delays the next one. The load runs until 2 s after the last reload
+    # completed (wrk prints its results on SIGINT); its -d is only a bound.
+    syns = SynCounter(server.port)
+    bound_s = args.reloads * (args.every + 150) + 60
+    wrk = run_wrk(server.port, 1, 50, bound_s)
+    start = time.monotonic()
+    durations = []
+    failed = 0
+    for i in range(1, args.reloads + 1):
+        delay = start + i * args.every - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        before = children(server.master)
+        t0 = time.time_ns()
+        os.kill(server.master, signal.SIGHUP)
+        d = wait_generation(server.master, before, n, t0, timeout=150)
+        if d is None:
+            failed += 1
+        else:
+            durations.append(d)
+    time.sleep(2)
+    wrk.send_signal(signal.SIGINT)
+    r = wrk_result(wrk, 60)
+    put("reload_load_s", time.monotonic() - start)
+    put("reload_connects", syns.stop())
+    put("reload_rps", r["rps"])
+    put("reload_errors", r["connect"] + r["read"] + r["write"] + r["non2xx"])
+    put("reload_read_errors", r["read"])
+    put("reload_other_errors", r["connect"] + r["write"] + r["non2xx"])
+    put("reload_timeouts", r["timeout"])
+    put("reload_failed", failed)
+    if durations:
+        put("reload_hup_median_ms", statistics.median(durations))
+        put("reload_hup_max_ms", max(durations))
+    with open(os.path.join(args.work, f"{name}-r{rnd}-reloads.wrk"), "w") as f:
+        f.write(r["raw"] + "\nreload durations ms: " + " ".join(f"{d:.0f}" for d in durations) +
+                f"\nreloads that did not complete: {failed}\n")
+    log(f"{name} round {rnd}: reload errors {r['errors']} (read {r['read']}, timeout {r['timeout']}), "
+        f"failed reloads {failed}, reloads {' '.join(f'{d:.0f}' for d in durations)} ms")
+
+    server.stop()
+
+
+# ---------------------------------------------------------------- report
+
+# metric, label, unit, decimals, target(ratio or absolute check) description
+ROWS = [
+    ("start_ms", "start → every worker serving", "ms", 0),
+    ("respawn_ms", "`kill -9` of a worker → replacement serving", "ms", 0),
+    ("hup_idle_ms", "HUP (idle) → new generation serving, old one exited", "ms", 0),
+    ("t1c50_rps", "`wrk -t1 -c50` requests/s", "req/s", 0),
+    ("t1c50_p50_ms", "`wrk -t1 -c50` p50 latency", "ms", 3),
+    ("t1c50_p99_ms", "`wrk -t1 -c50` p99 latency", "ms", 2),
+    ("t1c50_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request (master + workers)", "µs", 1),
+    ("t2c100_rps", "`wrk -t2 -c100` requests/s", "req/s", 0),
+    ("t2c100_p50_ms", "`wrk -t2 -c100` p50 latency", "ms", 3),
+    ("t2c100_p99_ms", "`wrk -t2 -c100` p99 latency", "ms", 2),
+    ("t2c100_cpu_us_per_req", "`wrk -t2 -c100` CPU time per request (master + workers)", "µs", 1),
+    ("reload_load_s", "length of the load with the reloads (8 × 2 s, more when reloads are slower)", "s", 0),
+    ("reload_errors", "failed requests during the reloads under load (connect + read + write errors + non-2xx)", "", 0),
+    ("reload_read_errors", "… of which read errors", "", 0),
+    ("reload_other_errors", "… of which connect + write errors + non-2xx", "", 0),
+    ("reload_timeouts", "answers slower than 2 s during the reloads (wrk \"timeout\"; answered later, not failed)", "", 0),
+    ("reload_failed", "reloads that did not complete (rolled back by the server, or not done within 150 s)", "", 0),
+    ("reload_connects", "TCP connects (SYNs) during the reloads under load", "", 0),
+    ("reload_rps", "requests/s during the reloads under load", "req/s", 0),
+    ("reload_hup_median_ms", "HUP under load → new generation, old exited (median of the run)", "ms", 0),
+    ("reload_hup_max_ms", "HUP under load → new generation, old exited (slowest of the run)", "ms", 0),
+    ("idle_master_rss", "master RSS, idle", "MiB", 1),
+    ("idle_master_pss", "master PSS, idle", "MiB", 1),
+    ("idle_worker_rss", "worker RSS (mean per worker), idle", "MiB", 1),
+    ("idle_worker_pss", "worker PSS (mean per worker), idle", "MiB", 1),
+    ("idle_total_pss", "master + workers PSS, idle", "MiB", 1),
+    ("load_master_pss", "master PSS, after load", "MiB", 1),
+    ("load_worker_rss", "worker RSS (mean per worker), after load", "MiB", 1),
+    ("load_worker_pss", "worker PSS (mean per worker), after load", "MiB", 1),
+    ("load_total_pss", "master + workers PSS, after load", "MiB", 1),
+    ("master_idle_cpu_ms", "master CPU time while idle", "ms", 0),
+]
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def fmt(x, d):
+    if x != x:  # nan
+        return "–"
+    return f"{x:,.{d}f}"
+
+
+def targets(s):
+    """Issue 13's targets, judged on the medians."""
+    s = {k: v for k, v in s.items() if v.get("masterwork") and v.get("nginx")}
+    mw = {k: med(v["masterwork"]) for k, v in s.items()}
+    ng = {k: med(v["nginx"]) for k, v in s.items()}
+    out = {}
+    try:
+        judge(s, mw, ng, out)
+    except KeyError:
+        pass
+    return out
+
+
+def judge(s, mw, ng, out):
+    for load in ("t1c50", "t2c100"):
+        ok = mw[f"{load}_rps"] >= 0.8 * ng[f"{load}_rps"] and mw[f"{load}_p99_ms"] <= 2 * ng[f"{load}_p99_ms"]
+        out[f"{load}_rps"] = ("met" if ok else "missed") + " (≥ 0.8× nginx with p99 ≤ 2×)"
+        out[f"{load}_cpu_us_per_req"] = ("met" if mw[f"{load}_cpu_us_per_req"] <= 1.3 * ng[f"{load}_cpu_us_per_req"]
+                                         else "missed") + " (≤ 1.3×)"
+    out["reload_errors"] = ("met" if max(s["reload_errors"]["masterwork"]) == 0 else "missed") + " (0 in every round)"
+    out["reload_failed"] = ("met" if max(s["reload_failed"]["masterwork"]) == 0 else "missed") + " (every reload completes)"
+    out["respawn_ms"] = ("met" if mw["respawn_ms"] <= 250 else "missed") + " (≤ 250 ms)"
+    out["idle_worker_pss"] = ("met" if mw["idle_worker_pss"] <= 32 else "missed") + " (≤ 32 MiB)"
+    out["master_idle_cpu_ms"] = ("met" if max(s["master_idle_cpu_ms"]["masterwork"]) == 0 else "missed") + \
+        " (0 apart from named timers)"
+
+
+def table(s):
+    t = targets(s)
+    lines = ["| figure | unit | masterwork median | min | max | nginx median | min | max | masterwork / nginx | target |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for key, label, unit, d in ROWS:
+        if not (s.get(key, {}).get("masterwork") and s[key].get("nginx")):
+            continue
+        mw, ng = s[key]["masterwork"], s[key]["nginx"]
+        ratio = med(mw) / med(ng) if med(ng) else float("nan")
+        lines.append(f"| {label} | {unit} | **{fmt(med(mw), d)}** | {fmt(min(mw), d)} | {fmt(max(mw), d)} | "
+                     f"**{fmt(med(ng), d)}** | {fmt(min(ng), d)} | {fmt(max(ng), d)} | "
+                     f"{fmt(ratio, 2) if ratio == ratio else '–'} | {t.get(key, '')} |")
+    return "\n".join(lines)
+
+
+CHART_PANELS = [
+    ("HTTP requests/s (higher is better)", False, "req/s",
+     [("t1c50_rps", "wrk -t1 -c50"), ("t2c100_rps", "wrk -t2 -c100"), ("reload_rps", "-t1 -c50, 8 reloads")]),
+    ("Requests during 8 reloads under load", False, "requests",
+     [("reload_errors", "failed (all kinds)"), ("reload_read_errors", "read errors"),
+      ("reload_timeouts", "slower than 2 s")]),
+    ("Latency (lower is better)", False, "ms",
+     [("t1c50_p50_ms", "p50 -t1 -c50"), ("t1c50_p99_ms", "p99 -t1 -c50"),
+      ("t2c100_p50_ms", "p50 -t2 -c100"), ("t2c100_p99_ms", "p99 -t2 -c100")]),
+    ("CPU time per request, master + workers", False, "µs",
+     [("t1c50_cpu_us_per_req", "-t1 -c50"), ("t2c100_cpu_us_per_req", "-t2 -c100")]),
+    ("Time until serving (log scale)", True, "ms",
+     [("start_ms", "start"), ("respawn_ms", "kill -9 → respawn"), ("hup_idle_ms", "HUP idle"),
+      ("reload_hup_median_ms", "HUP under load")]),
+    ("Memory, PSS (log scale)", True, "MiB",
+     [("idle_master_pss", "master idle"), ("idle_worker_pss", "worker idle"),
+      ("load_master_pss", "master loaded"), ("load_worker_pss", "worker loaded")]),
+]
+
+
+def chart(s, work, png, subtitle):
+    if not shutil.which("gnuplot"):
+        log("gnuplot missing: no chart")
+        return False
+    script = [f'set terminal pngcairo size 1500,1500 font "DejaVu Sans,12"',
+              f'set output "{png}"',
+              f'set multiplot layout 3,2 title "masterwork vs nginx — median of the rounds, bars: min–max\\n{subtitle}" font ",14"',
+              'set style data histogram', 'set style histogram errorbars gap 2 lw 1.5',
+              'set style fill solid 0.85 border -1', 'set boxwidth 0.9', 'set grid ytics',
+              'set key outside top center horizontal', 'set xtics nomirror', 'set bars front',
+              'set offsets 0, 0, graph 0.08, 0']
+    for i, (title, logy, unit, metrics) in enumerate(CHART_PANELS):
+        dat = os.path.join(work, f"chart{i}.dat")
+        with open(dat, "w") as f:
+            f.write("# label mw_med mw_min mw_max ng_med ng_min ng_max\n")
+            for key, label in metrics:
+                if not (s.get(key, {}).get("masterwork") and s[key].get("nginx")):
+                    continue
+                mw, ng = s[key]["masterwork"], s[key]["nginx"]
+                vals = [med(mw), min(mw), max(mw), med(ng), min(ng), max(ng)]
+                if logy:
+                    vals = [max(v, 0.1) for v in vals]
+                f.write(f'"{label}" ' + " ".join(f"{v:.4f}" for v in vals) + "\n")
+        script += [f'set title "{title}"', f'set ylabel "{unit}"',
+                   'set logscale y' if logy else 'unset logscale y',
+                   'set yrange [0.5:*]' if logy else 'set yrange [0:*]',
+                   f'plot "{dat}" using 2:3:4:xtic(1) title "masterwork" lc rgb "#1f77b4", '
+                   f'"" using 5:6:7 title "nginx" lc rgb "#2ca02c", '
+                   f'"" using ($0-0.125):2:($2 >= 100 ? sprintf("%.0f", $2) : gprintf("%.3g", $2)) with labels offset 0,0.7 font ",9" notitle, '
+                   f'"" using ($0+0.125):5:($5 >= 100 ? sprintf("%.0f", $5) : gprintf("%.3g", $5)) with labels offset 0,0.7 font ",9" notitle']
+        # value labels would clutter; the table has the figures
+    script.append("unset multiplot")
+    gp = os.path.join(work, "chart.gp")
+    with open(gp, "w") as f:
+        f.write("\n".join(script) + "\n")
+    r = subprocess.run(["gnuplot", gp], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        log(f"gnuplot failed: {r.stderr}")
+        return False
+    return True
+
+
+def machine(nginx_bin):
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    jdk = next((l for l in java if "Runtime Environment" in l), java[0] if java else "?").strip()
+    ng = subprocess.run([nginx_bin, "-v"], capture_output=True, text=True).stderr.strip().replace("nginx version: ", "")
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return {"cores": os.cpu_count(), "cpu": cpu, "kernel": os.uname().release, "jdk": jdk, "nginx": ng,
+            "wrk": wrk, "load": load}
+
+
+# ---------------------------------------------------------------- main
+
+def kill_started():
+    for p in reversed(started):
+        if p.poll() is None:
+            try:
+                kids = children(p.pid)
+                p.kill()
+                p.wait(timeout=5)
+                for k in kids:
+                    os.kill(k, signal.SIGKILL)
+            except Exception:
+                pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--from-samples", default="", help="samples.json of a finished run: table and chart only")
+    ap.add_argument("--launcher", default="", help="bin/masterwork of a built distribution")
+    ap.add_argument("--build", default="", help="which build (for the record)")
+    ap.add_argument("--nginx", default="/usr/sbin/nginx")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--idle", type=int, default=10)
+    ap.add_argument("--reloads", type=int, default=8)
+    ap.add_argument("--every", type=int, default=2)
+    ap.add_argument("--record", default="", help="markdown file to append the table to")
+    ap.add_argument("--png", default="", help="chart to draw")
+    ap.add_argument("--command", default="bench/compare-nginx.sh")
+    ap.add_argument("--affinity", choices=["off", "auto"], default="off")
+    args = ap.parse_args()
+    global AFFINITY
+    AFFINITY = args.affinity
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    args.work = tempfile.mkdtemp(prefix="masterwork-vs-nginx-")
+    info = machine(args.nginx)
+    began = datetime.datetime.now(datetime.timezone.utc)
+    samples = {}
+    failures = []
+    if args.from_samples:  # redraw / re-tabulate a finished run
+        with open(args.from_samples) as f:
+            samples = json.load(f)
+        args.rounds = len(samples["start_ms"]["nginx"])
+    try:
+        if not args.from_samples:
+            for rnd in range(1, args.rounds + 1):
+                order = [Nginx(args.work, args.workers, args.nginx), Masterwork(args.work, args.workers, args.launcher)]
+                if rnd % 2 == 0:
+                    order.reverse()
+                for server in order:
+                    log(f"round {rnd}/{args.rounds}: {server.name}")
+                    try:
+                        measure(server, args, samples, rnd, failures)
+                    except (TimeoutError, subprocess.TimeoutExpired, RuntimeError) as e:
+                        # a wait that ran out is a result too: recorded, and the run goes on
+                        failures.append(f"round {rnd}, {server.name}: {e}")
+                        log(f"FAILED: {failures[-1]}")
+                    finally:
+                        server.stop()
+                with open(os.path.join(args.work, "samples.json"), "w") as f:
+                    json.dump(samples, f, indent=1)
+    finally:
+        kill_started()
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    with open(os.path.join(args.work, "samples.json"), "w") as f:
+        json.dump(samples, f, indent=1)
+
+    info["load_after"] = open("/proc/loadavg").read().split()[:3]
+    tbl = table(samples)
+    if failures:
+        tbl += "\n\nWaits that ran out (their round is missing from the figures after that point):\n\n" + \
+            "\n".join(f"- {f}" for f in failures)
+    print(tbl)
+    print(f"\nraw output (wrk, logs, samples.json): {args.work}", file=sys.stderr)
+
+    subtitle = (f"{args.workers} workers each, affinity {args.affinity}, {args.rounds} rounds, {info['cores']} cores {info['cpu']}, "
+                f"{info['jdk']}, {info['nginx']}, {began:%Y-%m-%d}")
+    drew = bool(args.png) and chart(samples, args.work, os.path.abspath(args.png), subtitle)
+    if args.record:
+        rel_png = os.path.relpath(os.path.abspath(args.png), os.path.dirname(os.path.abspath(args.record))) if drew else ""
+        with open(args.record, "a") as f:
+            f.write(f"""
+### Run of {began:%Y-%m-%d %H:%M} UTC ({(ended - began).total_seconds() / 60:.1f} min)
+
+Command: `{args.command}` — {args.rounds} rounds, {args.workers} workers each, `worker_cpu_affinity {args.affinity}` for both, wrk {args.duration} s per
+load after a {args.warmup} s warm-up, {args.reloads} reloads every {args.every} s under `wrk -t1 -c50`,
+{args.idle} s idle for the master's CPU. Machine: {info['cores']} cores, {info['cpu']}, kernel
+{info['kernel']}, {info['jdk']}, {info['nginx']}, {info['wrk']}; masterwork build `{args.build}`.
+Load average {info['load']} before, {' '.join(info['load_after'])} after: **the machine was shared with other
+agents' builds and tests**, so compare the two columns (measured alternately, round by round), not the
+absolute figures with another run.
+
+{tbl}
+""")
+            if drew:
+                f.write(f"\n![masterwork vs nginx, {began:%Y-%m-%d}]({rel_png})\n")
+        log(f"appended to {args.record}" + (f", chart {args.png}" if drew else ""))
+
+
+if __name__ == "__main__":
+    main()
