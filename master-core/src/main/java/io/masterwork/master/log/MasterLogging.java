@@ -48,7 +48,8 @@ public final class MasterLogging {
         root.setLevel(ErrorLogLevels.threshold(level));
         file.addFilter(new SeverityFilter(level));
         root.addAppender(file);
-        if (toStderr) {
+        // error_log = /dev/stderr (a container) is stderr already: a second appender would double every line.
+        if (toStderr && !isStderr(errorLog)) {
             ConsoleAppender<ILoggingEvent> console = stderr(context);
             console.addFilter(new SeverityFilter(level));
             root.addAppender(console);
@@ -151,6 +152,11 @@ public final class MasterLogging {
             }
         }
         return sb.toString();
+    }
+
+    private static boolean isStderr(Path errorLog) {
+        String p = errorLog.toAbsolutePath().normalize().toString();
+        return p.equals("/dev/stderr") || p.equals("/proc/self/fd/2") || p.equals("/dev/fd/2");
     }
 
     static ConsoleAppender<ILoggingEvent> stderr(LoggerContext context) {

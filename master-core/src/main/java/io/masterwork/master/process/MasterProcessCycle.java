@@ -156,6 +156,9 @@ public final class MasterProcessCycle {
                 if (upgrade != null && posix.isAlive(upgrade.newMasterPid)) {
                     // The pid file (and control socket) are the new master's now: only ours, .oldbin, go.
                     deleteQuietly(BinaryUpgrade.oldbin(upgrade.pidFile));
+                    if (upgrade.controlSocket != null) {
+                        deleteQuietly(BinaryUpgrade.oldbin(upgrade.controlSocket));
+                    }
                     log.info("the new master {} carries on", upgrade.newMasterPid);
                 } else {
                     pidFile.remove();

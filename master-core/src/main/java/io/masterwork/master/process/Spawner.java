@@ -206,8 +206,8 @@ public final class Spawner {
     private static List<String> workerEnvironment(WorkerGeneration generation) {
         List<String> env = new ArrayList<>();
         for (String entry : generation.config.workerEnvironment()) {
-            // systemd's notify socket belongs to the master alone.
-            if (!entry.startsWith("NOTIFY_SOCKET=")) {
+            // systemd's notify socket and activated sockets belong to the master alone.
+            if (!entry.startsWith("NOTIFY_SOCKET=") && !entry.startsWith("LISTEN_")) {
                 env.add(entry);
             }
         }
