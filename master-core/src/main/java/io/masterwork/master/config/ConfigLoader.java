@@ -95,6 +95,10 @@ public final class ConfigLoader {
         // "1m30s" nor bare seconds: hand them one unambiguous form
         merged = merged.withValue("worker_shutdown_timeout", ConfigValueFactory.fromAnyRef(
                 b.workerShutdownTimeout.toMillis() + "ms", raw("worker_shutdown_timeout").origin().description()));
+        b.workerReadyTimeout = duration("worker_ready_timeout");
+        if (b.workerReadyTimeout.isZero()) {
+            throw invalid(merged.getValue("worker_ready_timeout"), "worker_ready_timeout", "must be positive");
+        }
         b.workerWatchdogTimeout = durationOrOff("worker_watchdog_timeout");
         b.workerCrashLimit = intOrOff("worker_crash_limit", 1, 1_000_000);
         b.workerCrashWindow = duration("worker_crash_window");

@@ -25,6 +25,7 @@ public final class MasterConfiguration {
     private final OptionalLong workerRlimitCore;
     private final Duration workerShutdownTimeout;
     private final Optional<Duration> workerWatchdogTimeout;
+    private final Duration workerReadyTimeout;
     private final OptionalInt workerCrashLimit;
     private final Duration workerCrashWindow;
     private final Duration workerRespawnBackoff;
@@ -54,6 +55,7 @@ public final class MasterConfiguration {
         this.workerRlimitCore = b.workerRlimitCore;
         this.workerShutdownTimeout = b.workerShutdownTimeout;
         this.workerWatchdogTimeout = b.workerWatchdogTimeout;
+        this.workerReadyTimeout = b.workerReadyTimeout;
         this.workerCrashLimit = b.workerCrashLimit;
         this.workerCrashWindow = b.workerCrashWindow;
         this.workerRespawnBackoff = b.workerRespawnBackoff;
@@ -116,6 +118,11 @@ public final class MasterConfiguration {
     /** Bound on a graceful worker exit after QUIT. */
     public Duration workerShutdownTimeout() {
         return workerShutdownTimeout;
+    }
+
+    /** How long a reload waits for every new worker's READY before it rolls back. */
+    public Duration workerReadyTimeout() {
+        return workerReadyTimeout;
     }
 
     /** How long a worker may miss heartbeats before it is dumped and killed; empty = off. */
@@ -223,6 +230,7 @@ public final class MasterConfiguration {
         OptionalLong workerRlimitCore = OptionalLong.empty();
         Duration workerShutdownTimeout;
         Optional<Duration> workerWatchdogTimeout = Optional.empty();
+        Duration workerReadyTimeout = Duration.ofSeconds(60);
         OptionalInt workerCrashLimit = OptionalInt.empty();
         Duration workerCrashWindow = Duration.ofSeconds(60);
         Duration workerRespawnBackoff = Duration.ofMillis(100);

@@ -54,8 +54,6 @@ public final class MasterProcessCycle {
     static final int CRASH_ALERT_THRESHOLD = 5;
     static final java.util.Set<Signal> CRASH_SIGNALS =
             java.util.EnumSet.of(Signal.SEGV, Signal.ABRT, Signal.BUS, Signal.ILL, Signal.FPE);
-    /** A reload waits this long for every new worker's READY before it rolls back. */
-    static final long RELOAD_READY_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final Posix posix;
     private final MasterConfiguration config;
@@ -606,7 +604,8 @@ public final class MasterProcessCycle {
      */
     private void passOpenChannel(WorkerSlot born) {
         for (WorkerSlot sibling : table.running()) {
-            if (sibling == born || sibling.channelClosed) {
+            // A draining worker needs no news of its siblings (and its channel may already be gone).
+            if (sibling == born || sibling.channelClosed || sibling.state == WorkerState.EXITING) {
                 continue;
             }
             commands.send(sibling, ChannelFrame.openChannel(born.pid, born.slot, born.inboxWriteFd));
@@ -616,7 +615,7 @@ public final class MasterProcessCycle {
 
     private void passCloseChannel(WorkerSlot gone, int pid) {
         for (WorkerSlot sibling : table.running()) {
-            if (sibling != gone && !sibling.channelClosed) {
+            if (sibling != gone && !sibling.channelClosed && sibling.state != WorkerState.EXITING) {
                 commands.send(sibling, ChannelFrame.closeChannel(pid, gone.slot));
             }
         }
@@ -661,7 +660,7 @@ public final class MasterProcessCycle {
         }
         logFiles.prepareForWorkers(next, nextUser);
         reload = new Reload(generation, new WorkerGeneration(generation.number + 1, next, nextUser, fds),
-                RELOAD_READY_TIMEOUT_NANOS);
+                next.workerReadyTimeout().toNanos());
         reload.requesters.addAll(requesters);
         announce(e -> e.reloadStarted(control));
         if (workerCountOverride != null && workerCountOverride != next.workerProcesses()) {
@@ -686,7 +685,7 @@ public final class MasterProcessCycle {
                 commitReload();
             } else if (System.nanoTime() - reload.deadlineNanos >= 0) {
                 rollbackReload("the new workers were not ready within "
-                        + TimeUnit.NANOSECONDS.toSeconds(RELOAD_READY_TIMEOUT_NANOS) + " s");
+                        + reload.next.config.workerReadyTimeout().toSeconds() + " s (worker_ready_timeout)");
             }
         }
         if (retiringGeneration >= 0 && table.running().stream().noneMatch(s -> s.generation == retiringGeneration)) {
