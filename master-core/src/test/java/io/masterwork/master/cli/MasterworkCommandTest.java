@@ -108,6 +108,32 @@ class MasterworkCommandTest {
     }
 
     @Test
+    void statusWithoutAMasterSaysSoAndFails() throws IOException {
+        config("");
+        assertThat(run("-p", prefix.toString(), "status")).isEqualTo(1);
+        assertThat(err()).contains("no master is running: control socket " + prefix.resolve("logs/masterwork.sock")
+                + " does not exist (is masterwork running?)");
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void statusTakesItsOptionsBeforeOrAfterTheWordAndNeedsTheSocket() throws IOException {
+        config("control_socket = off\n");
+        assertThat(run("status", "-p", prefix.toString(), "--json")).isEqualTo(1);
+        assertThat(err()).contains("cannot ask the master: control_socket is off in " + prefix.resolve("conf/masterwork.conf"));
+        err.reset();
+        assertThat(run("-p", prefix.toString(), "status")).isEqualTo(1);
+        assertThat(err()).contains("control_socket is off");
+    }
+
+    @Test
+    void reloadWithoutASocketFileFallsBackToTheSignalAndItsPidFileCheck() throws IOException {
+        config("");
+        assertThat(run("-p", prefix.toString(), "-s", "reload")).isEqualTo(1);
+        assertThat(err()).contains("cannot send \"reload\"").contains("does not exist");
+    }
+
+    @Test
     void unknownOptionIsAnError() {
         assertThat(run("--frobnicate")).isEqualTo(1);
         assertThat(err()).contains("Unknown option");

@@ -282,7 +282,7 @@ class ConfigLoaderTest {
     void defaultsListEveryGetterKey() {
         assertThat(ConfigLoader.defaults().root().keySet()).containsExactlyInAnyOrder(
                 "worker_processes", "worker_cpu_affinity", "worker_priority", "worker_rlimit_nofile",
-                "worker_rlimit_core", "worker_shutdown_timeout", "worker_watchdog_timeout", "worker_crash_limit",
+                "worker_rlimit_core", "worker_shutdown_timeout", "worker_ready_timeout", "worker_watchdog_timeout", "worker_crash_limit",
                 "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_jvm_options",
                 "worker_class_path", "env",
                 "user", "pid", "error_log", "control_socket", "daemon", "listen", "http", "app", "modules");
