@@ -59,8 +59,10 @@ public interface SiblingMessages {
 
     /**
      * The handler for messages that arrive in this worker's inbox, called on the event loop (never
-     * block in it); replaces the previous one. Until one is set, arriving messages are dropped (logged
-     * at debug). An exception thrown by the handler is logged; the next message is delivered normally.
+     * block in it); replaces the previous one. Set it in {@link WorkerApplication#start}: the worker
+     * reads its inbox only once the start stage has completed, so what siblings sent while it was
+     * starting waits for the handler. A message read while no handler is set is dropped (logged at
+     * debug). An exception thrown by the handler is logged; the next message is delivered normally.
      */
     void onMessage(Consumer<SiblingMessage> handler);
 }

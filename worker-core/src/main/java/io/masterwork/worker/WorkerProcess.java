@@ -95,12 +95,14 @@ final class WorkerProcess {
             throw new WorkerInitException(e.getMessage(), e);
         }
         watch(commandChannel, this::onCommand, "the command channel");
-        watch(inbox, this::onInboxMessage, "the inbox");
         WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         long appStart = System.nanoTime();
 
         WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
         startApplication(context);
+        // Only now: a message a sibling sent while this worker was starting (the master announces a new
+        // worker to its siblings at once) waits in the inbox until the application has set its handler.
+        watch(inbox, this::onInboxMessage, "the inbox");
         long appDone = System.nanoTime();
         phases = "before init " + millis(mainEnteredNanos, initStart) + " ms, init " + millis(initStart, loopStart)
                 + " ms, event loop and channels " + millis(loopStart, appStart) + " ms, application start "

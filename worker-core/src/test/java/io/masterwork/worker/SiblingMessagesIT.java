@@ -224,6 +224,19 @@ class SiblingMessagesIT {
 
     @Test
     @Order(5)
+    void aMessageThatArrivedWhileTheWorkerWasStartingReachesItsApplication() throws IOException {
+        Files.createDirectories(dir.resolve("c"));
+        try (MasterStandIn c = MasterStandIn.create(dir.resolve("c"))) {
+            c.spawnInSlot(config(c), 3);
+            // As a sibling would, the moment the master announced the new worker: before it is READY.
+            c.sendToInbox(ChannelFrame.message(4242, 7, "0".getBytes(StandardCharsets.US_ASCII)));
+            c.awaitReady(Duration.ofSeconds(60));
+            await().atMost(BOUND).until(() -> get(c, "/received?from=7").equals("count=1 inOrder=true pid=4242"));
+        }
+    }
+
+    @Test
+    @Order(6)
     void aSendToASiblingThatDiedFailsAndAfterCloseChannelItIsNoSibling() throws IOException {
         get(a, "/reset");
         MasterStandIn.POSIX.kill(b.pid, Signal.KILL);
