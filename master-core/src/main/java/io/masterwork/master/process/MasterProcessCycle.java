@@ -46,7 +46,6 @@ public final class MasterProcessCycle {
     static final long TERMINATE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1000);
     /** QUIT: workers bound themselves by worker_shutdown_timeout; past it plus this, a hung one is killed. */
     static final long QUIT_KILL_SLACK_NANOS = TimeUnit.SECONDS.toNanos(3);
-    static final int IDLE_POLL_MILLIS = 1000;
     static final String MASTER_MAIN_CLASS = "io.masterwork.master.cli.Masterwork";
     /** After the watchdog's SIGQUIT, the JVM gets this long to print its thread dump before SIGKILL. */
     static final long WATCHDOG_DUMP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(3);
@@ -1052,10 +1051,14 @@ public final class MasterProcessCycle {
         return fds.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Until the nearest timer: a respawn due, the kill deadline; at most a second. */
+    /**
+     * Until the nearest named timer (a respawn due, a kill or reload deadline, the watchdog's heartbeat, an
+     * extension's), or forever: signals (CHLD included) and channel EOFs wake the poll, so an idle master
+     * costs no CPU.
+     */
     private int pollTimeoutMillis() {
         long now = System.nanoTime();
-        long wait = TimeUnit.MILLISECONDS.toNanos(IDLE_POLL_MILLIS);
+        long wait = Long.MAX_VALUE;
         boolean anyExitedUnreaped = false;
         for (WorkerSlot slot : table.occupied()) {
             if (!slot.hasProcess() && slot.respawnDueNanos != 0) {
@@ -1089,7 +1092,10 @@ public final class MasterProcessCycle {
             // EOF came before the process was a zombie; CHLD will wake us, but do not depend on one CHLD per exit.
             wait = Math.min(wait, TimeUnit.MILLISECONDS.toNanos(50));
         }
-        return (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
+        if (wait == Long.MAX_VALUE) {
+            return -1;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, TimeUnit.NANOSECONDS.toMillis(wait + 999_999)));
     }
 
     private UserInfo resolveWorkerUser(MasterConfiguration config) {
