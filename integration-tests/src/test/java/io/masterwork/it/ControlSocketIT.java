@@ -114,6 +114,8 @@ class ControlSocketIT {
                 assertThat(w.getString("state")).isEqualTo("ready");
                 assertThat(w.getLong("generation")).isEqualTo(1);
                 assertThat(w.getInt("respawns")).isZero();
+                assertThat(w.getDouble("uptime_seconds")).isPositive();
+                assertThat(w.getIsNull("last_heartbeat_seconds_ago")).as("ready workers have answered").isFalse();
             }
 
             Cli table = cli(master, "status");

@@ -31,7 +31,7 @@ final class StatusTable {
                 .append("; respawns ").append(s.getLong("respawns_total")).append('\n');
         out.append('\n');
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"SLOT", "PID", "GEN", "STATE", "UPTIME", "RESPAWNS", "LAST EXIT"});
+        rows.add(new String[] {"SLOT", "PID", "GEN", "STATE", "UPTIME", "HEARTBEAT", "RESPAWNS", "LAST EXIT"});
         for (Config w : s.getConfigList("workers")) {
             rows.add(new String[] {
                     String.valueOf(w.getInt("slot")),
@@ -39,6 +39,8 @@ final class StatusTable {
                     String.valueOf(w.getLong("generation")),
                     w.getString("state"),
                     w.getIsNull("uptime_seconds") ? "-" : duration(w.getDouble("uptime_seconds")),
+                    !w.hasPath("last_heartbeat_seconds_ago") || w.getIsNull("last_heartbeat_seconds_ago") ? "-"
+                            : String.format(java.util.Locale.ROOT, "%.1fs ago", w.getDouble("last_heartbeat_seconds_ago")),
                     String.valueOf(w.getInt("respawns")),
                     w.getIsNull("last_exit") ? "-" : w.getString("last_exit")});
         }

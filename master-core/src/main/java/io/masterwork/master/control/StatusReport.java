@@ -44,11 +44,16 @@ final class StatusReport {
             }
             json.name("generation").number(slot.generation())
                     .name("state").string(state(slot));
-            long uptime = slot.hasProcess() ? history.uptimeNanos(slot.pid(), nowNanos) : -1;
-            if (uptime >= 0) {
-                json.name("uptime_seconds").seconds(uptime);
+            if (slot.hasProcess()) {
+                json.name("uptime_seconds").seconds(slot.uptimeMillis() * 1_000_000L);
             } else {
                 json.name("uptime_seconds").nul();
+            }
+            long sinceHeartbeat = slot.hasProcess() ? slot.millisSinceHeartbeat() : -1;
+            if (sinceHeartbeat >= 0) {
+                json.name("last_heartbeat_seconds_ago").seconds(sinceHeartbeat * 1_000_000L);
+            } else {
+                json.name("last_heartbeat_seconds_ago").nul();
             }
             json.name("respawns").number(slot.respawns());
             WaitStatus exit = slot.lastExit();

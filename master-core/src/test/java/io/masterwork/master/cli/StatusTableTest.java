@@ -8,9 +8,9 @@ class StatusTableTest {
     private static final String STATUS = "{\"pid\":100,\"version\":\"1.2.3\",\"generation\":2,\"started_at\":\"2026-01-01T00:00:00Z\","
             + "\"uptime_seconds\":3725.5,\"listeners\":[\"127.0.0.1:8080\",\"[::1]:8080\"],\"desired_workers\":2,"
             + "\"reloading\":true,\"stopping\":false,\"reloads\":1,\"failed_reloads\":0,\"last_reload\":\"ok\",\"respawns_total\":4,"
-            + "\"workers\":[{\"slot\":0,\"pid\":101,\"generation\":2,\"state\":\"ready\",\"uptime_seconds\":65.2,\"respawns\":4,"
+            + "\"workers\":[{\"slot\":0,\"pid\":101,\"generation\":2,\"state\":\"ready\",\"uptime_seconds\":65.2,\"last_heartbeat_seconds_ago\":1.5,\"respawns\":4,"
             + "\"last_exit\":\"killed by signal 9 (SIGKILL)\"},"
-            + "{\"slot\":12,\"pid\":null,\"generation\":2,\"state\":\"respawning\",\"uptime_seconds\":null,\"respawns\":0,\"last_exit\":null}]}";
+            + "{\"slot\":12,\"pid\":null,\"generation\":2,\"state\":\"respawning\",\"uptime_seconds\":null,\"last_heartbeat_seconds_ago\":null,\"respawns\":0,\"last_exit\":null}]}";
 
     @Test
     void aPersonReadsTheMasterLineAndOneAlignedRowPerSlot() {
@@ -19,9 +19,9 @@ class StatusTableTest {
                 + "listening on 127.0.0.1:8080, [::1]:8080\n"
                 + "reloads 1 (0 failed), last reload: ok; respawns 4\n\n");
         assertThat(table).contains(
-                "SLOT  PID  GEN  STATE       UPTIME  RESPAWNS  LAST EXIT\n"
-                + "0     101  2    ready       1m 5s   4         killed by signal 9 (SIGKILL)\n"
-                + "12    -    2    respawning  -       0         -\n");
+                "SLOT  PID  GEN  STATE       UPTIME  HEARTBEAT  RESPAWNS  LAST EXIT\n"
+                + "0     101  2    ready       1m 5s   1.5s ago   4         killed by signal 9 (SIGKILL)\n"
+                + "12    -    2    respawning  -       -          0         -\n");
     }
 
     @Test
