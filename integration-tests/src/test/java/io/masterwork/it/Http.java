@@ -28,6 +28,16 @@ final class Http {
         }
     }
 
+    static Response post(int port, String path) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return read(s.getInputStream());
+        }
+    }
+
     /** Reads one response to a Connection: close request: headers, then the body until EOF. */
     static Response read(InputStream in) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
