@@ -27,6 +27,10 @@ class CrashLoopAndWatchdogIT {
             assertThat(delays.subList(0, 6)).containsExactly(100L, 200L, 400L, 800L, 800L, 800L);
             assertThat(master.errorLog()).contains("exited with code 1").doesNotContain("fatal code 2");
             assertThat(master.isAlive()).isTrue();
+            // The backoff is visible to an operator.
+            String status = controlCommand(master, "status");
+            assertThat(status).containsPattern("\"quick_crashes\":[1-9]");
+
         }
     }
 
@@ -83,5 +87,21 @@ class CrashLoopAndWatchdogIT {
             out.add(Long.parseLong(m.group(1)));
         }
         return out;
+    }
+
+    /** One command on the master's control socket; the answer up to its blank line. */
+    static String controlCommand(RunningMaster master, String command) throws Exception {
+        var address = java.net.UnixDomainSocketAddress.of(master.prefix.resolve("logs/masterwork.sock"));
+        try (var channel = java.nio.channels.SocketChannel.open(address)) {
+            channel.write(java.nio.ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
+            StringBuilder answer = new StringBuilder();
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(65536);
+            while (!answer.toString().endsWith("\n\n") && channel.read(buf) > 0) {
+                buf.flip();
+                answer.append(StandardCharsets.UTF_8.decode(buf));
+                buf.clear();
+            }
+            return answer.toString();
+        }
     }
 }

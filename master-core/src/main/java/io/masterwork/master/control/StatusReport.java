@@ -56,6 +56,14 @@ final class StatusReport {
                 json.name("last_heartbeat_seconds_ago").nul();
             }
             json.name("respawns").number(slot.respawns());
+            // Crash-loop backoff: consecutive crashes soon after start, and when the next respawn is due.
+            json.name("quick_crashes").number(slot.quickDeaths());
+            long respawnIn = slot.respawnInMillis();
+            if (respawnIn >= 0) {
+                json.name("respawn_in_seconds").seconds(respawnIn * 1_000_000L);
+            } else {
+                json.name("respawn_in_seconds").nul();
+            }
             WaitStatus exit = slot.lastExit();
             json.name("last_exit").string(exit == null ? null : exit.toString());
             json.endObject();

@@ -46,6 +46,11 @@ public final class WorkerSlot {
         return hasProcess() ? (System.nanoTime() - startedAtNanos) / 1_000_000 : 0;
     }
 
+    /** Milliseconds until a backed-off respawn into this empty slot, or -1 when none is pending. */
+    public long respawnInMillis() {
+        return !hasProcess() && respawnDueNanos != 0 ? Math.max(0, (respawnDueNanos - System.nanoTime()) / 1_000_000) : -1;
+    }
+
     /** Consecutive quick crashes: what the respawn delay grows with. */
     public int quickDeaths() {
         return quickDeaths;
