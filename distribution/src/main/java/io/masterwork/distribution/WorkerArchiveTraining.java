@@ -80,25 +80,28 @@ public final class WorkerArchiveTraining {
         Files.deleteIfExists(archive);
         Files.deleteIfExists(partial);
 
-        int port = freePort();
+        Process master = null;
         Path conf = work.resolve("training.conf");
-        Files.writeString(conf, String.join("\n",
-                "worker_processes = 1",
-                "worker_cpu_affinity = off",
-                "worker_shutdown_timeout = 60s",
-                "worker_jvm_options = [" + quote("-XX:ArchiveClassesAtExit=" + partial) + "]",
-                "listen = " + quote("127.0.0.1:" + port),
-                "pid = " + quote(work.resolve("masterwork.pid").toString()),
-                "error_log = " + quote(work.resolve("error.log") + " info"),
-                "http { access_log = " + quote(work.resolve("access.log").toString()) + " }",
-                ""));
-
-        Process master = masterwork("-c", conf.toString(), "-p", work.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("master.out").toFile()).start();
         try {
-            if (!awaitServing(master, port)) {
-                return fail("the training master did not serve on 127.0.0.1:" + port + " within "
-                        + SERVE_TIMEOUT.toSeconds() + " s");
+            // A free port can be taken by someone else before the master binds it: then the master exits
+            // at once, and another port is tried.
+            int port = -1;
+            for (int attempt = 1; attempt <= 3 && port < 0; attempt++) {
+                int candidate = freePort();
+                writeConfig(conf, candidate, partial);
+                master = masterwork("-c", conf.toString(), "-p", work.toString())
+                        .redirectErrorStream(true).redirectOutput(work.resolve("master.out").toFile()).start();
+                if (awaitServing(master, candidate)) {
+                    port = candidate;
+                } else if (master.isAlive()) {
+                    return fail("the training master did not serve on 127.0.0.1:" + candidate + " within "
+                            + SERVE_TIMEOUT.toSeconds() + " s");
+                } else {
+                    killTree(master);
+                }
+            }
+            if (port < 0) {
+                return fail("the training master exited before it served (3 attempts)");
             }
             exercise(port);
             Process quit = masterwork("-c", conf.toString(), "-p", work.toString(), "-s", "quit")
@@ -112,7 +115,9 @@ public final class WorkerArchiveTraining {
                 return fail("the training master did not exit within " + STOP_TIMEOUT.toSeconds() + " s of QUIT");
             }
         } finally {
-            killTree(master);
+            if (master != null) {
+                killTree(master);
+            }
         }
         if (!Files.isRegularFile(partial) || Files.size(partial) == 0) {
             System.err.println("masterwork: [warn] this JVM (" + System.getProperty("java.vm.name") + " "
@@ -120,10 +125,45 @@ public final class WorkerArchiveTraining {
                     + " Worker log:\n" + tail(work.resolve("error.log")));
             return 0;
         }
+        if (!opensCleanly(partial)) {
+            Files.deleteIfExists(partial);
+            System.err.println("masterwork: [warn] the class archive the worker wrote does not open (cut short?);"
+                    + " workers start without one. Worker log:\n" + tail(work.resolve("error.log")));
+            return 0;
+        }
         Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         System.out.println("masterwork: worker class archive " + archive + " (" + Files.size(archive) / 1024 + " KiB)");
         return 0;
+    }
+
+    private void writeConfig(Path conf, int port, Path partial) throws IOException {
+        Files.writeString(conf, String.join("\n",
+                "worker_processes = 1",
+                "worker_cpu_affinity = off",
+                "worker_shutdown_timeout = 60s",
+                "worker_jvm_options = [" + quote("-XX:ArchiveClassesAtExit=" + partial) + "]",
+                "listen = " + quote("127.0.0.1:" + port),
+                "pid = " + quote(work.resolve("masterwork.pid").toString()),
+                "error_log = " + quote(work.resolve("error.log") + " info"),
+                "http { access_log = " + quote(work.resolve("access.log").toString()) + " }",
+                ""));
+    }
+
+    /**
+     * A JVM that maps the archive starts and exits normally. A truncated archive (a worker killed while
+     * writing it) makes the JVM die of SIGBUS instead: never publish one.
+     */
+    private boolean opensCleanly(Path archive) throws IOException, InterruptedException {
+        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:auto", "-Xlog:disable", "-XX:ErrorFile=" + work.resolve("hs_err_%p.log"),
+                "-XX:SharedArchiveFile=" + archive, "-version")
+                .directory(work.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!java.waitFor(120, TimeUnit.SECONDS)) {
+            java.destroyForcibly();
+            return false;
+        }
+        return java.exitValue() == 0;
     }
 
     /** GET / until the worker answers 200, as long as the master lives. */
@@ -147,7 +187,7 @@ public final class WorkerArchiveTraining {
      * What a serving worker does besides start-up: keep-alive requests, the worker's own endpoint, a
      * streamed body, HEAD, an error answer, an unparsable request. Their classes then come from the archive.
      */
-    private static void exercise(int port) throws IOException {
+    private static void exercise(int port) {
         List<String> keepAlive = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             keepAlive.add("GET / HTTP/1.1\r\nHost: training\r\n\r\n");
@@ -155,10 +195,17 @@ public final class WorkerArchiveTraining {
             keepAlive.add("HEAD / HTTP/1.1\r\nHost: training\r\n\r\n");
         }
         keepAlive.add("GET /_bytes/262144 HTTP/1.1\r\nHost: training\r\nConnection: close\r\n\r\n");
-        request(port, keepAlive);
-        request(port, List.of("GET /_bytes/not-a-number HTTP/1.1\r\nHost: training\r\nConnection: close\r\n\r\n"));
-        request(port, List.of("POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello"));
-        request(port, List.of("this is not http\r\n\r\n"));
+        for (List<String> connection : List.of(keepAlive,
+                List.of("GET /_bytes/not-a-number HTTP/1.1\r\nHost: training\r\nConnection: close\r\n\r\n"),
+                List.of("POST / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello"),
+                List.of("this is not http\r\n\r\n"))) {
+            try {
+                request(port, connection);
+            } catch (IOException e) {
+                // a connection the server cut: what it loaded until then is archived all the same
+                System.err.println("masterwork: [info] worker class archive: a training request failed: " + e);
+            }
+        }
     }
 
     /** Writes the requests on one connection and reads until the server closes it (bounded). */

@@ -96,6 +96,9 @@ class LauncherIT {
         assertThat(build1.getFileName().toString()).matches(java.util.regex.Pattern.quote(Distribution.VERSION) + "-[0-9a-f]{12}");
         assertThat(build1.resolve("bin/masterwork")).isExecutable();
         assertThat(build1.resolve("conf/masterwork.conf")).exists();
+        // the workers' class archive, written for this build's own path (WorkerArchiveIT: workers map it)
+        assertThat(build1.resolve("lib/worker.jsa")).isRegularFile();
+        assertThat(build1.resolve("lib/worker.jsa.partial")).doesNotExist();
         assertThat(Files.readSymbolicLink(clone.resolve(".masterwork/current")).toString())
                 .isEqualTo("builds/" + build1.getFileName());
 

@@ -51,8 +51,8 @@ class WorkerArchiveIT {
         assertThat(Distribution.HOME.resolve("lib/worker.jsa.partial")).doesNotExist();
 
         Running master = start(Distribution.HOME, tmp.resolve("prefix"), 2);
+        // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof)
         for (long worker : master.workers()) {
-            assertThat(cmdline(worker)).contains("-XX:SharedArchiveFile=" + archive, "-Xshare:auto");
             assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString());
         }
         assertThat(master.errorLog()).doesNotContain("[cds");
@@ -68,15 +68,14 @@ class WorkerArchiveIT {
 
         // the archive names the original jars: stale for the copy, ignored in silence
         Running stale = start(copy, tmp.resolve("stale"), 1);
-        long worker = stale.workers().get(0);
-        assertThat(cmdline(worker)).contains("-XX:SharedArchiveFile=" + archive);
-        assertThat(maps(worker)).doesNotContain("worker.jsa");
+        assertThat(maps(stale.workers().get(0))).doesNotContain("worker.jsa");
         assertThat(stale.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
         stale.stop();
 
         Files.delete(archive);
         Running without = start(copy, tmp.resolve("without"), 1);
-        assertThat(cmdline(without.workers().get(0))).noneMatch(arg -> arg.contains("SharedArchiveFile"));
+        assertThat(maps(without.workers().get(0))).doesNotContain("worker.jsa");
+        assertThat(without.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
         without.stop();
     }
 
@@ -122,11 +121,6 @@ class WorkerArchiveIT {
             master.toHandle().destroy();
             assertThat(master.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
-    }
-
-    private static List<String> cmdline(long pid) throws IOException {
-        String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
-        return List.of(raw.split("\0"));
     }
 
     private static String maps(long pid) throws IOException {
