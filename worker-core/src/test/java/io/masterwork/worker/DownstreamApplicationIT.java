@@ -2,27 +2,14 @@ package io.masterwork.worker;
 
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.posix.WaitStatus;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The example downstream application (examples/hello-app), named by its Guice module, in a real worker. */
-class DownstreamApplicationIT {
-    @TempDir
-    Path dir;
-    MasterStandIn master;
-
-    @AfterEach
-    void stop() {
-        if (master != null) {
-            master.close();
-        }
-    }
+class DownstreamApplicationIT extends WorkerProcessTest {
 
     @Test
     void aWorkerRunsTheApplicationNamedInModulesWorkerWithItsOwnSettings() throws Exception {

@@ -1,27 +1,14 @@
 package io.masterwork.worker;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** worker_connections: beyond it, new connections are closed as soon as they are accepted. */
-class WorkerConnectionsIT {
-    @TempDir
-    Path dir;
-    MasterStandIn master;
-
-    @AfterEach
-    void stop() {
-        if (master != null) {
-            master.close();
-        }
-    }
+class WorkerConnectionsIT extends WorkerProcessTest {
 
     @Test
     void connectionsBeyondWorkerConnectionsAreClosedAtAccept() throws Exception {

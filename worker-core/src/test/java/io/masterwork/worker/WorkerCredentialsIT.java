@@ -1,8 +1,6 @@
 package io.masterwork.worker;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
@@ -21,17 +19,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A worker started as root with {@code masterwork.worker_uid/gid/groups} (what the master renders
  * for {@code user = "nobody nogroup"}) runs as that user with those groups, and still serves.
  */
-class WorkerCredentialsIT {
-    @TempDir
-    Path dir;
-    MasterStandIn master;
-
-    @AfterEach
-    void stop() {
-        if (master != null) {
-            master.close();
-        }
-    }
+class WorkerCredentialsIT extends WorkerProcessTest {
 
     @Test
     void aWorkerStartedAsRootRunsAsNobodyWithItsGroupsAndServes() throws Exception {

@@ -1,28 +1,15 @@
 package io.masterwork.worker;
 
 import io.masterwork.posix.WaitStatus;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Whatever stops a worker from initialising ends it with status 2 and a log line that says why. */
-class WorkerInitFailureIT {
-    @TempDir
-    Path dir;
-    MasterStandIn master;
-
-    @AfterEach
-    void stop() {
-        if (master != null) {
-            master.close();
-        }
-    }
+class WorkerInitFailureIT extends WorkerProcessTest {
 
     private void expectExit2(String why) {
         WaitStatus status = master.awaitExit(Duration.ofSeconds(60));

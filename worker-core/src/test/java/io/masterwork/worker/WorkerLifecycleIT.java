@@ -3,9 +3,7 @@ package io.masterwork.worker;
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.posix.SocketType;
 import io.masterwork.posix.WaitStatus;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ConnectException;
@@ -25,19 +23,9 @@ import static org.awaitility.Awaitility.await;
  * A real worker JVM, started the way the master starts one (docs/ARCHITECTURE.md), with the test as
  * its master: commands, drain, exit statuses.
  */
-class WorkerLifecycleIT {
+class WorkerLifecycleIT extends WorkerProcessTest {
     static final Duration START = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-    MasterStandIn master;
-
-    @AfterEach
-    void stop() {
-        if (master != null) {
-            master.close();
-        }
-    }
 
     private MasterStandIn startWorker(String http) {
         master = MasterStandIn.create(dir);
