@@ -21,8 +21,18 @@ fi
 ./masterwork -v >/dev/null
 MW=$(readlink -f .masterwork/current)/bin/masterwork
 work=$(mktemp -d /tmp/masterwork-upgrade-XXXX)
-started=()
-cleanup() { for p in "${started[@]}"; do pkill -9 -P "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done; }
+# Every master started (new masters are found inside a subshell: the list lives in a file)
+pids="$work/pids"
+: >"$pids"
+# A master is frozen first: killed children would otherwise be replaced before the master itself is gone.
+cleanup() {
+  local p kids
+  while read -r p; do
+    kill -STOP "$p" 2>/dev/null || continue
+    kids=$(pgrep -P "$p" || true)
+    kill -9 "$p" $kids 2>/dev/null || true
+  done <"$pids"
+}
 trap cleanup EXIT
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -42,6 +52,7 @@ dance() { # name port pidfile
   t0=$(ms); kill -USR2 "$old"
   wait_until 60 bash -c "p=\$(cat $pidfile 2>/dev/null); [ -n \"\$p\" ] && [ \"\$p\" != $old ] && [ \$(pgrep -P \$p | wc -l) -ge $workers ]"
   new=$(cat "$pidfile")
+  echo "$new" >>"$pids"
   if [ "$name" = masterwork ]; then
     # serving means every new worker said READY (its master logs it); an nginx worker serves once it exists
     wait_until 60 bash -c "for c in \$(pgrep -P $new); do grep -q \"worker process \$c (slot [0-9]*) ready\" $work/mw/logs/error.log || exit 1; done"
@@ -57,7 +68,6 @@ dance() { # name port pidfile
   wait_until 60 bash -c "! kill -0 $old 2>/dev/null || grep -q '^Z' <(awk '{print \$3}' /proc/$old/stat 2>/dev/null)"
   t_quit=$(( $(ms) - t0 ))
   wait "$wrk_pid"
-  started+=("$new")
   local errs rps non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   errs=$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' "$work/$name.wrk")
@@ -76,7 +86,7 @@ http { access_log off; keepalive_timeout 75s; keepalive_requests 1000;
   server { listen 127.0.0.1:$np; location / { default_type text/plain; return 200 "hello\n"; } } }
 NGX
 /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
-wait_until 30 test -s "$work/nginx/nginx.pid"; started+=("$(cat "$work/nginx/nginx.pid")")
+wait_until 30 test -s "$work/nginx/nginx.pid"; cat "$work/nginx/nginx.pid" >>"$pids"
 wait_until 30 curl -sf -o /dev/null "http://127.0.0.1:$np/"
 
 # masterwork, in the foreground (its upgrade works there too)
@@ -84,7 +94,7 @@ mp=$(free_port); mkdir -p "$work/mw/conf"
 printf 'worker_processes = %s\nworker_cpu_affinity = off\nlisten = "127.0.0.1:%s"\nhttp { body = "hello\\n", access_log = off }\n' \
   "$workers" "$mp" >"$work/mw/conf/masterwork.conf"
 "$MW" -p "$work/mw" >"$work/mw/stdout" 2>&1 &
-started+=("$!")
+echo "$!" >>"$pids"
 wait_until 120 curl -sf -o /dev/null "http://127.0.0.1:$mp/"
 sleep 2
 
