@@ -21,7 +21,6 @@ public final class InheritedListenerSources implements InheritedListeners {
     public Map<InetSocketAddress, Integer> take() {
         Map<InetSocketAddress, Integer> all = new LinkedHashMap<>(UpgradeHandover.listeners(posix, System.getenv()));
         systemd.take().forEach(all::putIfAbsent);
-        all.values().forEach(fd -> posix.setCloseOnExec(fd, true));
         return all;
     }
 }

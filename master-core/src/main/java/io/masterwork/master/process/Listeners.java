@@ -52,14 +52,14 @@ public final class Listeners {
     }
 
     /**
-     * Takes over sockets that were bound by someone else (systemd, an old master); only those whose address
+     * Takes over sockets that were bound by someone else (systemd, an old master), already close-on-exec as
+     * {@link InheritedListeners#take} promises; only those whose address
      * is in {@code wanted} are kept, the others are closed. Returns the addresses adopted.
      */
     List<InetSocketAddress> adopt(Map<InetSocketAddress, Integer> inherited, List<InetSocketAddress> wanted) {
         List<InetSocketAddress> adopted = new ArrayList<>();
         inherited.forEach((address, fd) -> {
             if (wanted.contains(address) && !fdByAddress.containsKey(address)) {
-                posix.setCloseOnExec(fd, true);
                 fdByAddress.put(address, fd);
                 adopted.add(address);
             } else {

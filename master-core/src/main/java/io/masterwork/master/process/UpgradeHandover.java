@@ -66,7 +66,7 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
         return sb.toString();
     }
 
-    /** The listening sockets an old master handed over, by the address each is really bound to. */
+    /** The listening sockets an old master handed over, by the address each is really bound to; close-on-exec now. */
     static Map<InetSocketAddress, Integer> listeners(Posix posix, Map<String, String> env) {
         Map<InetSocketAddress, Integer> out = new LinkedHashMap<>();
         String value = env.get(ENV_LISTENERS);
@@ -84,6 +84,7 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
             }
             try {
                 InetSocketAddress bound = posix.localAddress(fd);
+                posix.setCloseOnExec(fd, true);
                 out.put(bound, fd);
                 log.info("inherited the listening socket for {} (fd {}) from the old master", bound, fd);
             } catch (PosixException e) {
