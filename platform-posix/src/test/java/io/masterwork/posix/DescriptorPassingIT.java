@@ -3,7 +3,6 @@ package io.masterwork.posix;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,7 +42,7 @@ class DescriptorPassingIT {
                     .isEqualTo(4);
             posix.close(pipe[1]);
             pipe[1] = -1;
-            assertThat(readToEof(pipe[0])).isEqualTo("got:PING:cloexec=true");
+            assertThat(Pipes.readToEof(posix, pipe[0], Duration.ofSeconds(60))).isEqualTo("got:PING:cloexec=true");
 
             // Child -> parent: a frame with a memfd the child made.
             posix.setNonBlocking(pair[0], true);
@@ -62,7 +61,7 @@ class DescriptorPassingIT {
             frame.flip().get(text);
             assertThat(new String(text, StandardCharsets.UTF_8)).isEqualTo("REPLY");
             assertThat(posix.isCloseOnExec(m.fd())).isTrue();
-            assertThat(readToEof(m.fd())).isEqualTo("from child " + childPid);
+            assertThat(Pipes.readToEof(posix, m.fd(), Duration.ofSeconds(60))).isEqualTo("from child " + childPid);
             posix.close(m.fd());
 
             // Closing our end is EOF for the child, which then exits 0.
@@ -83,21 +82,4 @@ class DescriptorPassingIT {
         }
     }
 
-    private String readToEof(int fd) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buffer = ByteBuffer.allocate(256);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (posix.pollReadable(new int[] {fd}, 500).isEmpty()) {
-                continue;
-            }
-            buffer.clear();
-            int n = posix.read(fd, buffer);
-            if (n == 0) {
-                return out.toString(StandardCharsets.UTF_8);
-            }
-            out.write(buffer.array(), 0, n);
-        }
-        throw new AssertionError("no EOF on fd " + fd + " within 60 s; got: " + out);
-    }
 }

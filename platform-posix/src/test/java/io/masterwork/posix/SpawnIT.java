@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -138,7 +136,7 @@ class SpawnIT {
                 .mapFd(out[1], 1));
         posix.close(out[1]);
         opened.remove((Integer) out[1]);
-        String output = readAll(out[0]);
+        String output = Pipes.readToEof(posix, out[0], Duration.ofSeconds(30));
         WaitStatus status = posix.waitpid(pid, false);
         assertThat(status.exited()).isTrue();
         assertThat(status.exitCode()).isZero();
@@ -177,7 +175,7 @@ class SpawnIT {
         }
         posix.close(out[1]);
         opened.remove((Integer) out[1]);
-        String output = readAll(out[0]);
+        String output = Pipes.readToEof(posix, out[0], Duration.ofSeconds(30));
         posix.waitpid(pid.get(), false);
         long blk = -1;
         long ign = -1;
@@ -240,7 +238,7 @@ class SpawnIT {
                 .mapFd(out[1], 1));
         posix.close(out[1]);
         opened.remove((Integer) out[1]);
-        assertThat(readAll(out[0])).isEqualTo("worker configuration\n");
+        assertThat(Pipes.readToEof(posix, out[0], Duration.ofSeconds(30))).isEqualTo("worker configuration\n");
         WaitStatus status = posix.waitpid(pid, false);
         assertThat(status.exited()).isTrue();
         assertThat(status.exitCode()).isZero();
@@ -317,21 +315,4 @@ class SpawnIT {
                 () -> assertThat(ProcFs.descriptors(pid)).containsExactlyElementsOf(expected));
     }
 
-    private String readAll(int fd) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buffer = ByteBuffer.allocate(4096);
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (posix.pollReadable(new int[] {fd}, 1000).isEmpty()) {
-                continue;
-            }
-            buffer.clear();
-            int n = posix.read(fd, buffer);
-            if (n == 0) {
-                return out.toString(StandardCharsets.UTF_8);
-            }
-            out.write(buffer.array(), 0, n);
-        }
-        throw new AssertionError("no EOF on fd " + fd + " within 30 s; got so far: " + out);
-    }
 }
