@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * <p>{@code fd} is the attached descriptor: on the sending side the descriptor to pass (the sender
  * keeps its own copy and still owns it), on the receiving side the descriptor that arrived (the
- * receiver owns it from then on). It is -1 when none travels. Only {@link Command#OPEN_CHANNEL}
- * carries one, and it must.
+ * receiver owns it from then on). It is -1 when none travels. Only {@link Command#OPEN_CHANNEL} and {@link Command#PROMOTE}
+ * carry one, and they must.
  *
  * <p>Every instance is a frame that may be sent: the constructor rejects anything else with an
  * {@link IllegalArgumentException}. The payload is copied in and out, so a frame never changes.
@@ -89,6 +89,14 @@ public record ChannelFrame(Command command, int pid, long slot, int fd, byte[] p
     /** A message from the worker {@code fromPid} in {@code fromSlot} to a sibling; at most {@link FrameCodec#MAX_PAYLOAD} bytes. */
     public static ChannelFrame message(int fromPid, long fromSlot, byte[] payload) {
         return new ChannelFrame(Command.MESSAGE, fromPid, fromSlot, -1, payload);
+    }
+
+    /**
+     * Master to a spare worker: serve in {@code slot} as the master {@code masterPid} says; {@code configFd} (the
+     * sender keeps its own copy) is the configuration the worker runs with from now on.
+     */
+    public static ChannelFrame promote(int masterPid, long slot, int configFd, Promotion promotion) {
+        return new ChannelFrame(Command.PROMOTE, masterPid, slot, configFd, promotion.encode());
     }
 
     /** A copy of the payload (empty for nginx's commands). */

@@ -28,13 +28,18 @@ public enum Command {
     /** Worker to master: a status report (opaque payload, e.g. UTF-8 JSON). */
     STATUS(Command.EXTENSION_TAG | 0x03),
     /** Worker to worker through a sibling inbox: pid and slot name the sender. */
-    MESSAGE(Command.EXTENSION_TAG | 0x04);
+    MESSAGE(Command.EXTENSION_TAG | 0x04),
+    /**
+     * Master to a spare worker: serve in {@code slot} from now on. Carries the configuration (a memfd) as its
+     * descriptor and a {@link Promotion} payload (generation, CPU affinity).
+     */
+    PROMOTE(Command.EXTENSION_TAG | 0x05);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE};
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE};
 
     private final int code;
 
@@ -52,9 +57,9 @@ public enum Command {
         return (code & 0xFFFF_0000) == EXTENSION_TAG;
     }
 
-    /** True only for OPEN_CHANNEL: the one command that must carry a descriptor; all others must not. */
+    /** True for OPEN_CHANNEL and PROMOTE: the commands that must carry a descriptor; all others must not. */
     public boolean carriesDescriptor() {
-        return this == OPEN_CHANNEL;
+        return this == OPEN_CHANNEL || this == PROMOTE;
     }
 
     /** The command with this wire value, or null when there is none (the caller reports it). */

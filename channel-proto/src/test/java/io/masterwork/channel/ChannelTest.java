@@ -105,6 +105,30 @@ class ChannelTest {
     }
 
     @Test
+    void promoteCarriesTheConfigurationMemfdAndItsPayloadToTheSpare() throws Exception {
+        byte[] json = "{\"worker_processes\":2}".getBytes(StandardCharsets.UTF_8);
+        int memfd = posix.memfd("masterwork-config", json);
+        toClose.add(memfd);
+        java.util.BitSet cpus = new java.util.BitSet();
+        cpus.set(1);
+
+        assertThat(master.send(ChannelFrame.promote(4100, 3, memfd, new Promotion(7, cpus)))).isTrue();
+        ChannelFrame received = worker.receive().frame();
+        toClose.add(received.fd());
+
+        assertThat(received.command()).isEqualTo(Command.PROMOTE);
+        assertThat(received.pid()).isEqualTo(4100);
+        assertThat(received.slot()).isEqualTo(3);
+        assertThat(received.fd()).isNotEqualTo(memfd).isNotNegative();
+        assertThat(posix.isCloseOnExec(received.fd())).isTrue();
+        assertThat(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/fd/" + received.fd())))
+                .isEqualTo(json);
+        Promotion promotion = Promotion.of(received);
+        assertThat(promotion.generation()).isEqualTo(7);
+        assertThat(promotion.cpus()).isEqualTo(cpus);
+    }
+
+    @Test
     void theSenderKeepsItsOwnCopyOfAPassedDescriptor() {
         int[] inbox = posix.socketpair(SocketType.SEQPACKET);
         toClose.add(inbox[0]);
