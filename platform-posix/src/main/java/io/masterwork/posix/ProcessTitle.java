@@ -42,6 +42,65 @@ public final class ProcessTitle {
         }
     }
 
+    /**
+     * The argv area held open for a later title: /proc/self/mem is checked when it is opened, so a process that
+     * will drop its privileges (setuid from root makes it non-dumpable) opens it first and can still retitle
+     * itself afterwards — a spare worker does, when it is promoted. Null where Linux does not allow it.
+     */
+    public static Rewriter rewriter() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+            long argStart = Long.parseLong(fields[48 - 3]);
+            long argEnd = Long.parseLong(fields[49 - 3]);
+            if (argEnd - argStart < 2) {
+                return null;
+            }
+            return new Rewriter(new RandomAccessFile("/proc/self/mem", "rw"), argStart, (int) (argEnd - argStart));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** An open argv area: {@link #set} rewrites the title in place (cut to the area), {@link #close} lets it go. */
+    public static final class Rewriter implements java.io.Closeable {
+        private final RandomAccessFile mem;
+        private final long argStart;
+        private final int size;
+
+        private Rewriter(RandomAccessFile mem, long argStart, int size) {
+            this.mem = mem;
+            this.argStart = argStart;
+            this.size = size;
+        }
+
+        /** As {@link ProcessTitle#set}; false when the write failed. */
+        public boolean set(String title) {
+            byte[] area = new byte[size];
+            byte[] text = title.getBytes(StandardCharsets.UTF_8);
+            int n = Math.min(text.length, size - 2);
+            System.arraycopy(text, 0, area, 0, n);
+            Arrays.fill(area, n, size - 1, (byte) 0);
+            area[size - 1] = ' ';
+            try {
+                mem.seek(argStart);
+                mem.write(area);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                mem.close();
+            } catch (IOException ignored) {
+                // nothing was written through it that a close could lose
+            }
+        }
+    }
+
     /** Replaces the process title; returns false (and changes nothing) where Linux does not allow it. */
     public static boolean set(String title) {
         try {

@@ -2,15 +2,22 @@ package io.masterwork.worker;
 
 /**
  * The program arguments the master passes (ARCHITECTURE.md):
- * {@code --slot=K --generation=G --master-pid=P --listeners=N}, all required, each once.
+ * {@code --slot=K --generation=G --master-pid=P --listeners=N}, all required, each once. A spare worker
+ * ({@code worker_spares}) gets {@code --spare=K} instead of {@code --slot}: K is then its spare number, and its slot
+ * comes with PROMOTE.
  */
-public record WorkerArguments(long slot, long generation, int masterPid, int listeners) {
+public record WorkerArguments(long slot, long generation, int masterPid, int listeners, boolean spare) {
+
+    public WorkerArguments(long slot, long generation, int masterPid, int listeners) {
+        this(slot, generation, masterPid, listeners, false);
+    }
 
     public static WorkerArguments parse(String[] args) {
         Long slot = null;
         Long generation = null;
         Long masterPid = null;
         Long listeners = null;
+        Long spare = null;
         for (String arg : args) {
             int eq = arg.indexOf('=');
             if (!arg.startsWith("--") || eq < 0) {
@@ -23,8 +30,15 @@ public record WorkerArguments(long slot, long generation, int masterPid, int lis
                 case "generation" -> generation = once(name, generation, value);
                 case "master-pid" -> masterPid = once(name, masterPid, value);
                 case "listeners" -> listeners = once(name, listeners, value);
+                case "spare" -> spare = once(name, spare, value);
                 default -> throw new WorkerInitException("unknown argument \"--" + name + "\"");
             }
+        }
+        if (spare != null && slot != null) {
+            throw new WorkerInitException("--spare and --slot exclude each other: a spare gets its slot when promoted");
+        }
+        if (spare != null) {
+            slot = spare;
         }
         require("slot", slot);
         require("generation", generation);
@@ -39,7 +53,7 @@ public record WorkerArguments(long slot, long generation, int masterPid, int lis
         if (listeners > 1024) {
             throw new WorkerInitException("--listeners=" + listeners + " is more than 1024");
         }
-        return new WorkerArguments(slot, generation, (int) (long) masterPid, (int) (long) listeners);
+        return new WorkerArguments(slot, generation, (int) (long) masterPid, (int) (long) listeners, spare != null);
     }
 
     private static long number(String name, String text) {

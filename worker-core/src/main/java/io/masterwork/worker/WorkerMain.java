@@ -15,9 +15,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerMain {
     public static final String TITLE = "masterwork: worker process";
+    /** A spare's title until its promotion shortens it, in place, to {@link #TITLE}. */
+    public static final String SPARE_TITLE = "masterwork: worker process (spare)";
     public static final int INIT_FAILED = 2;
 
     private WorkerMain() {
+    }
+
+    /** A plain loop: no lambda bootstrap on the start path. */
+    private static boolean isSpare(String[] args) {
+        for (String arg : args) {
+            if (arg.startsWith("--spare=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void main(String[] args) {
@@ -26,7 +38,8 @@ public final class WorkerMain {
         System.setProperty(WorkerLogConfigurator.WORKER_PROPERTY, "true");
         // Before credentials change: a process that dropped from root is no longer dumpable and
         // may not write its own /proc/self/mem.
-        boolean titled = ProcessTitle.set(TITLE);
+        String title = isSpare(args) ? SPARE_TITLE : TITLE;
+        boolean titled = ProcessTitle.set(title);
         long titleMicros = (System.nanoTime() - mainEntered) / 1000;
         long loggingStart = System.nanoTime();
         Logger log = LoggerFactory.getLogger(WorkerMain.class);
@@ -37,7 +50,7 @@ public final class WorkerMain {
             WorkerConfiguration config = WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
             WorkerLogConfigurator.applyLevel(config.errorLogLevel());
             if (!titled) {
-                log.warn("cannot set the process title to \"{}\"", TITLE);
+                log.warn("cannot set the process title to \"{}\"", title);
             }
             long posixStart = System.nanoTime();
             Posix posix = NativePosix.get();

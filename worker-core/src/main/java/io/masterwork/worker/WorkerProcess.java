@@ -46,7 +46,8 @@ final class WorkerProcess {
 
     private final Posix posix;
     private final WorkerArguments arguments;
-    private final WorkerConfiguration config;
+    /** The configuration this worker runs with: a spare's is replaced by the one its PROMOTE carries. */
+    private WorkerConfiguration config;
     private final long mainEnteredNanos;
     private final CompletableFuture<Integer> exitStatus = new CompletableFuture<>();
 
@@ -59,6 +60,12 @@ final class WorkerProcess {
     private WorkerApplication application;
     private WorkerIdentity identity;
     private volatile String phases = "";
+    /** The listeners, served by the application once it starts (a spare's: only after its promotion). */
+    private List<InheritedListener> inheritedListeners = List.of();
+    /** A spare's argv area, opened before its credentials change, for the title its promotion sets. */
+    private io.masterwork.posix.ProcessTitle.Rewriter titleRewriter;
+    /** A spare that received its PROMOTE (set on the event loop). */
+    private boolean promoted;
 
     WorkerProcess(Posix posix, WorkerArguments arguments, WorkerConfiguration config, long mainEnteredNanos) {
         this.posix = posix;
@@ -75,6 +82,9 @@ final class WorkerProcess {
             requireSocket(FIRST_LISTENER_FD + i, "listener " + i);
         }
         long initStart = System.nanoTime();
+        if (arguments.spare()) {
+            titleRewriter = io.masterwork.posix.ProcessTitle.rewriter();
+        }
         new WorkerInit(posix, config).run();
         long loopStart = System.nanoTime();
         identity = new WorkerIdentity(posix.getpid(), arguments.slot(), arguments.generation(), arguments.masterPid());
@@ -86,6 +96,7 @@ final class WorkerProcess {
                 threads == 1 ? "loop" : "loop-" + created.incrementAndGet()), EpollIoHandler.newFactory());
         loop = group.next();
         List<InheritedListener> listeners = inheritListeners();
+        inheritedListeners = listeners;
         siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
         shutdown = new WorkerShutdown(loop, listeners, exitStatus);
         try {
@@ -97,6 +108,14 @@ final class WorkerProcess {
         watch(commandChannel, this::onCommand, "the command channel");
         WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         long appStart = System.nanoTime();
+        if (arguments.spare()) {
+            // Initialised, and no further: the application (which registers the listeners for accept) starts
+            // only on PROMOTE, with the configuration and the slot that frame carries.
+            phases = "before init " + millis(mainEnteredNanos, initStart) + " ms, init " + millis(initStart, loopStart)
+                    + " ms, event loop and channels " + millis(loopStart, appStart) + " ms";
+            loop.execute(this::reportSpareReady);
+            return awaitExitStatus();
+        }
 
         WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
         startApplication(context);
@@ -240,6 +259,7 @@ final class WorkerProcess {
             case TERMINATE -> shutdown.terminate();
             case REOPEN -> reopen();
             case HEARTBEAT -> answerHeartbeat();
+            case PROMOTE -> promote(frame);
             default -> {
                 log.warn("dropped {} on the command channel: not a command for a worker", frame.command());
                 closeDescriptor(frame);
@@ -309,5 +329,140 @@ final class WorkerProcess {
         } catch (ChannelException e) {
             log.debug("heartbeat answer not sent: {}", e.getMessage());
         }
+    }
+
+    // ---- a spare worker (worker_spares) -----------------------------------------------------
+
+    private int awaitExitStatus() {
+        try {
+            return exitStatus.get();
+        } catch (InterruptedException | ExecutionException e) {
+            return 1;
+        }
+    }
+
+    /** READY with the payload "spare": initialised, waiting for PROMOTE, not serving. Never after a promotion. */
+    private void reportSpareReady() {
+        if (promoted || !commandChannel.isOpen()) {
+            return;
+        }
+        try {
+            ChannelFrame ready = new ChannelFrame(io.masterwork.channel.Command.READY, identity.pid(), identity.slot(), -1,
+                    "spare".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            if (!commandChannel.send(ready)) {
+                loop.schedule(this::reportSpareReady, 10, TimeUnit.MILLISECONDS);
+                return;
+            }
+        } catch (ChannelException e) {
+            log.warn("cannot send READY: {}", e.getMessage());
+            return;
+        }
+        log.info("spare worker ready: spare {} generation {}, {} listener(s) held, not accepting ({} ms after main: {})",
+                identity.slot(), identity.generation(), arguments.listeners(),
+                (System.nanoTime() - mainEnteredNanos) / 1_000_000, phases);
+    }
+
+    /**
+     * PROMOTE: this spare becomes the worker of the frame's slot. Its configuration goes to descriptor 5 (as a
+     * fresh worker's), the title is shortened in place, the slot's CPUs are applied to every thread, and the
+     * application starts — only now are the listeners registered for accept — then READY, as a fresh worker's.
+     */
+    private void promote(ChannelFrame frame) {
+        long start = System.nanoTime();
+        if (!arguments.spare() || promoted) {
+            log.warn("dropped PROMOTE for slot {}: this worker is {}", frame.slot(),
+                    promoted ? "already promoted" : "not a spare");
+            closeDescriptor(frame);
+            return;
+        }
+        io.masterwork.channel.Promotion promotion;
+        try {
+            promotion = io.masterwork.channel.Promotion.of(frame);
+        } catch (io.masterwork.channel.FrameException e) {
+            log.error("dropped a malformed PROMOTE: {}", e.getMessage());
+            closeDescriptor(frame);
+            return;
+        }
+        promoted = true;
+        java.util.Optional<Path> spareErrorLog = config.errorLogPath();
+        try {
+            posix.dup2(frame.fd(), CONFIG_FD);
+            posix.closeQuietly(frame.fd());
+            config = WorkerConfiguration.readDescriptor(CONFIG_FD);
+        } catch (RuntimeException e) {
+            log.error(io.masterwork.worker.log.Markers.EMERG, "cannot take the configuration of PROMOTE: {}", e.toString());
+            shutdown.exit(1);
+            return;
+        }
+        io.masterwork.worker.log.WorkerLogConfigurator.applyLevel(config.errorLogLevel());
+        if (!config.errorLogPath().equals(spareErrorLog)) {
+            reopenErrorLog();
+        }
+        boolean titled = titleRewriter != null && titleRewriter.set(WorkerMain.TITLE);
+        if (titleRewriter != null) {
+            titleRewriter.close();
+            titleRewriter = null;
+        }
+        if (!titled) {
+            log.warn("cannot set the process title to \"{}\"", WorkerMain.TITLE);
+        }
+        java.util.BitSet cpus = promotion.cpus();
+        int threads = cpus.isEmpty() ? 0 : posix.setAffinityOfAllThreads(0, cpus);
+        long configured = System.nanoTime();
+
+        identity = new WorkerIdentity(identity.pid(), frame.slot(), promotion.generation(), arguments.masterPid());
+        siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
+        WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(inheritedListeners), config, loop,
+                siblings);
+        CompletionStage<Void> started;
+        try {
+            application = ApplicationLoader.load(config, context, posix);
+            shutdown.application(application);
+            started = application.start(context);
+        } catch (Throwable e) {
+            applicationFailed(e);
+            return;
+        }
+        started.whenComplete((ok, failure) -> loop.execute(() -> {
+            if (failure != null) {
+                applicationFailed(failure);
+                return;
+            }
+            watchFromLoop(inbox, this::onInboxMessage, "the inbox");
+            long done = System.nanoTime();
+            phases = "promoted: configuration, title and affinity (" + threads + " threads) " + micros(start, configured)
+                    + " us, application start " + micros(configured, done) + " us";
+            reportReady();
+        }));
+    }
+
+    private void applicationFailed(Throwable failure) {
+        // As a fresh worker whose application cannot start: exit 2, and the master does not respawn the slot.
+        log.error(io.masterwork.worker.log.Markers.EMERG, "worker init failed, exiting with status {}: the application "
+                + "did not start: {}", WorkerMain.INIT_FAILED, failure.toString(), failure);
+        shutdown.exit(WorkerMain.INIT_FAILED);
+    }
+
+    private static long micros(long from, long to) {
+        return (to - from) / 1_000;
+    }
+
+    /** As {@link #watch}, from the event loop itself: nothing may wait there. */
+    private void watchFromLoop(Channel channel, java.util.function.Consumer<Received> consumer, String what) {
+        ChannelWatch handle = new ChannelWatch(channel, received -> {
+            try {
+                consumer.accept(received);
+            } catch (RuntimeException e) {
+                log.error("handling {} from {} failed", received, what, e);
+            }
+        });
+        loop.register(handle).addListener((io.netty.util.concurrent.Future<IoRegistration> f) -> {
+            if (!f.isSuccess()) {
+                log.error("cannot watch {} on the event loop: {}", what, f.cause().toString());
+                return;
+            }
+            handle.registered(f.getNow());
+            f.getNow().submit(EpollIoOps.EPOLLIN);
+        });
     }
 }

@@ -44,6 +44,18 @@ final class StatusTable {
                     String.valueOf(w.getInt("respawns")),
                     w.getIsNull("last_exit") ? "-" : w.getString("last_exit")});
         }
+        int serving = rows.size();
+        if (s.hasPath("spares")) {
+            for (Config spare : s.getConfigList("spares")) {
+                rows.add(new String[] {
+                        "spare " + spare.getInt("spare"),
+                        String.valueOf(spare.getInt("pid")),
+                        String.valueOf(spare.getLong("generation")),
+                        spare.getString("state"),
+                        duration(spare.getDouble("uptime_seconds")),
+                        "-", "-", "-"});
+            }
+        }
         int[] widths = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
@@ -57,7 +69,7 @@ final class StatusTable {
             }
             out.append(line.toString().stripTrailing()).append('\n');
         }
-        if (rows.size() == 1) {
+        if (serving == 1) {
             out.append("(no workers)\n");
         }
         return out.toString();

@@ -108,6 +108,7 @@ public final class ConfigLoader {
             throw invalid(merged.getValue("worker_respawn_backoff_max"), "worker_respawn_backoff_max",
                     "must not be shorter than worker_respawn_backoff");
         }
+        b.workerSpares = intInRange("worker_spares", 0, MAX_WORKER_PROCESSES);
         b.workerJvmOptions = stringList("worker_jvm_options");
         b.workerEnvironment = environment();
         b.workerClassPath = workerClassPath();

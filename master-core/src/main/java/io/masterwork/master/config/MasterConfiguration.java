@@ -44,6 +44,7 @@ public final class MasterConfiguration {
     private final List<String> workerModules;
     private final List<Path> workerClassPath;
     private final Config resolved;
+    private final int workerSpares;
 
     MasterConfiguration(Builder b) {
         this.prefix = b.prefix;
@@ -74,6 +75,7 @@ public final class MasterConfiguration {
         this.workerModules = List.copyOf(b.workerModules);
         this.workerClassPath = List.copyOf(b.workerClassPath);
         this.resolved = b.resolved;
+        this.workerSpares = b.workerSpares;
     }
 
     /** The absolute prefix every relative path was resolved against. */
@@ -215,6 +217,11 @@ public final class MasterConfiguration {
         return resolved;
     }
 
+    /** worker_spares: worker JVMs kept started and initialised, not accepting, to take over a slot at once. */
+    public int workerSpares() {
+        return workerSpares;
+    }
+
     @Override
     public String toString() {
         return "MasterConfiguration[" + configFile + "]";
@@ -249,6 +256,7 @@ public final class MasterConfiguration {
         List<String> workerModules = List.of();
         List<Path> workerClassPath = List.of();
         Config resolved;
+        int workerSpares;
 
         MasterConfiguration build() {
             return new MasterConfiguration(this);

@@ -68,6 +68,18 @@ final class StatusReport {
             json.name("last_exit").string(exit == null ? null : exit.toString());
             json.endObject();
         }
+        json.endArray()
+                .name("desired_spares").number(master.desiredSpares())
+                .name("spares").beginArray();
+        for (WorkerSlot spare : master.spares()) {
+            // Spares serve no slot and never count as workers: their own list, numbered apart.
+            json.beginObject().name("spare").number(spare.slot())
+                    .name("pid").number(spare.pid())
+                    .name("generation").number(spare.generation())
+                    .name("state").string(state(spare))
+                    .name("uptime_seconds").seconds(spare.uptimeMillis() * 1_000_000L)
+                    .endObject();
+        }
         return json.endArray().endObject().toString();
     }
 

@@ -59,6 +59,8 @@ public final class MasterProcessCycle {
     private final MasterLogFiles logFiles;
     private final InheritedListeners inheritedListeners;
     private final ProcessTable table = new ProcessTable();
+    /** worker_spares: started ahead of need, outside the table until promoted into a slot. */
+    private final SpareWorkers spares = new SpareWorkers();
     private final Listeners listeners;
     private final Spawner spawner;
     private final WorkerCommands commands;
@@ -177,7 +179,8 @@ public final class MasterProcessCycle {
                         guarded("signal " + signal.number(), () -> dispatch(signal));
                     }
                 } else {
-                    WorkerSlot slot = table.byChannelFd(fd);
+                    WorkerSlot inTable = table.byChannelFd(fd);
+                    WorkerSlot slot = inTable != null ? inTable : spares.byChannelFd(fd);
                     if (slot != null) {
                         guarded("the channel of worker process " + slot.pid, () -> readChannel(slot));
                     } else {
@@ -189,12 +192,13 @@ public final class MasterProcessCycle {
             guarded("reaping", this::reapChildren);
             guarded("the upgrade", this::reapNewMaster);
             guarded("respawning", this::respawnDueWorkers);
+            guarded("spares", this::manageSpares);
             guarded("reloading", this::progressReload);
             guarded("the watchdog", this::watchWorkers);
             if (killDeadlineNanos != 0 && System.nanoTime() - killDeadlineNanos >= 0) {
                 guarded("killing", this::killRemaining);
             }
-            if ((quitting || terminating) && table.running().isEmpty()) {
+            if ((quitting || terminating) && table.running().isEmpty() && spares.running().isEmpty()) {
                 return;
             }
         }
@@ -329,6 +333,9 @@ public final class MasterProcessCycle {
             if (slot.state != WorkerState.EXITING) {
                 commands.send(slot, ChannelFrame.reopen());
             }
+        }
+        for (WorkerSlot spare : spares.usable()) {
+            commands.send(spare, ChannelFrame.reopen());
         }
     }
 
@@ -583,6 +590,9 @@ public final class MasterProcessCycle {
     }
 
     private void spawnInto(WorkerSlot slot) {
+        if (promoteSpareInto(slot)) {
+            return;
+        }
         try {
             spawner.spawn(slot, slot.spec);
         } catch (PosixException e) {
@@ -626,6 +636,7 @@ public final class MasterProcessCycle {
             slot.state = WorkerState.EXITING;
             commands.send(slot, frame);
         }
+        retireSpares(frame, null);
         // Empty slots waiting for a respawn stay empty now.
         for (WorkerSlot slot : table.occupied()) {
             if (!slot.hasProcess()) {
@@ -715,6 +726,7 @@ public final class MasterProcessCycle {
             }
         }
         listeners.retainOnly(generation.config.listen());
+        retireSpares(ChannelFrame.quit(), generation);
         retiringGeneration = done.previous.number;
         retiringSinceNanos = done.startedNanos;
         retiringRequesters.addAll(done.requesters);
@@ -803,7 +815,9 @@ public final class MasterProcessCycle {
                 continue;
             }
             ChannelFrame frame = received.frame();
-            if (frame.command() == Command.READY) {
+            if (frame.command() == Command.READY && (slot.spare || isSpareReady(frame))) {
+                spareReady(slot, frame);
+            } else if (frame.command() == Command.READY) {
                 if (slot.state == WorkerState.STARTING) {
                     slot.state = WorkerState.READY;
                     slot.readyAtNanos = System.nanoTime();
@@ -857,6 +871,7 @@ public final class MasterProcessCycle {
                 workerExited(slot, status);
             }
         }
+        reapSpares();
     }
 
     private void workerExited(WorkerSlot slot, WaitStatus status) {
@@ -1018,7 +1033,9 @@ public final class MasterProcessCycle {
     }
 
     private void killRemaining() {
-        for (WorkerSlot slot : table.running()) {
+        List<WorkerSlot> remaining = new ArrayList<>(table.running());
+        remaining.addAll(spares.running());
+        for (WorkerSlot slot : remaining) {
             log.warn("worker process {} did not exit in time; sending SIGKILL", slot.pid);
             try {
                 posix.kill(slot.pid, Signal.KILL);
@@ -1033,12 +1050,206 @@ public final class MasterProcessCycle {
         listeners.closeAll();
     }
 
+    // ---- spares (worker_spares) ---------------------------------------------------------------
+
+    /** READY's payload from a spare: "initialised, not serving" (a promoted worker's READY has none). */
+    private static final byte[] SPARE_READY_PAYLOAD = "spare".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static boolean isSpareReady(ChannelFrame frame) {
+        return java.util.Arrays.equals(frame.payload(), SPARE_READY_PAYLOAD);
+    }
+
+    private int sparesWanted() {
+        if (quitting || terminating || workersRetired || generation == null) {
+            return 0;
+        }
+        return generation.config.workerSpares();
+    }
+
+    /**
+     * gunicorn's manage_workers for spares: retire extra ones, start missing ones — one at a time, and only while
+     * nothing else starts (every serving worker is ready, no reload under way), so that a spare's JVM start never
+     * competes with a worker that is about to serve.
+     */
+    private void manageSpares() {
+        int wanted = sparesWanted();
+        List<WorkerSlot> usable = spares.usable();
+        for (int i = usable.size() - 1; i >= wanted; i--) {
+            WorkerSlot extra = usable.get(i);
+            extra.state = WorkerState.EXITING;
+            extra.respawn = false;
+            commands.send(extra, ChannelFrame.quit());
+        }
+        if (usable.size() >= wanted || reload != null || !servingAnnounced || spares.anyStarting()) {
+            return;
+        }
+        for (WorkerSlot slot : table.occupied()) {
+            if (slot.generation == generation.number && slot.state == WorkerState.STARTING && slot.hasProcess()) {
+                return;
+            }
+        }
+        long now = System.nanoTime();
+        if (spares.spawnDueNanos != 0 && now - spares.spawnDueNanos < 0) {
+            return;
+        }
+        WorkerSlot spare = spares.allocate();
+        try {
+            spawner.spawnSpare(spare, generation);
+        } catch (PosixException e) {
+            spares.release(spare);
+            spares.quickDeaths++;
+            spares.spawnDueNanos = now + spareBackoff();
+            log.error("could not spawn a spare worker: {}", e.getMessage());
+            return;
+        }
+        spares.spawnDueNanos = 0;
+        log.info("start spare worker process {} (spare {}, generation {})", spare.pid, spare.slot, generation.number);
+    }
+
+    private void spareReady(WorkerSlot slot, ChannelFrame frame) {
+        if (!slot.spare) {
+            // Sent as a spare before it read its PROMOTE; the promoted worker's own READY follows.
+            log.debug("worker process {} (slot {}) reported ready as a spare, before its promotion", slot.pid, slot.slot);
+            return;
+        }
+        if (slot.state == WorkerState.STARTING) {
+            slot.state = WorkerState.READY;
+            slot.readyAtNanos = System.nanoTime();
+            slot.lastHeartbeatNanos = slot.readyAtNanos;
+            spares.quickDeaths = 0;
+            log.info("spare worker process {} (spare {}) ready in {} ms", slot.pid, slot.slot,
+                    TimeUnit.NANOSECONDS.toMillis(slot.readyAtNanos - slot.startedAtNanos));
+        }
+    }
+
+    /**
+     * Instead of a JVM start: the best spare for the slot's generation takes the slot over with one PROMOTE frame
+     * (the configuration as a memfd, the generation and the slot's CPUs); the slot then waits for its READY as for
+     * a fresh worker, and siblings learn of it by OPEN_CHANNEL as of a fresh worker. False when no spare fits, or
+     * the frame cannot be written (that spare is then stopped): the caller spawns.
+     */
+    private boolean promoteSpareInto(WorkerSlot slot) {
+        WorkerSlot spare = spares.bestFor(slot.spec);
+        if (spare == null) {
+            return false;
+        }
+        java.util.BitSet cpus = Spawner.affinityFor(slot.slot, slot.spec);
+        ChannelFrame promote;
+        int configFd = posix.memfd("masterwork-config", slot.spec.configJson);
+        try {
+            promote = ChannelFrame.promote(posix.getpid(), slot.slot, configFd,
+                    new io.masterwork.channel.Promotion(slot.spec.number, cpus == null ? new java.util.BitSet() : cpus));
+            if (!spare.channel.send(promote)) {
+                throw new ChannelException("its channel is full (EAGAIN)", null);
+            }
+        } catch (ChannelException e) {
+            log.warn("cannot promote spare worker process {}: {}; starting a new worker instead", spare.pid, e.getMessage());
+            spare.state = WorkerState.EXITING;
+            spare.respawn = false;
+            commands.send(spare, ChannelFrame.terminate());
+            return false;
+        } finally {
+            posix.closeQuietly(configFd);
+        }
+        spares.release(spare);
+        long now = System.nanoTime();
+        log.info("start worker process {} (slot {}): spare {} promoted, {} ms after its spawn{}", spare.pid, slot.slot,
+                spare.slot, TimeUnit.NANOSECONDS.toMillis(now - spare.startedAtNanos),
+                spare.state == WorkerState.READY ? "" : " (still starting)");
+        slot.pid = spare.pid;
+        slot.channel = spare.channel;
+        slot.inboxWriteFd = spare.inboxWriteFd;
+        slot.channelClosed = spare.channelClosed;
+        slot.generation = slot.spec.number;
+        slot.state = WorkerState.STARTING;
+        slot.respawn = true;
+        slot.startedAtNanos = now;
+        slot.readyAtNanos = 0;
+        slot.lastHeartbeatNanos = 0;
+        slot.watchdogKillAtNanos = 0;
+        slot.respawnDueNanos = 0;
+        passOpenChannel(slot);
+        return true;
+    }
+
+    /** Stops spares with {@code frame}: all of them, or (with a generation) those that cannot serve it. */
+    private void retireSpares(ChannelFrame frame, WorkerGeneration keepFor) {
+        for (WorkerSlot spare : spares.usable()) {
+            String why = keepFor == null ? null : SpareWorkers.incompatibility(spare.spec, keepFor);
+            if (keepFor != null && why == null) {
+                continue;
+            }
+            if (why != null) {
+                log.info("spare worker process {} cannot serve generation {} ({}): replacing it", spare.pid,
+                        keepFor.number, why);
+            }
+            spare.state = WorkerState.EXITING;
+            spare.respawn = false;
+            commands.send(spare, frame);
+        }
+    }
+
+    private void reapSpares() {
+        for (WorkerSlot spare : spares.running()) {
+            WaitStatus status;
+            try {
+                status = posix.waitpid(spare.pid, true);
+            } catch (PosixException e) {
+                log.error("waitpid({}) failed: {}", spare.pid, e.getMessage());
+                continue;
+            }
+            if (status != null) {
+                spareExited(spare, status);
+            }
+        }
+    }
+
+    private void spareExited(WorkerSlot spare, WaitStatus status) {
+        if (status.exited() && status.exitCode() == 0) {
+            log.info("spare worker process {} exited with code 0", spare.pid);
+        } else {
+            log.warn("spare worker process {} {}", spare.pid, status);
+        }
+        boolean expected = spare.state == WorkerState.EXITING;
+        boolean diedBeforeReady = spare.readyAtNanos == 0;
+        if (spare.channel != null) {
+            spare.channel.close();
+            spare.channel = null;
+        }
+        posix.closeQuietly(spare.inboxWriteFd);
+        spare.inboxWriteFd = -1;
+        spare.pid = -1;
+        spares.release(spare);
+        if (expected || quitting || terminating) {
+            return;
+        }
+        if (diedBeforeReady || isCrash(status) || (status.exited() && status.exitCode() == WorkerExit.FATAL)) {
+            // A spare that cannot start would otherwise be restarted in a tight loop: back off as a slot does.
+            spares.quickDeaths++;
+            long delay = spareBackoff();
+            spares.spawnDueNanos = System.nanoTime() + delay;
+            log.warn("the next spare worker starts in {} ms", TimeUnit.NANOSECONDS.toMillis(delay));
+        } else {
+            spares.spawnDueNanos = 0;
+        }
+    }
+
+    private long spareBackoff() {
+        MasterConfiguration c = generation.config;
+        int doublings = Math.min(Math.max(spares.quickDeaths - 1, 0), 30);
+        long first = c.workerRespawnBackoff().toNanos();
+        long max = c.workerRespawnBackoffMax().toNanos();
+        return first > (max >> doublings) ? max : Math.min(first << doublings, max);
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     private int[] watchedDescriptors(MasterSignals signals) {
         List<Integer> fds = new ArrayList<>();
         fds.add(signals.fd());
-        for (WorkerSlot slot : table.running()) {
+        List<WorkerSlot> withChannels = new ArrayList<>(table.running());
+        withChannels.addAll(spares.running());
+        for (WorkerSlot slot : withChannels) {
             if (slot.channel != null && !slot.channelClosed) {
                 fds.add(slot.channel.fd());
             }
@@ -1067,6 +1278,14 @@ public final class MasterProcessCycle {
             if (slot.channelClosed && slot.hasProcess()) {
                 anyExitedUnreaped = true;
             }
+        }
+        for (WorkerSlot spare : spares.running()) {
+            if (spare.channelClosed) {
+                anyExitedUnreaped = true;
+            }
+        }
+        if (sparesWanted() > spares.usable().size() && spares.spawnDueNanos != 0) {
+            wait = Math.min(wait, spares.spawnDueNanos - now);
         }
         if (killDeadlineNanos != 0) {
             wait = Math.min(wait, killDeadlineNanos - now);
@@ -1171,6 +1390,16 @@ public final class MasterProcessCycle {
         @Override
         public int desiredWorkers() {
             return MasterProcessCycle.this.desiredWorkers();
+        }
+
+        @Override
+        public List<WorkerSlot> spares() {
+            return spares.running();
+        }
+
+        @Override
+        public int desiredSpares() {
+            return generation.config.workerSpares();
         }
 
         @Override

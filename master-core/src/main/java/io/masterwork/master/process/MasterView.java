@@ -19,6 +19,16 @@ public interface MasterView {
     /** Workers the configuration asks for in the current generation. */
     int desiredWorkers();
 
+    /** The spare workers (worker_spares) with a process, in spare-number order; never counted as workers. */
+    default List<WorkerSlot> spares() {
+        return List.of();
+    }
+
+    /** worker_spares of the serving generation. */
+    default int desiredSpares() {
+        return 0;
+    }
+
     boolean reloading();
 
     boolean stopping();

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Spawner {
     public static final String WORKER_TITLE = "masterwork: worker process";
+    /** A spare's title: promotion shortens it in place to {@link #WORKER_TITLE} (argv can be rewritten, not grown). */
+    public static final String SPARE_TITLE = "masterwork: worker process (spare)";
     public static final String WORKER_MAIN = "io.masterwork.worker.WorkerMain";
 
     static final int CHILD_CHANNEL_FD = 3;
@@ -68,6 +70,23 @@ public final class Spawner {
      * master's channel end and the inbox's write end. The worker's ends are closed here.
      */
     void spawn(WorkerSlot slot, WorkerGeneration generation) {
+        spawnProcess(slot, generation, workerArgv(slot, generation, generation.listenerFds.size()),
+                affinityFor(slot.slot, generation));
+    }
+
+    /**
+     * Starts a spare worker for {@code generation}: the same descriptors, environment and JVM as a worker's, titled
+     * {@link #SPARE_TITLE}, {@code --spare=K} instead of {@code --slot}, and no CPU affinity (it gets its slot's at
+     * promotion). The priority is the generation's, as for every worker.
+     */
+    void spawnSpare(WorkerSlot spare, WorkerGeneration generation) {
+        List<String> argv = workerArgv(spare, generation, generation.listenerFds.size());
+        argv.set(0, SPARE_TITLE);
+        argv.set(argv.indexOf("--slot=" + spare.slot), "--spare=" + spare.slot);
+        spawnProcess(spare, generation, argv, null);
+    }
+
+    private void spawnProcess(WorkerSlot slot, WorkerGeneration generation, List<String> argv, BitSet affinity) {
         int[] channel = null;
         int[] inbox = null;
         List<Integer> temporary = new ArrayList<>();
@@ -90,7 +109,7 @@ public final class Spawner {
             temporary.add(configFd);
 
             SpawnRequest request = new SpawnRequest(javaExecutable)
-                    .argv(workerArgv(slot, generation, generation.listenerFds.size()))
+                    .argv(argv)
                     .environment(workerEnvironment(generation))
                     .workingDirectory(generation.config.prefix().toAbsolutePath().toString())
                     .mapFd(devNull, 0)
@@ -104,8 +123,7 @@ public final class Spawner {
                 request.mapFd(listenerFds.get(i), CHILD_FIRST_LISTENER_FD + i);
             }
 
-            int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(),
-                    affinityFor(slot.slot, generation));
+            int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(), affinity);
             slot.pid = pid;
             slot.generation = generation.number;
             slot.spec = generation;
@@ -137,7 +155,7 @@ public final class Spawner {
         }
     }
 
-    private BitSet affinityFor(int slot, WorkerGeneration generation) {
+    static BitSet affinityFor(int slot, WorkerGeneration generation) {
         List<BitSet> masks = generation.config.workerCpuAffinity();
         if (masks.isEmpty()) {
             return null;

@@ -57,7 +57,23 @@ public final class WorkerSlot {
     }
 
     WorkerSlot(int slot) {
+        this(slot, false);
+    }
+
+    /** A spare's entry: {@code slot} is then the spare's own number, not a process-table slot. */
+    WorkerSlot(int slot, boolean spare) {
         this.slot = slot;
+        this.spare = spare;
+    }
+
+    /**
+     * A spare worker (worker_spares): started and initialised, holding the listeners but not accepting, kept in
+     * {@link SpareWorkers} and never in the process table until it is promoted into a slot.
+     */
+    final boolean spare;
+
+    public boolean isSpare() {
+        return spare;
     }
 
     public int slot() {
@@ -91,6 +107,9 @@ public final class WorkerSlot {
 
     @Override
     public String toString() {
+        if (spare) {
+            return "spare worker " + pid + " (spare " + slot + ", generation " + generation + ", " + state + ")";
+        }
         return "worker " + pid + " (slot " + slot + ", generation " + generation + ", " + state + ")";
     }
 }

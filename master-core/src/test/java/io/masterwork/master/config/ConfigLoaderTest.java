@@ -207,6 +207,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void workerSparesDefaultsToNoneAndIsACountUpTo1024() throws IOException {
+        assertThat(load("").workerSpares()).isZero();
+        assertThat(load("worker_spares = 2\n").workerSpares()).isEqualTo(2);
+        assertThat(rejected("\nworker_spares = -1\n", 2, "worker_spares")).contains("between 0 and 1024, got -1");
+        rejected("worker_spares = 1025\n", 1, "worker_spares");
+        rejected("worker_spares = two\n", 1, "worker_spares");
+        rejected("worker_spare = 1\n", 1, null);
+    }
+
+    @Test
     void badValues() throws IOException {
         rejected("worker_shutdown_timeout = 10x\n", 1, "worker_shutdown_timeout");
         rejected("worker_cpu_affinity = [\"01\", \"2\"]\n", 1, "worker_cpu_affinity");
@@ -283,7 +293,7 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.defaults().root().keySet()).containsExactlyInAnyOrder(
                 "worker_processes", "worker_cpu_affinity", "worker_priority", "worker_rlimit_nofile",
                 "worker_rlimit_core", "worker_shutdown_timeout", "worker_ready_timeout", "worker_watchdog_timeout", "worker_crash_limit",
-                "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_jvm_options",
+                "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_spares", "worker_jvm_options",
                 "worker_class_path", "env",
                 "user", "pid", "error_log", "control_socket", "daemon", "listen", "http", "app", "modules");
         assertThat(List.copyOf(ConfigLoader.defaults().getConfig("modules").root().keySet()))
