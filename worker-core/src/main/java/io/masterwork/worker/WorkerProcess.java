@@ -111,8 +111,13 @@ final class WorkerProcess {
         if (arguments.spare()) {
             // Initialised, and no further: the application (which registers the listeners for accept) starts
             // only on PROMOTE, with the configuration and the slot that frame carries.
+            new SpareRehearsal(posix, loop, config, identity).run();
+            if (titleRewriter != null) {
+                titleRewriter.set(WorkerMain.SPARE_TITLE);
+            }
             phases = "before init " + millis(mainEnteredNanos, initStart) + " ms, init " + millis(initStart, loopStart)
-                    + " ms, event loop and channels " + millis(loopStart, appStart) + " ms";
+                    + " ms, event loop and channels " + millis(loopStart, appStart) + " ms, rehearsal "
+                    + millis(appStart, System.nanoTime()) + " ms";
             loop.execute(this::reportSpareReady);
             return awaitExitStatus();
         }
@@ -394,6 +399,7 @@ final class WorkerProcess {
             shutdown.exit(1);
             return;
         }
+        long read = System.nanoTime();
         io.masterwork.worker.log.WorkerLogConfigurator.applyLevel(config.errorLogLevel());
         if (!config.errorLogPath().equals(spareErrorLog)) {
             reopenErrorLog();
@@ -406,6 +412,7 @@ final class WorkerProcess {
         if (!titled) {
             log.warn("cannot set the process title to \"{}\"", WorkerMain.TITLE);
         }
+        long retitled = System.nanoTime();
         java.util.BitSet cpus = promotion.cpus();
         int threads = cpus.isEmpty() ? 0 : posix.setAffinityOfAllThreads(0, cpus);
         long configured = System.nanoTime();
@@ -430,8 +437,9 @@ final class WorkerProcess {
             }
             watchFromLoop(inbox, this::onInboxMessage, "the inbox");
             long done = System.nanoTime();
-            phases = "promoted: configuration, title and affinity (" + threads + " threads) " + micros(start, configured)
-                    + " us, application start " + micros(configured, done) + " us";
+            phases = "promoted: configuration " + micros(start, read) + " us, log level and title " + micros(read, retitled)
+                    + " us, affinity of " + threads + " threads " + micros(retitled, configured) + " us, application start "
+                    + micros(configured, done) + " us";
             reportReady();
         }));
     }

@@ -13,6 +13,17 @@ class WorkerArgumentsTest {
     }
 
     @Test
+    void aSpareGetsItsSpareNumberInsteadOfASlot() {
+        WorkerArguments spare = WorkerArguments.parse(new String[] {"--spare=1", "--generation=3", "--master-pid=99", "--listeners=2"});
+        assertThat(spare).isEqualTo(new WorkerArguments(1, 3, 99, 2, true));
+        assertThat(spare.spare()).isTrue();
+        assertThat(WorkerArguments.parse(new String[] {"--slot=1", "--generation=3", "--master-pid=99", "--listeners=2"}).spare())
+                .isFalse();
+        assertThatThrownBy(() -> WorkerArguments.parse(new String[] {"--spare=1", "--slot=1", "--generation=3", "--master-pid=99",
+                "--listeners=2"})).hasMessageContaining("--spare and --slot");
+    }
+
+    @Test
     void badArgumentsAreNamed() {
         assertThatThrownBy(() -> WorkerArguments.parse(new String[] {"--slot=2", "--generation=3", "--listeners=1"}))
                 .hasMessageContaining("--master-pid");

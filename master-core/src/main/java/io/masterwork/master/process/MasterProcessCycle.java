@@ -1068,8 +1068,9 @@ public final class MasterProcessCycle {
 
     /**
      * gunicorn's manage_workers for spares: retire extra ones, start missing ones — one at a time, and only while
-     * nothing else starts (every serving worker is ready, no reload under way), so that a spare's JVM start never
-     * competes with a worker that is about to serve.
+     * no worker JVM starts (every running worker of the serving generation is ready, no reload under way), so that
+     * a spare's JVM start never competes with a worker that is about to serve. A slot waiting out its crash-loop
+     * backoff runs no process: a spare may start then, and the slot takes it over when its delay is up.
      */
     private void manageSpares() {
         int wanted = sparesWanted();
@@ -1080,7 +1081,7 @@ public final class MasterProcessCycle {
             extra.respawn = false;
             commands.send(extra, ChannelFrame.quit());
         }
-        if (usable.size() >= wanted || reload != null || !servingAnnounced || spares.anyStarting()) {
+        if (usable.size() >= wanted || reload != null || spares.anyStarting()) {
             return;
         }
         for (WorkerSlot slot : table.occupied()) {

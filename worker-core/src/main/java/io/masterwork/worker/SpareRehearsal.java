@@ -1,0 +1,140 @@
+package io.masterwork.worker;
+
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import io.masterwork.api.Listener;
+import io.masterwork.api.WorkerApplication;
+import io.masterwork.api.WorkerIdentity;
+import io.masterwork.posix.Posix;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.ServerChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a spare does once, before it says it is ready, so that its promotion runs code that has already run: a JVM
+ * pays for a class the first time it loads, links and initialises it, and a cold promotion spent ~45 ms there (the
+ * application's start, Netty's server channel, the HTTP pipeline of the first request).
+ *
+ * <p>The built-in HTTP application is started once against a rehearsal listener — a fresh socket on an ephemeral
+ * loopback port that nobody else knows, never the master's listeners — with the access log off and sibling messages
+ * of its own; this spare sends it two requests over loopback, then closes that listener, its connections and the
+ * rehearsal application. The promotion-only steps (reading the configuration descriptor, setting the affinity of
+ * every thread) run once on this spare's own values. A downstream application (modules.worker) is not rehearsed: it
+ * is started exactly once, at promotion, as its author expects.
+ */
+final class SpareRehearsal {
+    private static final Logger log = LoggerFactory.getLogger(SpareRehearsal.class);
+    private static final long BOUND_SECONDS = 10;
+
+    private final Posix posix;
+    private final IoEventLoop loop;
+    private final WorkerConfiguration config;
+    private final WorkerIdentity identity;
+
+    SpareRehearsal(Posix posix, IoEventLoop loop, WorkerConfiguration config, WorkerIdentity identity) {
+        this.posix = posix;
+        this.loop = loop;
+        this.config = config;
+        this.identity = identity;
+    }
+
+    /** Runs on the worker's main thread; never fails the spare (a cold promotion is slower, not wrong). */
+    void run() {
+        try {
+            WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
+            posix.setAffinityOfAllThreads(0, posix.getAffinity(0));
+            if (config.workerModules().isEmpty()) {
+                rehearseApplication();
+            }
+        } catch (Exception | LinkageError e) {
+            log.warn("spare rehearsal skipped: {}", e.toString());
+        }
+    }
+
+    private void rehearseApplication() throws Exception {
+        WorkerConfiguration quiet = WorkerConfiguration.parse(config.config()
+                .withValue("http.access_log", ConfigValueFactory.fromAnyRef("off"))
+                .root().render(ConfigRenderOptions.concise()), "spare rehearsal configuration");
+        int fd = posix.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        InheritedListener listener;
+        try {
+            posix.setNonBlocking(fd, true);
+            listener = new InheritedListener(posix, 0, fd, posix.localAddress(fd), loop);
+        } catch (RuntimeException e) {
+            posix.closeQuietly(fd);
+            throw e;
+        }
+        SiblingInboxes siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
+        WorkerContext context = new WorkerContext(identity, List.<Listener>of(listener), quiet, loop, siblings);
+        CompletableFuture<WorkerApplication> started = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                WorkerApplication application = ApplicationLoader.load(quiet, context, posix);
+                application.start(context).whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        started.completeExceptionally(failure);
+                    } else {
+                        started.complete(application);
+                    }
+                });
+            } catch (Throwable e) {
+                started.completeExceptionally(e);
+            }
+        });
+        WorkerApplication application = null;
+        try {
+            application = started.get(BOUND_SECONDS, TimeUnit.SECONDS);
+            int port = listener.address().getPort();
+            exchange(port, "GET /_worker HTTP/1.1\r\nHost: spare\r\n\r\nGET / HTTP/1.1\r\nHost: spare\r\nConnection: close\r\n\r\n");
+        } finally {
+            WorkerApplication rehearsed = application;
+            CompletableFuture<Void> closed = new CompletableFuture<>();
+            loop.execute(() -> {
+                try {
+                    ServerChannel channel = listener.channel();
+                    if (channel != null) {
+                        channel.close();
+                    } else {
+                        listener.closeUnserved();
+                    }
+                    if (rehearsed != null) {
+                        rehearsed.stopAccepting();
+                        rehearsed.closeAll();
+                    }
+                    siblings.closeAll();
+                } finally {
+                    closed.complete(null);
+                }
+            });
+            closed.get(BOUND_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Writes the requests, reads until the server closes (the last request asks it to). */
+    private static void exchange(int port, String requests) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
+            socket.setSoTimeout(5000);
+            OutputStream out = socket.getOutputStream();
+            out.write(requests.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[4096];
+            while (in.read(buffer) >= 0) {
+                // the answers themselves do not matter, only that the code that writes them has run
+            }
+        }
+    }
+}
