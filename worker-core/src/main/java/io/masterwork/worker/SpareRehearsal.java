@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 final class SpareRehearsal {
     private static final Logger log = LoggerFactory.getLogger(SpareRehearsal.class);
     private static final long BOUND_SECONDS = 10;
+    private static final int REQUESTS = 500;
+    private static final int CONNECTIONS = 20;
 
     private final Posix posix;
     private final IoEventLoop loop;
@@ -97,7 +99,16 @@ final class SpareRehearsal {
         try {
             application = started.get(BOUND_SECONDS, TimeUnit.SECONDS);
             int port = listener.address().getPort();
-            exchange(port, "GET /_worker HTTP/1.1\r\nHost: spare\r\n\r\nGET / HTTP/1.1\r\nHost: spare\r\nConnection: close\r\n\r\n");
+            // Enough requests for C1 to compile the request path (the worker runs C1 only), on one connection and
+            // then on fresh ones, as clients arrive after a promotion.
+            StringBuilder keepAlive = new StringBuilder();
+            for (int i = 0; i < REQUESTS; i++) {
+                keepAlive.append(i % 2 == 0 ? "GET /_worker HTTP/1.1\r\nHost: spare\r\n\r\n" : "GET / HTTP/1.1\r\nHost: spare\r\n\r\n");
+            }
+            exchange(port, keepAlive + "GET / HTTP/1.1\r\nHost: spare\r\nConnection: close\r\n\r\n");
+            for (int i = 0; i < CONNECTIONS; i++) {
+                exchange(port, "GET /_worker HTTP/1.1\r\nHost: spare\r\nConnection: close\r\n\r\n");
+            }
         } finally {
             WorkerApplication rehearsed = application;
             CompletableFuture<Void> closed = new CompletableFuture<>();

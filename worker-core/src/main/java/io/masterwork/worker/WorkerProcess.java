@@ -66,6 +66,8 @@ final class WorkerProcess {
     private io.masterwork.posix.ProcessTitle.Rewriter titleRewriter;
     /** A spare that received its PROMOTE (set on the event loop). */
     private boolean promoted;
+    /** A spare's configuration as the master rendered it: a PROMOTE carrying the same bytes needs no parse. */
+    private byte[] spareConfigBytes;
 
     WorkerProcess(Posix posix, WorkerArguments arguments, WorkerConfiguration config, long mainEnteredNanos) {
         this.posix = posix;
@@ -111,6 +113,7 @@ final class WorkerProcess {
         if (arguments.spare()) {
             // Initialised, and no further: the application (which registers the listeners for accept) starts
             // only on PROMOTE, with the configuration and the slot that frame carries.
+            spareConfigBytes = readConfigBytes(CONFIG_FD);
             new SpareRehearsal(posix, loop, config, identity).run();
             if (titleRewriter != null) {
                 titleRewriter.set(WorkerMain.SPARE_TITLE);
@@ -393,7 +396,13 @@ final class WorkerProcess {
         try {
             posix.dup2(frame.fd(), CONFIG_FD);
             posix.closeQuietly(frame.fd());
-            config = WorkerConfiguration.readDescriptor(CONFIG_FD);
+            byte[] bytes = readConfigBytes(CONFIG_FD);
+            if (!java.util.Arrays.equals(bytes, spareConfigBytes)) {
+                // A reload's configuration; a dead worker's slot in the spare's own generation has the same bytes.
+                config = WorkerConfiguration.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
+                        "configuration on descriptor " + CONFIG_FD);
+            }
+            spareConfigBytes = null;
         } catch (RuntimeException e) {
             log.error(io.masterwork.worker.log.Markers.EMERG, "cannot take the configuration of PROMOTE: {}", e.toString());
             shutdown.exit(1);
@@ -442,6 +451,14 @@ final class WorkerProcess {
                     + micros(configured, done) + " us";
             reportReady();
         }));
+    }
+
+    private static byte[] readConfigBytes(int fd) {
+        try {
+            return Files.readAllBytes(Path.of("/proc/self/fd/" + fd));
+        } catch (IOException e) {
+            throw new WorkerInitException("cannot read the configuration on descriptor " + fd + ": " + e, e);
+        }
     }
 
     private void applicationFailed(Throwable failure) {
