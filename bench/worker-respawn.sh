@@ -10,6 +10,8 @@
 # connect + "GET /_worker" right away (the master keeps the listener, so the connection waits in the backlog), read
 # the answer; t1 when the answer names a pid other than the killed one. The figure is t1 - t0.
 #
+# Then RELOADS times (default 5): HUP -> reload committed, cold vs with a spare (see below).
+#
 # usage: bench/worker-respawn.sh [runs]            (default 15)
 # env:   MASTERWORK_HOME  the distribution to measure (default: distribution/target/masterwork-*)
 #        NGINX=0          leave nginx out
@@ -140,12 +142,38 @@ for ((r = 1; r <= runs; r++)); do
     [[ $with_nginx == 1 ]] && line="$line, nginx ${nginx[-1]} ms"
     echo "$line"
 done
+# HUP (the body changes: a new generation) -> the master commits the reload (every new worker READY), as the master
+# logs it ("generation N serving with 1 workers after X ms"), cold vs with a spare; the spare master waits for a
+# ready spare before each HUP.
+reload_cold=() reload_spare=()
+reload_ms() { # NAME MASTER: one reload, its commit time
+    local dir=$work/$1 before
+    before=$(grep -c "serving with" "$dir/logs/error.log" || true)
+    sed -i "s/^http .*/http { access_log = off, body = \"reload $RANDOM\\\\n\" }/" "$dir/masterwork.conf"
+    kill -HUP "$2"
+    for _ in $(seq 1200); do
+        (($(grep -c "serving with" "$dir/logs/error.log" || true) > before)) && break
+        sleep 0.05
+    done
+    grep -o "serving with [0-9]* workers after [0-9]* ms" "$dir/logs/error.log" | tail -1 | awk '{print $6}'
+    for _ in $(seq 1200); do grep -q "reload complete" <(tail -3 "$dir/logs/error.log") && break; sleep 0.05; done
+}
+for ((r = 1; r <= ${RELOADS:-5}; r++)); do
+    sleep 1
+    reload_cold+=("$(reload_ms cold "$master_cold")")
+    await_spare "$master_spare" "$work/spare/logs/error.log"
+    reload_spare+=("$(reload_ms spare "$master_spare")")
+    echo "reload $r: cold ${reload_cold[-1]} ms, spare ${reload_spare[-1]} ms"
+done
+
 # The promoted worker's own account of its promotion (the last one): where the time went inside it.
 grep "promoted:" "$work/spare/logs/error.log" | tail -1 | sed 's/^.*(\(.*\))$/last promotion, inside the spare: \1/'
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'kill -9 -> replacement serving, masterwork cold (new JVM)   median %8s ms   runs: %s\n' "$(printf '%s\n' "${cold[@]}" | median)" "${cold[*]}"
 printf 'kill -9 -> replacement serving, masterwork with a spare     median %8s ms   runs: %s\n' "$(printf '%s\n' "${spare[@]}" | median)" "${spare[*]}"
+printf 'HUP -> reload committed (new worker READY), cold           median %8s ms   runs: %s\n' "$(printf '%s\n' "${reload_cold[@]}" | median)" "${reload_cold[*]}"
+printf 'HUP -> reload committed (new worker READY), with a spare    median %8s ms   runs: %s\n' "$(printf '%s\n' "${reload_spare[@]}" | median)" "${reload_spare[*]}"
 if [[ $with_nginx == 1 ]]; then
     printf 'kill -9 -> replacement serving, nginx (fork)                median %8s ms   runs: %s\n' "$(printf '%s\n' "${nginx[@]}" | median)" "${nginx[*]}"
 fi
