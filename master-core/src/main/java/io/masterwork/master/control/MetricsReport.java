@@ -33,6 +33,13 @@ final class MetricsReport {
         m.sample("masterwork_workers{state=\"respawning\"}", waiting);
         m.header("masterwork_workers_desired", "gauge", "Worker processes the current configuration asks for.");
         m.sample("masterwork_workers_desired", master.desiredWorkers());
+        m.header("masterwork_spares", "gauge", "Spare workers (worker_spares) alive, by state; never counted as workers.");
+        for (String state : new String[] {"starting", "ready", "exiting"}) {
+            long n = master.spares().stream().filter(s -> StatusReport.state(s).equals(state)).count();
+            m.sample("masterwork_spares{state=\"" + state + "\"}", n);
+        }
+        m.header("masterwork_spares_desired", "gauge", "Spare workers the current configuration asks for.");
+        m.sample("masterwork_spares_desired", master.desiredSpares());
         m.header("masterwork_worker_respawns_total", "counter", "Workers respawned after an unexpected exit.");
         m.sample("masterwork_worker_respawns_total", history.respawnsTotal());
         m.header("masterwork_reloads_total", "counter", "Reloads committed (the new generation served).");
