@@ -25,6 +25,18 @@ class StatusTableTest {
     }
 
     @Test
+    void sparesFollowTheWorkersAsRowsOfTheirOwn() {
+        String withSpares = STATUS.substring(0, STATUS.length() - 1) + ",\"desired_spares\":1,\"spares\":[{\"spare\":0,"
+                + "\"pid\":105,\"generation\":2,\"state\":\"ready\",\"uptime_seconds\":12.0}]}";
+        String table = StatusTable.render(withSpares);
+        assertThat(table).contains(
+                "SLOT     PID  GEN  STATE       UPTIME  HEARTBEAT  RESPAWNS  LAST EXIT\n"
+                + "0        101  2    ready       1m 5s   1.5s ago   4         killed by signal 9 (SIGKILL)\n"
+                + "12       -    2    respawning  -       -          0         -\n"
+                + "spare 0  105  2    ready       12s     -          -         -\n");
+    }
+
+    @Test
     void uptimesUseTheTwoLargestUnits() {
         assertThat(StatusTable.duration(0.4)).isEqualTo("0s");
         assertThat(StatusTable.duration(59)).isEqualTo("59s");
