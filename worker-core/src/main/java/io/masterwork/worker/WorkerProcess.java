@@ -107,20 +107,26 @@ final class WorkerProcess {
         } catch (ChannelException e) {
             throw new WorkerInitException(e.getMessage(), e);
         }
+        long rehearsalStart = System.nanoTime();
+        if (arguments.spare()) {
+            // Before the command channel is watched: a PROMOTE (or QUIT) sent meanwhile waits in the socket until
+            // the rehearsal is over, so nothing the rehearsal does (affinity, title) can race with a promotion.
+            spareConfigBytes = readConfigBytes(CONFIG_FD);
+            new SpareRehearsal(posix, loop, config, identity).run();
+            if (titleRewriter != null) {
+                titleRewriter.set(WorkerMain.SPARE_TITLE);
+            }
+        }
+        long rehearsalDone = System.nanoTime();
         watch(commandChannel, this::onCommand, "the command channel");
         WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         long appStart = System.nanoTime();
         if (arguments.spare()) {
             // Initialised, and no further: the application (which registers the listeners for accept) starts
             // only on PROMOTE, with the configuration and the slot that frame carries.
-            spareConfigBytes = readConfigBytes(CONFIG_FD);
-            new SpareRehearsal(posix, loop, config, identity).run();
-            if (titleRewriter != null) {
-                titleRewriter.set(WorkerMain.SPARE_TITLE);
-            }
             phases = "before init " + millis(mainEnteredNanos, initStart) + " ms, init " + millis(initStart, loopStart)
-                    + " ms, event loop and channels " + millis(loopStart, appStart) + " ms, rehearsal "
-                    + millis(appStart, System.nanoTime()) + " ms";
+                    + " ms, event loop and channels " + millis(loopStart, appStart - (rehearsalDone - rehearsalStart))
+                    + " ms, rehearsal " + millis(rehearsalStart, rehearsalDone) + " ms";
             loop.execute(this::reportSpareReady);
             return awaitExitStatus();
         }
