@@ -28,13 +28,24 @@ public enum Command {
     /** Worker to master: a status report (opaque payload, e.g. UTF-8 JSON). */
     STATUS(Command.EXTENSION_TAG | 0x03),
     /** Worker to worker through a sibling inbox: pid and slot name the sender. */
-    MESSAGE(Command.EXTENSION_TAG | 0x04);
+    MESSAGE(Command.EXTENSION_TAG | 0x04),
+    /**
+     * Worker to worker through a sibling inbox: a live client connection moves to the receiver. Carries the
+     * connection's descriptor and a bounded state record as payload; pid and slot name the sender.
+     */
+    HANDOVER(Command.EXTENSION_TAG | 0x06),
+    /**
+     * Master to worker, before QUIT: "your successors are ..." (payload: slots and pids), so the worker
+     * can hand its idle connections to them instead of closing them.
+     */
+    RETIRE(Command.EXTENSION_TAG | 0x07);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE};
+    // 0x05 is reserved (PROMOTE, another branch): unknown here until it lands.
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, null, HANDOVER, RETIRE};
 
     private final int code;
 
@@ -52,9 +63,9 @@ public enum Command {
         return (code & 0xFFFF_0000) == EXTENSION_TAG;
     }
 
-    /** True only for OPEN_CHANNEL: the one command that must carry a descriptor; all others must not. */
+    /** True for OPEN_CHANNEL and HANDOVER: the commands that must carry a descriptor; all others must not. */
     public boolean carriesDescriptor() {
-        return this == OPEN_CHANNEL;
+        return this == OPEN_CHANNEL || this == HANDOVER;
     }
 
     /** The command with this wire value, or null when there is none (the caller reports it). */

@@ -158,11 +158,11 @@ public final class FrameCodec {
             }
             return new ChannelFrame(command, pid, slot, receivedFd, EMPTY);
         }
-        return decodeExtension(src, at, length, command, pid, slot);
+        return decodeExtension(src, at, length, command, pid, slot, receivedFd);
     }
 
     private static ChannelFrame decodeExtension(ByteBuffer src, int at, int length, Command command, int pid,
-                                                long slot) throws FrameException {
+                                                long slot, int receivedFd) throws FrameException {
         if (length < CORE_SIZE + EXTENSION_HEADER_SIZE) {
             throw new FrameException(SHORT_FRAME, command + ": " + length + " bytes, an extension frame has at least "
                     + (CORE_SIZE + EXTENSION_HEADER_SIZE));
@@ -193,7 +193,8 @@ public final class FrameCodec {
         }
         byte[] payload = new byte[(int) declared];
         src.get(at + PAYLOAD_OFFSET, payload);
-        return new ChannelFrame(command, pid, slot, -1, payload);
+        // receivedFd is -1 here unless the command carries a descriptor (HANDOVER), checked above.
+        return new ChannelFrame(command, pid, slot, receivedFd, payload);
     }
 
     private static final byte[] EMPTY = new byte[0];
