@@ -79,7 +79,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean get = request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD);
         if (get && path.equals(WORKER_PATH)) {
             respond(ctx, request, HttpResponseStatus.OK, "application/json",
-                    workerJson(connection.application().context(), connection.application().cache())
+                    workerJson(connection.application().context(), connection.application().cache(),
+                            connection.application().movedAway(), connection.application().adopted())
                             .getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (get && path.equals(SIBLING_REQUESTS_PATH)) {
             answerLater(ctx, request, connection.application().siblingRequestCounts().query(), keepAlive);
@@ -126,6 +127,11 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                         }
                     }
                 }));
+    }
+
+    /** No answer waits for siblings and no pipelined request waits behind one. */
+    boolean idle() {
+        return !answerPending && waiting.isEmpty();
     }
 
     @Override
@@ -236,6 +242,12 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             json.append("{\"slot\":").append(sibling.slot()).append(",\"pid\":").append(sibling.pid()).append('}');
         }
         return json.append("],\"cache\":").append(cache.json()).append('}').toString();
+    }
+
+    /** {@link #workerJson} with this worker's live handover counts. */
+    static String workerJson(ApplicationContext context, PurgeableValue cache, long moved, long adopted) {
+        String json = workerJson(context, cache);
+        return json.substring(0, json.length() - 1) + ",\"handover\":{\"moved\":" + moved + ",\"adopted\":" + adopted + "}}";
     }
 
     @Override
