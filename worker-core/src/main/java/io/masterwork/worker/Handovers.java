@@ -119,39 +119,42 @@ final class Handovers implements ConnectionHandover {
             return;
         }
         channel.config().setAutoRead(false);
+        loop.register(channel).addListener(registered -> {
+            if (!registered.isSuccess()) {
+                log.error("cannot register a connection moved from slot {}: {}", frame.slot(), registered.cause().toString());
+                channel.unsafe().closeForcibly(); // never registered: no pipeline, no event loop to close it on
+                return;
+            }
+            // After channelActive, which follows the registration in the same task.
+            loop.execute(() -> handTo(current, channel, moving, frame));
+        });
+    }
+
+    /** The channel is registered, autoRead off: the application takes it (or not), then reading starts. */
+    private void handTo(ConnectionAdopter current, EpollSocketChannel channel, MovedConnection moving, ChannelFrame frame) {
         boolean taken;
         try {
-            taken = current.adopt(channel, moving);
+            taken = channel.isOpen() && current.adopt(channel, moving);
         } catch (RuntimeException e) {
             log.error("the application's adopter failed on a connection from slot {}", frame.slot(), e);
             taken = false;
         }
         if (!taken) {
-                log.info("declined a {} connection from slot {} pid {}: closed", moving.protocol(), frame.slot(), frame.pid());
+            log.info("declined a {} connection from slot {} pid {}: closed", moving.protocol(), frame.slot(), frame.pid());
             channel.close();
             return;
         }
-        byte[] unread = moving.unread();
-        loop.register(channel).addListener(registered -> {
-            if (!registered.isSuccess()) {
-                log.error("cannot register an adopted connection: {}", registered.cause().toString());
-                channel.close();
-                return;
-            }
-            // After channelActive (which follows the registration in the same task): the unread bytes first,
-            // then the socket's own, in order.
-            loop.execute(() -> {
-                if (unread.length > 0) {
-                    channel.pipeline().fireChannelRead(Unpooled.wrappedBuffer(unread));
-                    channel.pipeline().fireChannelReadComplete();
-                }
-                if (channel.isOpen()) {
-                    channel.config().setAutoRead(true);
-                }
-            });
-        });
         log.debug("adopted a {} connection {} from slot {} pid {}", moving.protocol(), channel.remoteAddress(),
                 frame.slot(), frame.pid());
+        byte[] unread = moving.unread();
+        // The bytes the old owner read first, then the socket's own, in order.
+        if (unread.length > 0) {
+            channel.pipeline().fireChannelRead(Unpooled.wrappedBuffer(unread));
+            channel.pipeline().fireChannelReadComplete();
+        }
+        if (channel.isOpen()) {
+            channel.config().setAutoRead(true);
+        }
     }
 
     private void refuse(int fd, String why) {
