@@ -99,11 +99,14 @@ public final class HttpApplication implements WorkerApplication {
     }
 
     /**
-     * A connection a retiring sibling moved here (live handover): HTTP/1.1 between two requests. Declined
+     * A connection a retiring sibling moved here (live handover): HTTP/1.1 between two requests, or a
+     * WebSocket between two frames ({@code "websocket"}: the literal, so WebSocket classes load only when
+     * one arrives). Declined
      * while draining or beyond worker_connections, as a new connection would be.
      */
     boolean adopt(io.netty.channel.Channel channel, io.masterwork.api.MovedConnection moved) {
-        if (!HttpConnection.PROTOCOL.equals(moved.protocol())) {
+        boolean http = HttpConnection.PROTOCOL.equals(moved.protocol());
+        if (!http && !"websocket".equals(moved.protocol())) {
             return false;
         }
         if (draining || connections.size() >= settings.workerConnections()) {
@@ -111,7 +114,11 @@ public final class HttpApplication implements WorkerApplication {
         }
         HttpConnection connection = new HttpConnection(channel, this, settings);
         connections.add(connection);
-        connection.adoptPipeline(HttpConnection.servedFrom(moved.state()));
+        if (http) {
+            connection.adoptPipeline(HttpConnection.servedFrom(moved.state()));
+        } else {
+            connection.adoptWebSocket();
+        }
         adopted.increment();
         return true;
     }

@@ -58,6 +58,8 @@ final class HttpConnection {
     private boolean moving;
     private RequestBoundaryDecoder decoder;
     private RequestHandler requestHandler;
+    /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
+    private WebSocketEcho webSocket;
     private Timer timerKind = Timer.NONE;
     private ScheduledFuture<?> timer;
 
@@ -99,6 +101,23 @@ final class HttpConnection {
         if (application.draining()) {
             drain();
         }
+    }
+
+    /** A WebSocket a retiring sibling moved here: frames only, no HTTP timers. */
+    void adoptWebSocket() {
+        channel.pipeline().addLast("connection", new ConnectionEvents());
+        webSocket = WebSocketEcho.adopt(channel, this);
+        if (application.draining()) {
+            drain();
+        }
+    }
+
+    /** {@code /_ws} switched this connection to WebSocket: the HTTP request is done, its timers end. */
+    void upgraded(WebSocketEcho echo) {
+        webSocket = echo;
+        responding = 0;
+        requestStarted = false;
+        cancelTimer();
     }
 
     private void installHandlers() {
@@ -164,6 +183,10 @@ final class HttpConnection {
     /** QUIT: the next response says Connection: close; an idle connection is closed after a short grace. */
     void drain() {
         draining = true;
+        if (webSocket != null) {
+            webSocket.drain(application.handoverAvailable());
+            return;
+        }
         if (!closing && application.handoverAvailable()) {
             // Live handover: the connection moves to a successor at its next clean boundary instead.
             moving = true;
@@ -188,7 +211,7 @@ final class HttpConnection {
      * When it cannot move, it ends as without handover.
      */
     private void tryMove() {
-        if (!moving || closing || !channel.isActive() || responding > 0 || !requestHandler.idle()
+        if (!moving || closing || webSocket != null || !channel.isActive() || responding > 0 || !requestHandler.idle()
                 || !decoder.betweenRequests()) {
             return;
         }

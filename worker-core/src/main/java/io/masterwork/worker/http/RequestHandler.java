@@ -89,6 +89,15 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     (connection.application().cache().value() + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (path.equals(CACHE_PURGE_PATH) && request.method().equals(HttpMethod.POST)) {
             answerLater(ctx, request, connection.application().cache().purgeEverywhere(), keepAlive);
+        } else if (path.equals(WebSocketEcho.PATH)) {
+            // WebSocketEcho (and Netty's WebSocket classes) load here, on the first /_ws, not at start-up.
+            if (request.method().equals(HttpMethod.GET) && WebSocketEcho.upgrade(ctx, request, connection)) {
+                logAccess(ctx, requestLine(request), 101, 0, request.headers().get(HttpHeaderNames.REFERER),
+                        request.headers().get(HttpHeaderNames.USER_AGENT));
+            } else {
+                respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain",
+                        "a WebSocket upgrade (RFC 6455, version 13) expected\n".getBytes(StandardCharsets.US_ASCII), false);
+            }
         } else if (get && path.startsWith(BYTES_PREFIX)) {
             streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
         } else {
