@@ -101,15 +101,20 @@ public final class HttpApplication implements WorkerApplication {
     /**
      * A connection a retiring sibling moved here (live handover): HTTP/1.1 between two requests, or a
      * WebSocket between two frames ({@code "websocket"}: the literal, so WebSocket classes load only when
-     * one arrives). Declined
-     * while draining or beyond worker_connections, as a new connection would be.
+     * one arrives). Declined beyond worker_connections, as a new connection would be, and while draining
+     * unless this worker can pass it on to successors of its own.
      */
     boolean adopt(io.netty.channel.Channel channel, io.masterwork.api.MovedConnection moved) {
         boolean http = HttpConnection.PROTOCOL.equals(moved.protocol());
         if (!http && !"websocket".equals(moved.protocol())) {
             return false;
         }
-        if (draining || connections.size() >= settings.workerConnections()) {
+        // A worker that drains itself passes an adopted connection on to its own successors (two reloads in
+        // quick succession); without successors, or once its drain is done, it declines.
+        if (draining && (!handoverAvailable() || drained.isDone())) {
+            return false;
+        }
+        if (connections.size() >= settings.workerConnections()) {
             return false;
         }
         HttpConnection connection = new HttpConnection(channel, this, settings);
