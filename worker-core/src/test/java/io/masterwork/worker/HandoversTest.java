@@ -43,8 +43,15 @@ class HandoversTest {
     private final BlockingQueue<io.netty.channel.Channel> accepted = new ArrayBlockingQueue<>(4);
     private io.netty.channel.Channel server;
     private Socket client;
+    private final List<Socket> others = new java.util.ArrayList<>();
 
     private io.netty.channel.Channel connect() throws Exception {
+        if (server != null) {
+            Socket another = new Socket();
+            another.connect(server.localAddress(), 2000);
+            others.add(another);
+            return accepted.poll(10, TimeUnit.SECONDS);
+        }
         server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -62,6 +69,9 @@ class HandoversTest {
     void closeSockets() throws Exception {
         if (client != null) {
             client.close();
+        }
+        for (Socket other : others) {
+            other.close();
         }
         if (server != null) {
             server.close().sync();
@@ -131,6 +141,28 @@ class HandoversTest {
         POSIX.close(frame.fd());
         client.setSoTimeout(5000);
         assertThat(client.getInputStream().read()).as("the last copy closed: FIN").isEqualTo(-1);
+    }
+
+    @Test
+    void connectionsAreSpreadEvenlyOverTheSuccessors() throws Exception {
+        Channel first = sibling(1, 4242);
+        Channel second = sibling(2, 4343);
+        Handovers handovers = new Handovers(POSIX, loop, inboxes, OWN_PID, OWN_SLOT);
+        onLoop(() -> {
+            handovers.retire(List.of(new Successor(1, 4242), new Successor(2, 4343)));
+            return null;
+        });
+        MovedConnection state = new MovedConnection("test/1", new byte[0], new byte[0]);
+        for (int i = 0; i < 4; i++) {
+            io.netty.channel.Channel connection = connect();
+            assertThat(onLoop(() -> handovers.moveAway(connection, state))).isTrue();
+        }
+        for (Channel inbox : List.of(first, second)) {
+            for (int i = 0; i < 2; i++) {
+                POSIX.close(read(inbox).fd());
+            }
+            assertThat(inbox.receive().wouldBlock()).as("two each, no more").isTrue();
+        }
     }
 
     @Test
