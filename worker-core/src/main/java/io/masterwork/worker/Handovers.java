@@ -87,7 +87,7 @@ final class Handovers implements ConnectionHandover {
                 return true;
             }
         }
-        log.info("could not move {}: no successor's inbox took it", channel.remoteAddress());
+        log.debug("could not move {}: no successor's inbox took it", channel.remoteAddress());
         return false;
     }
 

@@ -41,6 +41,13 @@ final class HttpConnection {
     /** nginx's lingering_timeout: how long to read and discard after our FIN. */
     static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(2);
 
+    /**
+     * A move that found every successor's inbox full is tried again this often, this far apart, before the
+     * connection ends gracefully instead (a burst of moves can fill an inbox faster than its worker adopts).
+     */
+    static final int MOVE_ATTEMPTS = 20;
+    static final Duration MOVE_RETRY = Duration.ofMillis(25);
+
     /** The protocol name a moved HTTP/1.1 connection carries in its record. */
     static final String PROTOCOL = "http/1.1";
 
@@ -56,6 +63,7 @@ final class HttpConnection {
     private boolean closing;
     /** Draining with successors: at the next clean boundary this connection moves instead of closing. */
     private boolean moving;
+    private int moveAttempts;
     private RequestBoundaryDecoder decoder;
     private RequestHandler requestHandler;
     /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
@@ -224,6 +232,10 @@ final class HttpConnection {
             return; // closed here without a FIN: channelInactive forgets the connection
         }
         decoder.moving(false);
+        if (++moveAttempts < MOVE_ATTEMPTS && application.handoverAvailable()) {
+            channel.eventLoop().schedule(this::tryMove, MOVE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+            return;
+        }
         moving = false;
         if (!requestStarted) {
             arm(Timer.DRAIN_GRACE, DRAIN_GRACE);

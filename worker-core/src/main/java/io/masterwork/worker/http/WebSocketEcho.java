@@ -57,6 +57,7 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
     private boolean fragmented;
     private int writing;
     private boolean moving;
+    private int moveAttempts;
     private boolean closing;
     private ScheduledFuture<?> closeTimer;
 
@@ -217,6 +218,10 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
         MovedConnection state = new MovedConnection(PROTOCOL, decoder.unread(), new byte[0]);
         if (connection.application().moveAway(channel, state)) {
             decoder.moved();
+            return;
+        }
+        if (++moveAttempts < HttpConnection.MOVE_ATTEMPTS && connection.application().handoverAvailable()) {
+            channel.eventLoop().schedule(this::tryMove, HttpConnection.MOVE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
             return;
         }
         moving = false;
