@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * <p>{@code fd} is the attached descriptor: on the sending side the descriptor to pass (the sender
  * keeps its own copy and still owns it), on the receiving side the descriptor that arrived (the
- * receiver owns it from then on). It is -1 when none travels. Only {@link Command#OPEN_CHANNEL} and {@link Command#PROMOTE}
- * carry one, and they must.
+ * receiver owns it from then on). It is -1 when none travels. Only {@link Command#OPEN_CHANNEL},
+ * {@link Command#PROMOTE} and {@link Command#HANDOVER} carry one, and they must.
  *
  * <p>Every instance is a frame that may be sent: the constructor rejects anything else with an
  * {@link IllegalArgumentException}. The payload is copied in and out, so a frame never changes.
@@ -97,6 +97,19 @@ public record ChannelFrame(Command command, int pid, long slot, int fd, byte[] p
      */
     public static ChannelFrame promote(int masterPid, long slot, int configFd, Promotion promotion) {
         return new ChannelFrame(Command.PROMOTE, masterPid, slot, configFd, promotion.encode());
+    }
+
+    /**
+     * A live connection ({@code connectionFd}, passed as SCM_RIGHTS; the sender keeps its own copy) moving
+     * from the worker {@code fromPid} in {@code fromSlot} to a sibling, with its state record.
+     */
+    public static ChannelFrame handover(int fromPid, long fromSlot, int connectionFd, byte[] state) {
+        return new ChannelFrame(Command.HANDOVER, fromPid, fromSlot, connectionFd, state);
+    }
+
+    /** Master to a worker about to QUIT: its successors, encoded by {@link Successors#encode}. */
+    public static ChannelFrame retire(byte[] successors) {
+        return new ChannelFrame(Command.RETIRE, 0, 0, -1, successors);
     }
 
     /** A copy of the payload (empty for nginx's commands). */

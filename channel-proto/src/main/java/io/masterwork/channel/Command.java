@@ -33,13 +33,23 @@ public enum Command {
      * Master to a spare worker: serve in {@code slot} from now on. Carries the configuration (a memfd) as its
      * descriptor and a {@link Promotion} payload (generation, CPU affinity).
      */
-    PROMOTE(Command.EXTENSION_TAG | 0x05);
+    PROMOTE(Command.EXTENSION_TAG | 0x05),
+    /**
+     * Worker to worker through a sibling inbox: a live client connection moves to the receiver. Carries the
+     * connection's descriptor and a bounded state record as payload; pid and slot name the sender.
+     */
+    HANDOVER(Command.EXTENSION_TAG | 0x06),
+    /**
+     * Master to worker, before QUIT: "your successors are ..." (payload: slots and pids), so the worker
+     * can hand its idle connections to them instead of closing them.
+     */
+    RETIRE(Command.EXTENSION_TAG | 0x07);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE};
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE};
 
     private final int code;
 
@@ -57,9 +67,9 @@ public enum Command {
         return (code & 0xFFFF_0000) == EXTENSION_TAG;
     }
 
-    /** True for OPEN_CHANNEL and PROMOTE: the commands that must carry a descriptor; all others must not. */
+    /** True for OPEN_CHANNEL, PROMOTE and HANDOVER: the commands that must carry a descriptor; all others must not. */
     public boolean carriesDescriptor() {
-        return this == OPEN_CHANNEL || this == PROMOTE;
+        return this == OPEN_CHANNEL || this == PROMOTE || this == HANDOVER;
     }
 
     /** The command with this wire value, or null when there is none (the caller reports it). */

@@ -40,4 +40,12 @@ public interface ApplicationContext {
 
     /** Messages to and from the sibling workers over their inboxes (send, broadcast, a handler). */
     SiblingMessages messages();
+
+    /**
+     * Live connection handover on reload and TTOU: move connections to a successor while draining, adopt
+     * those a retiring sibling moves here. A context without a worker behind it moves nothing.
+     */
+    default ConnectionHandover handover() {
+        return ConnectionHandover.NONE;
+    }
 }

@@ -33,6 +33,9 @@ public interface WorkerApplication {
     /**
      * Finishes what is in flight: let running requests complete, tell keep-alive clients that their
      * next response is the last, close idle connections gently. Completes when no connection is left.
+     * When {@link ApplicationContext#handover()} is {@linkplain ConnectionHandover#available() available}
+     * (a reload or TTOU replaces this worker), connections that reach a clean boundary can move to a
+     * successor instead of closing: see {@link ConnectionHandover}.
      */
     CompletionStage<Void> drain();
 

@@ -105,6 +105,22 @@ final class SiblingInbox implements EpollIoHandle {
         return written;
     }
 
+    /**
+     * Writes {@code frame} only if that can happen now and in order (nothing queued): true when the
+     * sibling's inbox took it, false otherwise (full, gone, closed). Never queues.
+     */
+    boolean sendNow(ChannelFrame frame) {
+        if (unusable != null || !queue.isEmpty()) {
+            return false;
+        }
+        try {
+            return channel.send(frame);
+        } catch (ChannelException e) {
+            gone(e);
+            return false;
+        }
+    }
+
     private void watchWritable() {
         if (registration != null || registering) {
             return;

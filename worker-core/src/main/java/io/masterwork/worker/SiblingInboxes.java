@@ -122,6 +122,21 @@ final class SiblingInboxes implements SiblingMessages {
         }
     }
 
+    /** Whether the inbox of the worker {@code pid} in {@code slot} is held here and writable. */
+    boolean holds(long slot, int pid) {
+        SiblingInbox inbox = bySlot.get(slot);
+        return inbox != null && inbox.pid() == pid && inbox.usable();
+    }
+
+    /**
+     * Writes {@code frame} into the inbox of the worker {@code pid} in {@code slot} now, or not at all: a
+     * frame that carries a descriptor (HANDOVER) is never queued. On the event loop.
+     */
+    boolean sendNow(long slot, int pid, ChannelFrame frame) {
+        SiblingInbox inbox = bySlot.get(slot);
+        return inbox != null && inbox.pid() == pid && inbox.sendNow(frame);
+    }
+
     List<Sibling> snapshot() {
         return snapshot;
     }

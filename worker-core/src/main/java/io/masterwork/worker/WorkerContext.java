@@ -2,6 +2,7 @@ package io.masterwork.worker;
 
 import com.typesafe.config.Config;
 import io.masterwork.api.ApplicationContext;
+import io.masterwork.api.ConnectionHandover;
 import io.masterwork.api.Listener;
 import io.masterwork.api.Sibling;
 import io.masterwork.api.SiblingMessages;
@@ -18,6 +19,7 @@ final class WorkerContext implements ApplicationContext {
     private final WorkerConfiguration configuration;
     private final EventLoop eventLoop;
     private final SiblingInboxes siblings;
+    private ConnectionHandover handover = ConnectionHandover.NONE;
 
     WorkerContext(WorkerIdentity identity, List<Listener> listeners, WorkerConfiguration configuration,
                   EventLoop eventLoop, SiblingInboxes siblings) {
@@ -66,5 +68,16 @@ final class WorkerContext implements ApplicationContext {
     @Override
     public SiblingMessages messages() {
         return siblings;
+    }
+
+    /** Set by the worker before the application starts. */
+    WorkerContext handover(ConnectionHandover handover) {
+        this.handover = handover;
+        return this;
+    }
+
+    @Override
+    public ConnectionHandover handover() {
+        return handover;
     }
 }

@@ -56,6 +56,7 @@ final class WorkerProcess {
     private Channel commandChannel;
     private Channel inbox;
     private SiblingInboxes siblings;
+    private Handovers handovers;
     private WorkerShutdown shutdown;
     private WorkerApplication application;
     private WorkerIdentity identity;
@@ -100,6 +101,7 @@ final class WorkerProcess {
         List<InheritedListener> listeners = inheritListeners();
         inheritedListeners = listeners;
         siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
+        handovers = new Handovers(posix, loop, siblings, identity.pid(), identity.slot());
         shutdown = new WorkerShutdown(loop, listeners, exitStatus);
         try {
             commandChannel = new Channel(posix, CHANNEL_FD);
@@ -131,7 +133,8 @@ final class WorkerProcess {
             return awaitExitStatus();
         }
 
-        WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings);
+        WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings)
+                .handover(handovers);
         startApplication(context);
         // Only now: a message a sibling sent while this worker was starting (the master announces a new
         // worker to its siblings at once) waits in the inbox until the application has set its handler.
@@ -274,6 +277,7 @@ final class WorkerProcess {
             case REOPEN -> reopen();
             case HEARTBEAT -> answerHeartbeat();
             case PROMOTE -> promote(frame);
+            case RETIRE -> retire(frame);
             default -> {
                 log.warn("dropped {} on the command channel: not a command for a worker", frame.command());
                 closeDescriptor(frame);
@@ -296,9 +300,22 @@ final class WorkerProcess {
             siblings.deliver(frame);
             return;
         }
+        if (frame.command() == io.masterwork.channel.Command.HANDOVER) {
+            handovers.adopt(frame); // owns frame.fd() from here
+            return;
+        }
         log.warn("ignored {} from pid {} on the inbox: the inbox carries messages from siblings, never commands",
                 frame.command(), frame.pid());
         closeDescriptor(frame);
+    }
+
+    /** RETIRE (before QUIT): whom to hand live connections to while draining. A bad list means no handover. */
+    private void retire(ChannelFrame frame) {
+        try {
+            handovers.retire(io.masterwork.channel.Successors.decode(frame.payload()));
+        } catch (io.masterwork.channel.FrameException e) {
+            log.error("dropped RETIRE: {}; connections will end gracefully", e.getMessage());
+        }
     }
 
     private void closeDescriptor(ChannelFrame frame) {
@@ -434,8 +451,9 @@ final class WorkerProcess {
 
         identity = new WorkerIdentity(identity.pid(), frame.slot(), promotion.generation(), arguments.masterPid());
         siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
+        handovers = new Handovers(posix, loop, siblings, identity.pid(), identity.slot());
         WorkerContext context = new WorkerContext(identity, new ArrayList<Listener>(inheritedListeners), config, loop,
-                siblings);
+                siblings).handover(handovers);
         CompletionStage<Void> started;
         try {
             application = ApplicationLoader.load(config, context, posix);

@@ -60,7 +60,7 @@ class WorkerLifecycleIT extends WorkerProcessTest {
     void openAndCloseChannelChangeTheSiblingsThatWorkerReports() throws Exception {
         startWorker("\"access_log\":\"off\"");
         assertThat(HttpProbe.get(master.address, "/_worker").text())
-                .isEqualTo("{\"pid\":" + master.pid + ",\"slot\":3,\"generation\":7,\"siblings\":[],\"cache\":{\"value\":null,\"purges\":0}}");
+                .isEqualTo("{\"pid\":" + master.pid + ",\"slot\":3,\"generation\":7,\"siblings\":[],\"cache\":{\"value\":null,\"purges\":0},\"handover\":{\"moved\":0,\"adopted\":0}}");
         int[] siblingInbox1 = MasterStandIn.POSIX.socketpair(SocketType.SEQPACKET);
         int[] siblingInbox2 = MasterStandIn.POSIX.socketpair(SocketType.SEQPACKET);
         master.keep(siblingInbox1[0]);
@@ -71,11 +71,11 @@ class WorkerLifecycleIT extends WorkerProcessTest {
         master.send(ChannelFrame.openChannel(4343, 0, siblingInbox2[0]));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(HttpProbe.get(master.address, "/_worker").text()).isEqualTo("{\"pid\":" + master.pid
-                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343},{\"slot\":1,\"pid\":4242}],\"cache\":{\"value\":null,\"purges\":0}}"));
+                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343},{\"slot\":1,\"pid\":4242}],\"cache\":{\"value\":null,\"purges\":0},\"handover\":{\"moved\":0,\"adopted\":0}}"));
         master.send(ChannelFrame.closeChannel(4242, 1));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(HttpProbe.get(master.address, "/_worker").text()).isEqualTo("{\"pid\":" + master.pid
-                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343}],\"cache\":{\"value\":null,\"purges\":0}}"));
+                        + ",\"slot\":3,\"generation\":7,\"siblings\":[{\"slot\":0,\"pid\":4343}],\"cache\":{\"value\":null,\"purges\":0},\"handover\":{\"moved\":0,\"adopted\":0}}"));
         // The worker closed its copy of the inbox it was told to forget: only ours remain on that socket.
         assertThat(socketsOf(master.pid)).doesNotContain(inode(siblingInbox1[0])).contains(inode(siblingInbox2[0]));
     }

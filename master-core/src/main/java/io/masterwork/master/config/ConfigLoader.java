@@ -117,6 +117,7 @@ public final class ConfigLoader {
         parseErrorLog(b);
         b.controlSocket = controlSocket();
         b.daemon = bool("daemon");
+        b.connectionHandover = bool("connection_handover");
         b.listen = listen();
 
         WorkerClassPath workerLoader = new WorkerClassPath(b.workerClassPath);

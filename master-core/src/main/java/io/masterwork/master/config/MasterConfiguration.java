@@ -38,6 +38,7 @@ public final class MasterConfiguration {
     private final Path errorLog;
     private final String errorLogLevel;
     private final boolean daemon;
+    private final boolean connectionHandover;
     private final Optional<Path> controlSocket;
     private final List<InetSocketAddress> listen;
     private final List<String> masterModules;
@@ -69,6 +70,7 @@ public final class MasterConfiguration {
         this.errorLog = b.errorLog;
         this.errorLogLevel = b.errorLogLevel;
         this.daemon = b.daemon;
+        this.connectionHandover = b.connectionHandover;
         this.controlSocket = b.controlSocket;
         this.listen = List.copyOf(b.listen);
         this.masterModules = List.copyOf(b.masterModules);
@@ -187,6 +189,11 @@ public final class MasterConfiguration {
         return daemon;
     }
 
+    /** {@code connection_handover}: a retiring worker moves its idle connections to its successors. */
+    public boolean connectionHandover() {
+        return connectionHandover;
+    }
+
     /** The control socket's absolute path; empty when {@code control_socket = off}. */
     public Optional<Path> controlSocket() {
         return controlSocket;
@@ -250,6 +257,7 @@ public final class MasterConfiguration {
         Path errorLog;
         String errorLogLevel;
         boolean daemon;
+        boolean connectionHandover = true;
         Optional<Path> controlSocket = Optional.empty();
         List<InetSocketAddress> listen = List.of();
         List<String> masterModules = List.of();

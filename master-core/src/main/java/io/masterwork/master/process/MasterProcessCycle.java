@@ -2,6 +2,7 @@ package io.masterwork.master.process;
 
 import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.Successors;
 import io.masterwork.channel.Command;
 import io.masterwork.channel.Received;
 import io.masterwork.master.config.ConfigLoader;
@@ -379,12 +380,13 @@ public final class MasterProcessCycle {
             spawnInto(slot);
         }
         // Retire the newest slots first, gracefully, as a reload's old generation is.
+        List<WorkerSlot> staying = serving.subList(0, Math.min(n, serving.size()));
         for (int i = serving.size() - 1; i >= n; i--) {
             WorkerSlot slot = serving.get(i);
             slot.respawn = false;
             if (slot.hasProcess()) {
                 slot.state = WorkerState.EXITING;
-                commands.send(slot, ChannelFrame.quit());
+                retireWorkerProcess(slot, staying, generation.config);
             } else {
                 table.release(slot);
             }
@@ -622,6 +624,28 @@ public final class MasterProcessCycle {
         }
     }
 
+    /**
+     * QUIT to a worker being replaced, preceded by RETIRE naming its successors when
+     * {@code connection_handover} is on (the configuration that will serve decides): the worker then moves
+     * its idle connections to them instead of closing them. Both go over the same channel, so RETIRE
+     * arrives first; a worker reached only by the signal fallback drains as before.
+     */
+    private void retireWorkerProcess(WorkerSlot retiring, List<WorkerSlot> successors, MasterConfiguration serving) {
+        if (serving.connectionHandover()) {
+            List<Successors.Successor> named = new ArrayList<>();
+            for (WorkerSlot successor : successors) {
+                if (successor != retiring && successor.hasProcess() && successor.state == WorkerState.READY
+                        && !successor.channelClosed) {
+                    named.add(new Successors.Successor(successor.slot, successor.pid));
+                }
+            }
+            if (!named.isEmpty()) {
+                commands.send(retiring, ChannelFrame.retire(Successors.encode(named)));
+            }
+        }
+        commands.send(retiring, ChannelFrame.quit());
+    }
+
     private void passCloseChannel(WorkerSlot gone, int pid) {
         for (WorkerSlot sibling : table.running()) {
             if (sibling != gone && !sibling.channelClosed && sibling.state != WorkerState.EXITING) {
@@ -720,7 +744,7 @@ public final class MasterProcessCycle {
             } else if (slot.hasProcess()) {
                 slot.respawn = false;
                 slot.state = WorkerState.EXITING;
-                commands.send(slot, ChannelFrame.quit());
+                retireWorkerProcess(slot, done.starting, generation.config);
             } else {
                 table.release(slot);
             }

@@ -63,6 +63,7 @@ class ConfigLoaderTest {
         assertThat(c.errorLog()).isEqualTo(prefix.resolve("logs/error.log"));
         assertThat(c.errorLogLevel()).isEqualTo("notice");
         assertThat(c.daemon()).isFalse();
+        assertThat(c.connectionHandover()).isTrue();
         assertThat(c.listen()).hasSize(1);
         assertThat(c.listen().get(0).getAddress().getHostAddress()).isEqualTo("127.0.0.1");
         assertThat(c.listen().get(0).getPort()).isEqualTo(8080);
@@ -89,6 +90,7 @@ class ConfigLoaderTest {
                 pid = /run/mw.pid
                 error_log = "log/err.log debug"
                 daemon = true
+                connection_handover = off
                 listen = ["127.0.0.1:9000", "[::1]:9000", "9001"]
                 http { keepalive_requests = 7 }
                 modules { master = ["io.masterwork.master.config.NoOpModuleForTests"], worker = [] }
@@ -113,6 +115,7 @@ class ConfigLoaderTest {
         assertThat(c.errorLog()).isEqualTo(prefix.resolve("log/err.log"));
         assertThat(c.errorLogLevel()).isEqualTo("debug");
         assertThat(c.daemon()).isTrue();
+        assertThat(c.connectionHandover()).isFalse();
         assertThat(c.listen()).hasSize(3);
         assertThat(c.listen().get(2).getAddress().isAnyLocalAddress()).isTrue();
         assertThat(c.resolved().getInt("http.keepalive_requests")).isEqualTo(7);
@@ -183,6 +186,7 @@ class ConfigLoaderTest {
     void wrongTypes() throws IOException {
         assertThat(rejected("worker_processes = many\n", 1, "worker_processes")).contains("\"many\"");
         rejected("daemon = 5\n", 1, "daemon");
+        rejected("connection_handover = sometimes\n", 1, "connection_handover");
         rejected("\n\nworker_priority = [1]\n", 3, "worker_priority");
         rejected("worker_jvm_options = \"-Xmx1g\"\n", 1, "worker_jvm_options");
         rejected("worker_jvm_options = [\n  \"-Xmx1g\",\n  { a = 1 }\n]\n", 3, "worker_jvm_options");
@@ -295,7 +299,8 @@ class ConfigLoaderTest {
                 "worker_rlimit_core", "worker_shutdown_timeout", "worker_ready_timeout", "worker_watchdog_timeout", "worker_crash_limit",
                 "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_spares", "worker_jvm_options",
                 "worker_class_path", "env",
-                "user", "pid", "error_log", "control_socket", "daemon", "listen", "http", "app", "modules");
+                "user", "pid", "error_log", "control_socket", "daemon", "listen", "http", "app", "modules",
+                "connection_handover");
         assertThat(List.copyOf(ConfigLoader.defaults().getConfig("modules").root().keySet()))
                 .containsExactlyInAnyOrder("master", "worker");
     }

@@ -39,6 +39,8 @@ public final class HttpApplication implements WorkerApplication {
     private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
     private SiblingRequestCounts siblingRequestCounts;
     private PurgeableValue cache;
+    private final java.util.concurrent.atomic.LongAdder moved = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder adopted = new java.util.concurrent.atomic.LongAdder();
 
     @Inject
     public HttpApplication() {
@@ -60,6 +62,7 @@ public final class HttpApplication implements WorkerApplication {
                 requests::sum);
         cache = new PurgeableValue(context.messages(), context.identity(), context.eventLoop());
         context.messages().onMessage(this::onSiblingMessage);
+        context.handover().onAdopt(this::adopt);
         ChannelHandler initializer = new HttpChannelInitializer();
         for (Listener listener : context.listeners()) {
             listener.serve(initializer);
@@ -93,6 +96,58 @@ public final class HttpApplication implements WorkerApplication {
         connections.add(connection);
         connection.installPipeline();
         return connection;
+    }
+
+    /**
+     * A connection a retiring sibling moved here (live handover): HTTP/1.1 between two requests, or a
+     * WebSocket between two frames ({@code "websocket"}: the literal, so WebSocket classes load only when
+     * one arrives). Declined beyond worker_connections, as a new connection would be, and while draining
+     * unless this worker can pass it on to successors of its own.
+     */
+    boolean adopt(io.netty.channel.Channel channel, io.masterwork.api.MovedConnection moved) {
+        boolean http = HttpConnection.PROTOCOL.equals(moved.protocol());
+        if (!http && !"websocket".equals(moved.protocol())) {
+            return false;
+        }
+        // A worker that drains itself passes an adopted connection on to its own successors (two reloads in
+        // quick succession); without successors, or once its drain is done, it declines.
+        if (draining && (!handoverAvailable() || drained.isDone())) {
+            return false;
+        }
+        if (connections.size() >= settings.workerConnections()) {
+            return false;
+        }
+        HttpConnection connection = new HttpConnection(channel, this, settings);
+        connections.add(connection);
+        if (http) {
+            connection.adoptPipeline(HttpConnection.servedFrom(moved.state()));
+        } else {
+            connection.adoptWebSocket();
+        }
+        adopted.increment();
+        return true;
+    }
+
+    /** Whether a draining connection can move to a successor instead of closing. */
+    boolean handoverAvailable() {
+        return context != null && context.handover().available();
+    }
+
+    /** Moves {@code channel} to a successor (see {@link io.masterwork.api.ConnectionHandover#moveAway}). */
+    boolean moveAway(io.netty.channel.Channel channel, io.masterwork.api.MovedConnection state) {
+        boolean done = context.handover().moveAway(channel, state);
+        if (done) {
+            moved.increment();
+        }
+        return done;
+    }
+
+    long movedAway() {
+        return moved.sum();
+    }
+
+    long adopted() {
+        return adopted.sum();
     }
 
     void closed(HttpConnection connection) {

@@ -1,14 +1,16 @@
 package io.masterwork.worker.http;
 
+import io.masterwork.api.MovedConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -39,6 +41,16 @@ final class HttpConnection {
     /** nginx's lingering_timeout: how long to read and discard after our FIN. */
     static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(2);
 
+    /**
+     * A move that found every successor's inbox full is tried again this often, this far apart, before the
+     * connection ends gracefully instead (a burst of moves can fill an inbox faster than its worker adopts).
+     */
+    static final int MOVE_ATTEMPTS = 20;
+    static final Duration MOVE_RETRY = Duration.ofMillis(25);
+
+    /** The protocol name a moved HTTP/1.1 connection carries in its record. */
+    static final String PROTOCOL = "http/1.1";
+
     private enum Timer { NONE, HEADER, KEEPALIVE, DRAIN_GRACE, LINGERING }
 
     private final Channel channel;
@@ -49,6 +61,13 @@ final class HttpConnection {
     private boolean requestStarted;
     private boolean draining;
     private boolean closing;
+    /** Draining with successors: at the next clean boundary this connection moves instead of closing. */
+    private boolean moving;
+    private int moveAttempts;
+    private RequestBoundaryDecoder decoder;
+    private RequestHandler requestHandler;
+    /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
+    private WebSocketEcho webSocket;
     private Timer timerKind = Timer.NONE;
     private ScheduledFuture<?> timer;
 
@@ -71,16 +90,7 @@ final class HttpConnection {
     }
 
     void installPipeline() {
-        channel.pipeline()
-                .addLast("connection", new ConnectionEvents())
-                .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(settings.clientMaxHeaderSize())
-                        .setMaxHeaderSize(settings.clientMaxHeaderSize())))
-                .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
-                .addLast("send-timeout", new IdleStateHandler(true, 0, settings.sendTimeout().toMillis(), 0,
-                        TimeUnit.MILLISECONDS))
-                .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("requests", new RequestHandler(this));
+        installHandlers();
         // Headers of the first request: nginx's client_header_timeout counts from accept.
         arm(Timer.HEADER, settings.clientHeaderTimeout());
         if (application.draining()) {
@@ -88,9 +98,55 @@ final class HttpConnection {
         }
     }
 
+    /**
+     * A connection a retiring sibling moved here, idle between two requests after {@code served} of them:
+     * it resumes with the keep-alive timer (its unread bytes, if any, arrive next as any read does).
+     */
+    void adoptPipeline(int served) {
+        requests = served;
+        installHandlers();
+        arm(Timer.KEEPALIVE, settings.keepaliveTimeout());
+        if (application.draining()) {
+            drain();
+        }
+    }
+
+    /** A WebSocket a retiring sibling moved here: frames only, no HTTP timers. */
+    void adoptWebSocket() {
+        channel.pipeline().addLast("connection", new ConnectionEvents());
+        webSocket = WebSocketEcho.adopt(channel, this);
+        if (application.draining()) {
+            drain();
+        }
+    }
+
+    /** {@code /_ws} switched this connection to WebSocket: the HTTP request is done, its timers end. */
+    void upgraded(WebSocketEcho echo) {
+        webSocket = echo;
+        responding = 0;
+        requestStarted = false;
+        cancelTimer();
+    }
+
+    private void installHandlers() {
+        decoder = new RequestBoundaryDecoder(new HttpDecoderConfig()
+                .setMaxInitialLineLength(settings.clientMaxHeaderSize())
+                .setMaxHeaderSize(settings.clientMaxHeaderSize()));
+        requestHandler = new RequestHandler(this);
+        channel.pipeline()
+                .addLast("connection", new ConnectionEvents())
+                // HttpServerCodec's halves, with a decoder that knows when it stands between two requests.
+                .addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpResponseEncoder()))
+                .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
+                .addLast("send-timeout", new IdleStateHandler(true, 0, settings.sendTimeout().toMillis(), 0,
+                        TimeUnit.MILLISECONDS))
+                .addLast("chunked", new ChunkedWriteHandler())
+                .addLast("requests", requestHandler);
+    }
+
     /** Whether this connection may accept another request after the current one. */
     boolean mayKeepAlive() {
-        return !draining && !closing && requests < settings.keepaliveRequests()
+        return (!draining || moving) && !closing && requests < settings.keepaliveRequests()
                 && !settings.keepaliveTimeout().isZero();
     }
 
@@ -119,9 +175,12 @@ final class HttpConnection {
             return;
         }
         if (responding == 0 && !closing) {
+            if (moving) {
+                moveSoon();
+            }
             if (requestStarted) {
                 arm(Timer.HEADER, settings.clientHeaderTimeout());
-            } else if (draining) {
+            } else if (draining && !moving) {
                 arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
             } else {
                 arm(Timer.KEEPALIVE, settings.keepaliveTimeout());
@@ -132,9 +191,60 @@ final class HttpConnection {
     /** QUIT: the next response says Connection: close; an idle connection is closed after a short grace. */
     void drain() {
         draining = true;
+        if (webSocket != null) {
+            webSocket.drain(application.handoverAvailable());
+            return;
+        }
+        if (!closing && application.handoverAvailable()) {
+            // Live handover: the connection moves to a successor at its next clean boundary instead.
+            moving = true;
+            if (responding == 0) {
+                moveSoon();
+            }
+            return;
+        }
         if (responding == 0 && !requestStarted && !closing) {
             arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
         }
+    }
+
+    /** From a fresh task: a write listener may run while the decoder is still inside a read. */
+    private void moveSoon() {
+        channel.eventLoop().execute(this::tryMove);
+    }
+
+    /**
+     * Moves the connection to a successor if it stands at a clean boundary: no response under way, no
+     * request half decoded, none waiting in the handler. Otherwise the next response's end tries again.
+     * When it cannot move, it ends as without handover.
+     */
+    private void tryMove() {
+        if (!moving || closing || webSocket != null || !channel.isActive() || responding > 0 || !requestHandler.idle()
+                || !decoder.betweenRequests()) {
+            return;
+        }
+        MovedConnection state = new MovedConnection(PROTOCOL, decoder.unread(),
+                java.nio.ByteBuffer.allocate(4).putInt(requests).array());
+        decoder.moving(true);
+        if (application.moveAway(channel, state)) {
+            decoder.moved();
+            cancelTimer();
+            return; // closed here without a FIN: channelInactive forgets the connection
+        }
+        decoder.moving(false);
+        if (++moveAttempts < MOVE_ATTEMPTS && application.handoverAvailable()) {
+            channel.eventLoop().schedule(this::tryMove, MOVE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+            return;
+        }
+        moving = false;
+        if (!requestStarted) {
+            arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
+        }
+    }
+
+    /** The request counter a moved connection's record carries: keepalive_requests goes on counting. */
+    static int servedFrom(byte[] state) {
+        return state.length == 4 ? java.nio.ByteBuffer.wrap(state).getInt() : 0;
     }
 
     /**

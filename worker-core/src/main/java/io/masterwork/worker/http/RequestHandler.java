@@ -79,7 +79,8 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         boolean get = request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD);
         if (get && path.equals(WORKER_PATH)) {
             respond(ctx, request, HttpResponseStatus.OK, "application/json",
-                    workerJson(connection.application().context(), connection.application().cache())
+                    workerJson(connection.application().context(), connection.application().cache(),
+                            connection.application().movedAway(), connection.application().adopted())
                             .getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (get && path.equals(SIBLING_REQUESTS_PATH)) {
             answerLater(ctx, request, connection.application().siblingRequestCounts().query(), keepAlive);
@@ -88,6 +89,15 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     (connection.application().cache().value() + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (path.equals(CACHE_PURGE_PATH) && request.method().equals(HttpMethod.POST)) {
             answerLater(ctx, request, connection.application().cache().purgeEverywhere(), keepAlive);
+        } else if (path.equals(WebSocketEcho.PATH)) {
+            // WebSocketEcho (and Netty's WebSocket classes) load here, on the first /_ws, not at start-up.
+            if (request.method().equals(HttpMethod.GET) && WebSocketEcho.upgrade(ctx, request, connection)) {
+                logAccess(ctx, requestLine(request), 101, 0, request.headers().get(HttpHeaderNames.REFERER),
+                        request.headers().get(HttpHeaderNames.USER_AGENT));
+            } else {
+                respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain",
+                        "a WebSocket upgrade (RFC 6455, version 13) expected\n".getBytes(StandardCharsets.US_ASCII), false);
+            }
         } else if (get && path.startsWith(BYTES_PREFIX)) {
             streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
         } else {
@@ -126,6 +136,11 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                         }
                     }
                 }));
+    }
+
+    /** No answer waits for siblings and no pipelined request waits behind one. */
+    boolean idle() {
+        return !answerPending && waiting.isEmpty();
     }
 
     @Override
@@ -236,6 +251,12 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             json.append("{\"slot\":").append(sibling.slot()).append(",\"pid\":").append(sibling.pid()).append('}');
         }
         return json.append("],\"cache\":").append(cache.json()).append('}').toString();
+    }
+
+    /** {@link #workerJson} with this worker's live handover counts. */
+    static String workerJson(ApplicationContext context, PurgeableValue cache, long moved, long adopted) {
+        String json = workerJson(context, cache);
+        return json.substring(0, json.length() - 1) + ",\"handover\":{\"moved\":" + moved + ",\"adopted\":" + adopted + "}}";
     }
 
     @Override
