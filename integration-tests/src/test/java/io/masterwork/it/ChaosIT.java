@@ -22,7 +22,7 @@ class ChaosIT {
     /** The master's resident set may grow this much over a scenario (class loading, JIT, heap not yet collected). */
     static final long RSS_BOUND_KIB = 24 * 1024;
     /** Each reload starts two worker JVMs (1-4 s on a busy 2-core host); bench/soak-reloads.sh does 200. */
-    static final int RELOADS = 12;
+    static final int RELOADS = 10;
 
     @Test
     void workersKilledEvery500msUnderKeepAliveLoad() throws Exception {

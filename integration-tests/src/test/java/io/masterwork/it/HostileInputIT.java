@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Test;
  */
 class HostileInputIT {
     static final int SLOWLORIS = 200;
+    /** Random mutations of a valid configuration, beside the hand-written hostile ones. */
+    static final int MUTATIONS = 16;
 
     @Test
     void hostileHttpClientsGetClearErrorsWhileEveryoneElseIsServed() throws Exception {
@@ -156,7 +158,7 @@ class HostileInputIT {
                     "x".repeat(1 << 20) + "\n",
                     "modules { worker = [\"no.such.Module\"] }\n",
                     "worker_class_path = [\"/nonexistent.jar\"]\nmodules { worker = [\"no.such.Module\"] }\n"));
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < MUTATIONS; i++) {
                 hostile.add(mutate(body, random));
             }
             int refused = 0;
