@@ -39,10 +39,15 @@ zombies() { # children of $1 in state Z
   done
   echo "$n"
 }
-# Heap in use after a full GC, KiB (jcmd: the master keeps its attach listener): separates a leak from garbage.
+# Java heap in use after a full GC, and metaspace in use, KiB ("heap/metaspace"; jcmd: the master keeps its
+# attach listener). Unlike RSS, which a JVM grows towards its heap limit and seldom gives back, these show a leak.
 heap_after_gc_kib() {
   jcmd "$1" GC.run >/dev/null 2>&1 || { echo "?"; return; }
-  jcmd "$1" GC.heap_info 2>/dev/null | awk '/used/ { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub("K", "", v); print v; exit } }'
+  jcmd "$1" GC.heap_info 2>/dev/null | awk '
+    function used() { for (i = 1; i <= NF; i++) if ($i == "used") { v = $(i + 1); sub("K,?", "", v); return v } return 0 }
+    /generation|garbage-first heap/ { heap += used() }
+    /Metaspace/ { meta = used() }
+    END { printf "%d/%d\n", heap, meta }'
 }
 # Every live process of this soak: its masters (recorded in $work/pids) and their workers (cwd = the prefix).
 soak_processes() {

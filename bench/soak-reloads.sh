@@ -21,7 +21,7 @@ master=$(cat "$prefix/logs/masterwork.pid")
 control "$prefix" reload | grep -q '"ok":true'   # warm-up: the master loads its reload path once
 sleep 1
 fds0=$(fds "$master"); rss0=$(rss_kib "$master"); thr0=$(threads "$master"); heap0=$(heap_after_gc_kib "$master")
-echo "before: master $master fds $fds0, RSS $rss0 KiB, threads $thr0, heap after GC $heap0 KiB, children $(children "$master" | wc -l)"
+echo "before: master $master fds $fds0, RSS $rss0 KiB, threads $thr0, heap/metaspace after GC $heap0 KiB, children $(children "$master" | wc -l)"
 start_load "$port" 100000
 t0=$(ms); failed=0; slowest=0
 for i in $(seq 1 "$reloads"); do
@@ -38,7 +38,7 @@ stop_load; load=$(load_summary)
 sleep 1
 fds1=$(fds "$master"); rss1=$(rss_kib "$master"); thr1=$(threads "$master"); heap1=$(heap_after_gc_kib "$master")
 kids=$(children "$master" | wc -l); z=$(zombies "$master")
-echo "after:  master $master fds $fds1, RSS $rss1 KiB, threads $thr1, heap after GC $heap1 KiB, children $kids, zombies $z"
+echo "after:  master $master fds $fds1, RSS $rss1 KiB, threads $thr1, heap/metaspace after GC $heap1 KiB, children $kids, zombies $z"
 echo "$reloads reloads in $total ms ($((total / reloads)) ms each, slowest $slowest ms), $failed failed; $load"
 echo "generation $(control "$prefix" status | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
