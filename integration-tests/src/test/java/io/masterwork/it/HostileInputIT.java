@@ -280,7 +280,7 @@ class HostileInputIT {
                     open--;
                 }
             }
-            MasterStandInSleep.sleep(300);
+            pause(300);
         }
     }
 
@@ -331,13 +331,11 @@ class HostileInputIT {
         return s.toString();
     }
 
-    private static final class MasterStandInSleep {
-        static void sleep(long millis) {
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
