@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 15, "Chaos under load": what the master survives, and what it holds afterwards (descriptors,
- * processes, memory), each scenario well under a minute. Longer soaks: bench/soak-reloads.sh,
+ * processes, memory), each scenario under a minute on a 2-core host that is not otherwise busy (the reloads took
+ * 90 s at load average 15: each starts two worker JVMs). Longer soaks: bench/soak-reloads.sh,
  * bench/soak-upgrades.sh. Figures in docs/RELIABILITY.md.
  */
 class ChaosIT {
