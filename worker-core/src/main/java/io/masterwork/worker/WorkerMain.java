@@ -18,6 +18,7 @@ public final class WorkerMain {
     /** A spare's title until its promotion shortens it, in place, to {@link #TITLE}. */
     public static final String SPARE_TITLE = "masterwork: worker process (spare)";
     public static final int INIT_FAILED = 2;
+    static final String POSIX_WRAPPER_PROPERTY = "masterwork.worker.posix";
 
     private WorkerMain() {
     }
@@ -53,7 +54,7 @@ public final class WorkerMain {
                 log.warn("cannot set the process title to \"{}\"", title);
             }
             long posixStart = System.nanoTime();
-            Posix posix = NativePosix.get();
+            Posix posix = withTestWrapper(NativePosix.get());
             posix.getpid();
             long posixDone = System.nanoTime();
             log.info("start-up: process title {} us, logging {} ms, configuration {} ms, native bindings {} ms",
@@ -71,5 +72,26 @@ public final class WorkerMain {
         System.err.flush();
         // halt: nothing is left to clean up, and no shutdown hook may delay or change the status.
         Runtime.getRuntime().halt(status);
+    }
+
+    /**
+     * The worker's one test hook: its native calls are made before any Guice module of the application is
+     * loaded, so {@code modules.worker} cannot replace them. {@code -Dmasterwork.worker.posix=<class>} (through
+     * {@code worker_jvm_options}) names a {@code UnaryOperator<Posix>} on the class path that wraps them, as the
+     * integration tests' fault injection does (docs/RELIABILITY.md). Unset, nothing is loaded.
+     */
+    @SuppressWarnings("unchecked")
+    static Posix withTestWrapper(Posix posix) {
+        String wrapper = System.getProperty(POSIX_WRAPPER_PROPERTY);
+        if (wrapper == null || wrapper.isEmpty()) {
+            return posix;
+        }
+        try {
+            var operator = (java.util.function.UnaryOperator<Posix>) Class.forName(wrapper).getDeclaredConstructor().newInstance();
+            return operator.apply(posix);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new WorkerInitException(POSIX_WRAPPER_PROPERTY + "=" + wrapper + ": not a UnaryOperator<Posix> "
+                    + "with a no-argument constructor on the worker class path: " + e);
+        }
     }
 }

@@ -67,7 +67,15 @@ public final class ConfigLoader {
      * {@code http} and {@code app} sections through the worker class path's {@code SettingsCheck}s.
      */
     public static MasterConfiguration load(Path file, Path prefix) {
-        return new ConfigLoader(file, prefix).load();
+        ConfigLoader loader = new ConfigLoader(file, prefix);
+        try {
+            return loader.load();
+        } catch (StackOverflowError e) {
+            // Typesafe Config parses and resolves recursively: a runaway nesting ("a = [[[[…") would otherwise
+            // end the master on a reload instead of being refused like any other error in the file.
+            throw new ConfigurationException(loader.file.toString(), -1, null,
+                    "nested too deeply to be read (a runaway [ or { ?)");
+        }
     }
 
     /** The schema with its defaults, as shipped in master-core. */

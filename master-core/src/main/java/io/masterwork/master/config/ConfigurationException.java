@@ -47,9 +47,18 @@ public final class ConfigurationException extends RuntimeException {
         }
         sb.append(": ");
         if (key != null && !key.isEmpty()) {
-            sb.append(key).append(": ");
+            sb.append(abbreviated(key)).append(": ");
         }
-        return sb.append(problem).toString();
+        return sb.append(abbreviated(problem)).toString();
+    }
+
+    /** Bounded: a file can hold a megabyte-long key, and the message travels in a log line and a control answer. */
+    static String abbreviated(String text) {
+        int max = 400;
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        return text.substring(0, max) + "… (" + text.length() + " characters)";
     }
 
     /** The configuration file (or included file) holding the mistake. */

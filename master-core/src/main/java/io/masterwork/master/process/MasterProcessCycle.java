@@ -599,9 +599,10 @@ public final class MasterProcessCycle {
             spawner.spawn(slot, slot.spec);
         } catch (PosixException e) {
             slot.quickDeaths++;
-            slot.respawnDueNanos = System.nanoTime() + respawnDelay(slot);
+            long delay = respawnDelay(slot);
+            slot.respawnDueNanos = System.nanoTime() + delay;
             log.error("could not spawn a worker into slot {}: {}; retrying in {} ms", slot.slot, e.getMessage(),
-                    TimeUnit.NANOSECONDS.toMillis(slot.respawnDueNanos - System.nanoTime()));
+                    TimeUnit.NANOSECONDS.toMillis(delay));
             return;
         }
         slot.respawnDueNanos = 0;

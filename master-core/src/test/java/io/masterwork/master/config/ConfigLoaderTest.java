@@ -304,4 +304,17 @@ class ConfigLoaderTest {
         assertThat(List.copyOf(ConfigLoader.defaults().getConfig("modules").root().keySet()))
                 .containsExactlyInAnyOrder("master", "worker");
     }
+
+    @Test
+    void aRunawayNestingIsAnErrorInTheFileNotAStackOverflow() throws IOException {
+        assertThat(rejected("a = " + "[".repeat(50_000), -1, null)).contains("nested too deeply");
+        assertThat(rejected("app { x = " + "{ y = ".repeat(50_000) + " }", -1, null)).contains("nested too deeply");
+    }
+
+    @Test
+    void aMegabyteKeyIsNamedInABoundedMessage() throws IOException {
+        String message = rejected("worker_processes = 2\n" + "x".repeat(1 << 20) + " = 1\n", 2, null);
+        assertThat(message.length()).isLessThan(1000);
+        assertThat(message).contains("xxxx").contains("characters)");
+    }
 }

@@ -1,0 +1,151 @@
+package io.masterwork.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.Command;
+import io.masterwork.channel.FrameCodec;
+import io.masterwork.posix.OpenFlags;
+import io.masterwork.posix.WaitStatus;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 15, "Malformed input wherever it can enter": thousands of random, truncated and mutated frames (a
+ * quarter of them carrying a descriptor) on a real worker's command channel and on its inbox. The worker
+ * logs and drops each, obeys none, leaks no descriptor, keeps serving, and still obeys a real command after.
+ *
+ * <p>Never sent: an empty message (to SEQPACKET's recvmsg it is end of file, PROTOCOL.md section 4), and, on
+ * the command channel, a frame that happens to decode as QUIT, TERMINATE or OPEN_CHANNEL (a valid command is
+ * obeyed there, by design: only the master holds that channel's other end).
+ */
+class WorkerHostileFramesIT extends WorkerProcessTest {
+    static final int FRAMES = 3000;
+
+    @Test
+    void randomTruncatedAndMutatedFramesOnTheCommandChannelAndTheInboxAreDroppedAndLeakNothing() throws Exception {
+        master = MasterStandIn.create(dir);
+        master.spawn(master.defaultJson("\"access_log\":\"off\""));
+        master.awaitReady(WorkerLifecycleIT.START);
+        assertThat(HttpProbe.get(master.address, "/").status()).isEqualTo(200);
+        long fdsBefore = openDescriptors(master.pid);
+        Random random = new Random(15);
+        int devNull = MasterStandIn.POSIX.open("/dev/null", OpenFlags.RDONLY, 0);
+        int inbox = MasterStandIn.POSIX.dup(master.inboxWriteFd);
+        int sentCommand;
+        int sentInbox;
+        try {
+            sentCommand = flood(master.command.fd(), random, devNull, true);
+            sentInbox = flood(inbox, random, devNull, false);
+        } finally {
+            MasterStandIn.POSIX.close(devNull);
+            MasterStandIn.POSIX.close(inbox);
+        }
+        assertThat(master.exitStatus()).as("the worker is alive\n%s", tail(master)).isNull();
+        // The channel is still in step: after the answers to the flood's own heartbeats, a heartbeat is answered.
+        while (master.receive(Duration.ofMillis(500)) != null) {
+            // answers to heartbeats that were in the flood
+        }
+        master.send(ChannelFrame.heartbeat(MasterStandIn.POSIX.getpid(), 0));
+        ChannelFrame answer = master.receive(Duration.ofSeconds(10));
+        assertThat(answer).as("heartbeat answer\n%s", tail(master)).isNotNull();
+        assertThat(answer.command()).isEqualTo(Command.HEARTBEAT);
+        assertThat(master.exitStatus()).as("the worker is alive").isNull();
+        assertThat(HttpProbe.get(master.address, "/").status()).isEqualTo(200);
+        // Every descriptor that came with a rejected frame was closed by the worker.
+        await().atMost(Duration.ofSeconds(10)).until(() -> openDescriptors(master.pid) == fdsBefore);
+        String log = master.errorLogText();
+        long droppedCommand = count(log, "dropped a malformed frame on the command channel");
+        long droppedInbox = count(log, "dropped a malformed frame on the inbox");
+        System.out.printf("hostile frames: %d on the command channel (%d dropped as malformed), %d on the inbox"
+                + " (%d dropped as malformed); worker fds %d before and after%n",
+                sentCommand, droppedCommand, sentInbox, droppedInbox, fdsBefore);
+        assertThat(droppedCommand).isGreaterThan(FRAMES / 2);
+        assertThat(droppedInbox).isGreaterThan(FRAMES / 2);
+        assertThat(log).doesNotContain("Exception in thread");
+
+        master.send(ChannelFrame.quit());
+        WaitStatus status = master.awaitExit(Duration.ofSeconds(30));
+        assertThat(status).isNotNull();
+        assertThat(status.exited() && status.exitCode() == 0).as("%s", status).isTrue();
+    }
+
+    /** Sends FRAMES hostile messages; returns how many were sent. */
+    private static int flood(int fd, Random random, int passFd, boolean commandChannel) {
+        ByteBuffer out = ByteBuffer.allocateDirect(FrameCodec.MAX_FRAME_SIZE + 64).order(ByteOrder.LITTLE_ENDIAN);
+        int sent = 0;
+        while (sent < FRAMES) {
+            out.clear();
+            switch (random.nextInt(4)) {
+                case 0 -> { // random bytes, any length up to a little beyond the largest frame
+                    int n = 1 + random.nextInt(FrameCodec.MAX_FRAME_SIZE + 32);
+                    for (int i = 0; i < n; i++) {
+                        out.put((byte) random.nextInt(256));
+                    }
+                }
+                case 1 -> { // a valid frame cut short
+                    ByteBuffer valid = FrameCodec.encode(sample(random));
+                    int n = 1 + random.nextInt(valid.remaining() - 1);
+                    valid.limit(valid.position() + n);
+                    out.put(valid);
+                }
+                default -> { // a valid frame with one to three bytes changed
+                    ByteBuffer valid = FrameCodec.encode(sample(random));
+                    out.put(valid);
+                    for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                        int at = random.nextInt(out.position());
+                        out.put(at, (byte) random.nextInt(256));
+                    }
+                }
+            }
+            out.flip();
+            if (commandChannel && out.remaining() >= 8) {
+                long command = out.getLong(0);
+                if (command == Command.QUIT.code() || command == Command.TERMINATE.code()
+                        || command == Command.OPEN_CHANNEL.code()) {
+                    continue;
+                }
+            }
+            int withFd = random.nextInt(4) == 0 ? passFd : -1;
+            while (MasterStandIn.POSIX.sendMessage(fd, out, withFd) < 0) {
+                MasterStandIn.sleep(2); // the worker's socket buffer is full: it reads at its own pace
+            }
+            sent++;
+        }
+        return sent;
+    }
+
+    private static ChannelFrame sample(Random random) {
+        byte[] payload = new byte[random.nextInt(64)];
+        random.nextBytes(payload);
+        return switch (random.nextInt(4)) {
+            case 0 -> ChannelFrame.heartbeat(4242, 1);
+            case 1 -> ChannelFrame.message(4242, 1, payload);
+            case 2 -> ChannelFrame.status(4242, 1, "requests? 7".getBytes(StandardCharsets.US_ASCII));
+            default -> ChannelFrame.reopen();
+        };
+    }
+
+    private static long openDescriptors(int pid) throws Exception {
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            return s.count();
+        }
+    }
+
+    private static String tail(MasterStandIn master) {
+        String log = master.errorLogText();
+        return log.substring(Math.max(0, log.length() - 3000));
+    }
+
+    private static long count(String text, String needle) {
+        return text.split(java.util.regex.Pattern.quote(needle), -1).length - 1L;
+    }
+}
