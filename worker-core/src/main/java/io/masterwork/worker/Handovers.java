@@ -73,7 +73,7 @@ final class Handovers implements ConnectionHandover {
         }
         if (successors.isEmpty() || !(channel instanceof UnixChannel unix) || !channel.isActive()
                 || state.size() > MovedConnection.MAX_SIZE) {
-                return false;
+            return false;
         }
         ChannelFrame frame = ChannelFrame.handover(ownPid, ownSlot, unix.fd().intValue(), ConnectionRecord.encode(state));
         for (int tried = 0; tried < successors.size(); tried++) {
@@ -82,7 +82,7 @@ final class Handovers implements ConnectionHandover {
             // Never queued: a descriptor waiting in a queue would be a connection nobody serves.
             if (siblings.sendNow(successor.slot(), successor.pid(), frame)) {
                 channel.close();
-                        log.debug("moved {} ({}) to slot {} pid {}", channel.remoteAddress(), state, successor.slot(),
+                log.debug("moved {} ({}) to slot {} pid {}", channel.remoteAddress(), state, successor.slot(),
                         successor.pid());
                 return true;
             }
