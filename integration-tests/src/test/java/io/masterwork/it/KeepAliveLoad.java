@@ -90,7 +90,8 @@ final class KeepAliveLoad implements AutoCloseable {
         return !close;
     }
 
-    private static String line(InputStream in) throws IOException {
+    /** One CRLF- (or LF-) terminated line; null at a clean end of stream. */
+    static String line(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         int c;
         while ((c = in.read()) != -1) {

@@ -77,19 +77,7 @@ final class Persistent implements AutoCloseable {
     }
 
     private String line() throws IOException {
-        StringBuilder sb = new StringBuilder();
-        int c;
-        while ((c = in.read()) != -1) {
-            if (c == '\n') {
-                int n = sb.length();
-                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
-            }
-            sb.append((char) c);
-        }
-        if (sb.length() == 0) {
-            return null;
-        }
-        throw new IOException("connection closed inside a line");
+        return KeepAliveLoad.line(in);
     }
 
     @Override
