@@ -107,7 +107,7 @@ public final class Channel implements Closeable {
                 return Received.WOULD_BLOCK;
             }
             if (message.isEof()) {
-                return Received.EOF;
+                return endOfFileOrEmptyMessage();
             }
             if (message.truncated()) {
                 return reject(message.fd(), truncation(message));
@@ -119,6 +119,25 @@ public final class Channel implements Closeable {
                 return reject(message.fd(), e);
             }
         }
+    }
+
+    /**
+     * recvmsg(2) returned 0 bytes and no descriptor: the peer closed its end, or it sent an empty message. Only
+     * the socket's state tells them apart; an empty message is a malformed frame, and the channel stays open.
+     */
+    private Received endOfFileOrEmptyMessage() {
+        boolean closed;
+        try {
+            closed = posix.peerClosed(fd);
+        } catch (PosixException e) {
+            throw new ChannelException("channel fd " + fd + ": cannot tell end of file from an empty message: "
+                    + e.getMessage(), e);
+        }
+        if (closed) {
+            return Received.EOF;
+        }
+        return reject(-1, new FrameException(FrameException.Reason.SHORT_FRAME,
+                "an empty message (0 bytes); the peer's end is still open, so not end of file"));
     }
 
     private static FrameException truncation(ReceivedMessage message) {

@@ -225,6 +225,21 @@ class ChannelTest {
     }
 
     @Test
+    void anEmptyMessageWhileThePeerIsOpenIsAShortFrameNotEofAndTheChannelGoesOn() {
+        sendRaw(ByteBuffer.allocateDirect(0), -1);
+        assertThat(master.send(ChannelFrame.reopen())).isTrue();
+        Received empty = worker.receive();
+        assertThat(empty.isEof()).as(empty.toString()).isFalse();
+        assertThat(empty.error().reason()).isEqualTo(FrameException.Reason.SHORT_FRAME);
+        assertThat(empty.error()).hasMessageContaining("empty message");
+        assertThat(worker.receive().frame()).isEqualTo(ChannelFrame.reopen());
+        sendRaw(ByteBuffer.allocateDirect(0), -1);
+        master.close();
+        // The empty message was queued before the close: the peer is gone by the time it is read, so it is EOF.
+        assertThat(worker.receive().isEof()).isTrue();
+    }
+
+    @Test
     void anEmptyMessageWithADescriptorIsAShortFrameNotEof() {
         int[] pair = posix.socketpair(SocketType.STREAM);
         toClose.add(pair[0]);

@@ -31,6 +31,7 @@ final class DescriptorSupport {
     private static final short POLLERR = 0x8;
     private static final short POLLHUP = 0x10;
     private static final short POLLNVAL = 0x20;
+    private static final short POLLRDHUP = 0x2000;
 
     private final Native nat;
 
@@ -259,5 +260,23 @@ final class DescriptorSupport {
             }
         }
         return readable;
+    }
+
+    boolean peerClosed(int fd) {
+        Pointer pollfd = nat.allocate(8);
+        pollfd.putInt(0, fd);
+        pollfd.putShort(4, POLLRDHUP);
+        int ready;
+        do {
+            ready = nat.libc.poll(pollfd, 1, 0);
+        } while (ready < 0 && nat.errno() == Errno.EINTR);
+        if (ready < 0) {
+            throw nat.failure("poll", "POLLRDHUP on fd " + fd);
+        }
+        short revents = pollfd.getShort(6);
+        if ((revents & POLLNVAL) != 0) {
+            throw nat.failure("poll", Errno.EBADF, "fd " + fd + " is not open (POLLNVAL)");
+        }
+        return (revents & (POLLRDHUP | POLLHUP)) != 0;
     }
 }

@@ -412,4 +412,9 @@ public final class NativePosix implements Posix {
     public List<Integer> pollReadable(int[] fds, int timeoutMillis) {
         return descriptors.pollReadable(fds, timeoutMillis);
     }
+
+    @Override
+    public boolean peerClosed(int fd) {
+        return descriptors.peerClosed(fd);
+    }
 }

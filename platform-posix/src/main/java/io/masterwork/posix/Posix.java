@@ -260,4 +260,11 @@ public interface Posix {
      * (POLLIN, POLLHUP, POLLERR), empty on timeout or EINTR. A negative timeout waits forever.
      */
     List<Integer> pollReadable(int[] fds, int timeoutMillis);
+
+    /**
+     * poll(2) for POLLRDHUP without waiting: whether the peer of a connected socket has closed or shut down its
+     * end (POLLRDHUP or POLLHUP). recvmsg(2) returns 0 alike for end of file and for an empty SOCK_SEQPACKET
+     * message; this tells the two apart.
+     */
+    boolean peerClosed(int fd);
 }

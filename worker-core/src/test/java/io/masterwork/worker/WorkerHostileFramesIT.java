@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
  * quarter of them carrying a descriptor) on a real worker's command channel and on its inbox. The worker
  * logs and drops each, obeys none, leaks no descriptor, keeps serving, and still obeys a real command after.
  *
- * <p>Never sent: an empty message (to SEQPACKET's recvmsg it is end of file, PROTOCOL.md section 4), and, on
- * the command channel, a frame that happens to decode as QUIT, TERMINATE or OPEN_CHANNEL (a valid command is
- * obeyed there, by design: only the master holds that channel's other end).
+ * <p>Empty messages are among them: recvmsg returns 0 for those as for end of file, and the channel tells them
+ * apart by the peer's state (PROTOCOL.md section 4), so neither channel's watch ends. Never sent on the command
+ * channel: a frame that happens to decode as QUIT, TERMINATE or OPEN_CHANNEL (a valid command is obeyed there, by
+ * design: only the master holds that channel's other end).
  */
 class WorkerHostileFramesIT extends WorkerProcessTest {
     static final int FRAMES = 3000;
@@ -71,6 +72,9 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         assertThat(droppedCommand).isGreaterThan(FRAMES / 2);
         assertThat(droppedInbox).isGreaterThan(FRAMES / 2);
         assertThat(log).doesNotContain("Exception in thread");
+        // Both channels are still watched by the event loop: no hostile message (an empty one included) ended a watch.
+        assertThat(epollWatches(master.pid, 3)).as("the command channel is in the worker's epoll set").isTrue();
+        assertThat(epollWatches(master.pid, 4)).as("the inbox is in the worker's epoll set").isTrue();
 
         master.send(ChannelFrame.quit());
         WaitStatus status = master.awaitExit(Duration.ofSeconds(30));
@@ -84,7 +88,9 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         int sent = 0;
         while (sent < FRAMES) {
             out.clear();
-            switch (random.nextInt(4)) {
+            switch (random.nextInt(5)) {
+                case 4 -> { // an empty message
+                }
                 case 0 -> { // random bytes, any length up to a little beyond the largest frame
                     int n = 1 + random.nextInt(FrameCodec.MAX_FRAME_SIZE + 32);
                     for (int i = 0; i < n; i++) {
@@ -138,6 +144,25 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             return s.count();
         }
+    }
+
+    /** Whether an epoll instance of {@code pid} watches its descriptor {@code fd} ("tfd:" lines of /proc fdinfo). */
+    private static boolean epollWatches(int pid, int fd) throws Exception {
+        java.util.regex.Pattern target = java.util.regex.Pattern.compile("(?m)^tfd:\\s+" + fd + "\\s");
+        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path link : (Iterable<Path>) s::iterator) {
+                try {
+                    if (Files.readSymbolicLink(link).toString().equals("anon_inode:[eventpoll]")
+                            && target.matcher(Files.readString(Path.of("/proc/" + pid + "/fdinfo/" + link.getFileName())))
+                                    .find()) {
+                        return true;
+                    }
+                } catch (java.nio.file.NoSuchFileException closedMeanwhile) {
+                    // a descriptor closed between the listing and the read: not an epoll set of interest
+                }
+            }
+        }
+        return false;
     }
 
     private static String tail(MasterStandIn master) {
