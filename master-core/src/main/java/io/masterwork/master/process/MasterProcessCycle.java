@@ -757,10 +757,11 @@ public final class MasterProcessCycle {
         retiringRequesters.addAll(done.requesters);
         reloads++;
         lastReloadResult = "ok";
-        announce(e -> e.reloadCommitted(control));
+        // Logged before it is announced: whoever hears READY=1 (systemd, a control client) finds the line in the log.
         log.info("generation {} serving with {} workers after {} ms; generation {} is quitting", generation.number,
                 done.starting.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - done.startedNanos),
                 done.previous.number);
+        announce(e -> e.reloadCommitted(control));
         if (reloadQueued) {
             reloadQueued = false;
             startReload();
