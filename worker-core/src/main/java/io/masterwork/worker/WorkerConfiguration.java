@@ -31,14 +31,16 @@ public final class WorkerConfiguration {
 
     /** Reads and parses the JSON on {@code fd} (from offset 0: /proc/self/fd opens it afresh). */
     public static WorkerConfiguration readDescriptor(int fd) {
-        Path path = Path.of("/proc/self/fd/" + fd);
-        String json;
+        return parse(new String(readDescriptorBytes(fd), StandardCharsets.UTF_8), "configuration on descriptor " + fd);
+    }
+
+    /** The configuration's bytes as the master rendered them, unparsed. */
+    static byte[] readDescriptorBytes(int fd) {
         try {
-            json = new String(Files.readAllBytes(path), StandardCharsets.UTF_8);
+            return Files.readAllBytes(Path.of("/proc/self/fd/" + fd));
         } catch (IOException e) {
             throw new WorkerInitException("cannot read the configuration on descriptor " + fd + ": " + e, e);
         }
-        return parse(json, "configuration on descriptor " + fd);
     }
 
     public static WorkerConfiguration parse(String json, String description) {

@@ -113,7 +113,7 @@ final class WorkerProcess {
         if (arguments.spare()) {
             // Before the command channel is watched: a PROMOTE (or QUIT) sent meanwhile waits in the socket until
             // the rehearsal is over, so nothing the rehearsal does (affinity, title) can race with a promotion.
-            spareConfigBytes = readConfigBytes(CONFIG_FD);
+            spareConfigBytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
             new SpareRehearsal(posix, loop, config, identity).run();
             if (titleRewriter != null) {
                 titleRewriter.set(WorkerMain.SPARE_TITLE);
@@ -419,7 +419,7 @@ final class WorkerProcess {
         try {
             posix.dup2(frame.fd(), CONFIG_FD);
             posix.closeQuietly(frame.fd());
-            byte[] bytes = readConfigBytes(CONFIG_FD);
+            byte[] bytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
             if (!java.util.Arrays.equals(bytes, spareConfigBytes)) {
                 // A reload's configuration; a dead worker's slot in the spare's own generation has the same bytes.
                 config = WorkerConfiguration.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
@@ -475,14 +475,6 @@ final class WorkerProcess {
                     + micros(configured, done) + " us";
             reportReady();
         }));
-    }
-
-    private static byte[] readConfigBytes(int fd) {
-        try {
-            return Files.readAllBytes(Path.of("/proc/self/fd/" + fd));
-        } catch (IOException e) {
-            throw new WorkerInitException("cannot read the configuration on descriptor " + fd + ": " + e, e);
-        }
     }
 
     private void applicationFailed(Throwable failure) {
