@@ -6,11 +6,8 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
+import io.masterwork.posix.LogTime;
 import org.slf4j.Marker;
-
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 
 /**
  * nginx's error log line: {@code 2026/11/28 03:16:21 [notice] 1234#main: message}. nginx prints pid#tid;
@@ -22,14 +19,12 @@ import java.time.format.DateTimeFormatter;
  * {@code emerg}.
  */
 public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss").withZone(ZoneId.systemDefault());
     private static final long PID = ProcessHandle.current().pid();
 
     @Override
     public String doLayout(ILoggingEvent event) {
         StringBuilder sb = new StringBuilder(128);
-        sb.append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp())))
+        sb.append(LogTime.errorLog(event.getTimeStamp()))
                 .append(" [").append(levelName(event)).append("] ")
                 .append(PID).append('#').append(event.getThreadName()).append(": ")
                 .append(event.getFormattedMessage())

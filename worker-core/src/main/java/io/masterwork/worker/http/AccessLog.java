@@ -1,5 +1,6 @@
 package io.masterwork.worker.http;
 
+import io.masterwork.posix.LogTime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,10 +12,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.ZoneId;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /**
  * nginx's access log in the {@code combined} format, one unbuffered append per request (nginx's
@@ -24,8 +21,6 @@ import java.util.Locale;
  */
 final class AccessLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
-    private static final DateTimeFormatter TIME_LOCAL =
-            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
 
     private final Path path;
     private FileChannel file;
@@ -63,7 +58,7 @@ final class AccessLog implements AutoCloseable {
                 ? inet.getAddress().getHostAddress() : "-";
         StringBuilder line = new StringBuilder(160);
         line.append(remoteAddr).append(" - - [")
-                .append(TIME_LOCAL.format(ZonedDateTime.now(ZoneId.systemDefault())))
+                .append(LogTime.accessLog(System.currentTimeMillis()))
                 .append("] \"").append(escape(request)).append("\" ")
                 .append(status).append(' ').append(bodyBytes)
                 .append(" \"").append(referer == null ? "-" : escape(referer))

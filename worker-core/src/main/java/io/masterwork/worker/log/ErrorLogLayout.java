@@ -6,11 +6,8 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
+import io.masterwork.posix.LogTime;
 import org.slf4j.Marker;
-
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 
 /**
  * nginx's error log line, {@code 2026/11/28 03:16:21 [notice] 1234#loop: message}, the same as the
@@ -22,15 +19,13 @@ import java.time.format.DateTimeFormatter;
  * TRACE {@code debug}.
  */
 public final class ErrorLogLayout extends LayoutBase<ILoggingEvent> {
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
     private final String pidPart = " " + ProcessHandle.current().pid() + "#";
 
     @Override
     public String doLayout(ILoggingEvent event) {
         StringBuilder line = new StringBuilder(96);
-        line.append(TIME.format(Instant.ofEpochMilli(event.getTimeStamp())))
+        line.append(LogTime.errorLog(event.getTimeStamp()))
                 .append(" [").append(levelName(event)).append(']')
                 .append(pidPart).append(event.getThreadName()).append(": ")
                 .append(event.getFormattedMessage())
