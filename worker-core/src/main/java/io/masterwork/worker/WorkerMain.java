@@ -4,7 +4,7 @@ import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.ProcessTitle;
 import io.masterwork.worker.log.Markers;
-import io.masterwork.worker.log.WorkerLogConfigurator;
+import io.masterwork.worker.log.WorkerLogging;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +35,10 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         long mainEntered = System.nanoTime();
-        // Before the first logger: selects the worker's stderr configuration (WorkerLogConfigurator).
-        System.setProperty(WorkerLogConfigurator.WORKER_PROPERTY, "true");
+        // Before the first logger: SLF4J loads the worker's provider by name, with no search of the class path.
+        System.setProperty(WorkerLogging.PROVIDER_PROPERTY, WorkerLogging.class.getName());
+        // SLF4J announces an explicitly named provider at its INFO: not a line for the error log.
+        System.getProperties().putIfAbsent(WorkerLogging.REPORT_VERBOSITY_PROPERTY, "WARN");
         // Before credentials change: a process that dropped from root is no longer dumpable and
         // may not write its own /proc/self/mem.
         String title = isSpare(args) ? SPARE_TITLE : TITLE;
@@ -49,7 +51,7 @@ public final class WorkerMain {
         try {
             WorkerArguments arguments = WorkerArguments.parse(args);
             WorkerConfiguration config = WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
-            WorkerLogConfigurator.applyLevel(config.errorLogLevel());
+            WorkerLogging.applyLevel(config.errorLogLevel());
             if (!titled) {
                 log.warn("cannot set the process title to \"{}\"", title);
             }

@@ -432,7 +432,7 @@ final class WorkerProcess {
             return;
         }
         long read = System.nanoTime();
-        io.masterwork.worker.log.WorkerLogConfigurator.applyLevel(config.errorLogLevel());
+        io.masterwork.worker.log.WorkerLogging.applyLevel(config.errorLogLevel());
         if (!config.errorLogPath().equals(spareErrorLog)) {
             reopenErrorLog();
         }
