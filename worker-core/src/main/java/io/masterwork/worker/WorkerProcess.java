@@ -22,8 +22,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -250,10 +248,9 @@ final class WorkerProcess {
             return;
         }
         long sinceMain = (System.nanoTime() - mainEnteredNanos) / 1_000_000;
-        String sinceStart = ProcessHandle.current().info().startInstant()
-                .map(start -> Duration.between(start, Instant.now()).toMillis() + " ms")
-                .orElse("?");
-        log.info("worker ready: slot {} generation {}, {} listener(s), {} after the JVM started ({} ms after main: {})",
+        java.util.OptionalLong age = io.masterwork.posix.ProcessAge.millis();
+        String sinceStart = age.isPresent() ? age.getAsLong() + " ms" : "?";
+        log.info("worker ready: slot {} generation {}, {} listener(s), {} after the process started ({} ms after main: {})",
                 identity.slot(), identity.generation(), arguments.listeners(), sinceStart, sinceMain, phases);
     }
 
