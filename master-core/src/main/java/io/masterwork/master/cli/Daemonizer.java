@@ -114,7 +114,10 @@ final class Daemonizer {
         List<String> original = ProcessTitle.commandLine();
         List<String> argv = new ArrayList<>(original.size() + ROUTE_FLAGS.size());
         argv.add(original.get(0));
-        argv.addAll(ROUTE_FLAGS);
+        // A routed image (EarlySignalRoute) has them already.
+        if (!original.containsAll(ROUTE_FLAGS)) {
+            argv.addAll(ROUTE_FLAGS);
+        }
         argv.addAll(original.subList(1, original.size()));
         return argv;
     }

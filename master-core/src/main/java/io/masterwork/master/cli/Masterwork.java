@@ -54,6 +54,7 @@ public final class Masterwork implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        EarlySignalRoute.takeIfPlainStart(args);
         System.exit(run(args, System.out, System.err));
     }
 
