@@ -21,10 +21,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * Writes {@code <distribution>/lib/worker.jsa}, the AppCDS archive of the worker's classes (JDK 17 dynamic
- * archive), by running the distribution once as a user would: a real master with one worker on a free
- * loopback port, whose JVM has {@code -XX:ArchiveClassesAtExit}; a few HTTP requests so the serving path's
- * classes are loaded too; then {@code bin/masterwork -s quit}, and the worker writes the archive as it exits.
+ * Writes {@code <distribution>/lib/worker.jsa} and {@code lib/master.jsa}, the AppCDS archives of the worker's
+ * and the master's classes (JDK 17 dynamic archives), by running the distribution once as a user would: a real
+ * master with one worker on a free loopback port, both JVMs with {@code -XX:ArchiveClassesAtExit}; a few HTTP
+ * requests so the serving path's classes are loaded too; then {@code bin/masterwork -s quit}: the worker
+ * writes its archive as it exits, the master its own after.
  *
  * <p>Why a real run and not a list of classes: the archive holds exactly what a worker loads, in the order
  * and from the class path the master gives it. The JVM accepts an archive only for the very class path it
@@ -35,25 +36,27 @@ import java.util.stream.Stream;
  * {@code -Xshare:auto}, and the archive appears under its name only once complete (a truncated archive
  * would crash the JVM that maps it).
  *
- * <p>Exit status: 0 with an archive, or when this JVM cannot write one at all (a warning says so: the
+ * <p>Exit status: 0 with the archives, or when this JVM cannot write them at all (a warning says so: the
  * distribution still works); 1 when the training master did not serve or stop (something is broken).
  */
-public final class WorkerArchiveTraining {
-    static final String ARCHIVE = "worker.jsa";
+public final class ClassArchiveTraining {
+    static final String WORKER_ARCHIVE = "worker.jsa";
+    /** Used by bin/masterwork for the master's JVM (both of its images: before and after the signal re-exec). */
+    static final String MASTER_ARCHIVE = "master.jsa";
     private static final Duration SERVE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(180);
 
     private final Path home;
     private final Path work;
 
-    private WorkerArchiveTraining(Path home, Path work) {
+    private ClassArchiveTraining(Path home, Path work) {
         this.home = home;
         this.work = work;
     }
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
-            System.err.println("usage: WorkerArchiveTraining <distribution directory>");
+            System.err.println("usage: ClassArchiveTraining <distribution directory>");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath().normalize();
@@ -64,7 +67,7 @@ public final class WorkerArchiveTraining {
         Path work = Files.createTempDirectory("masterwork-worker-archive-");
         int status;
         try {
-            status = new WorkerArchiveTraining(home, work).run();
+            status = new ClassArchiveTraining(home, work).run();
         } finally {
             deleteTree(work);
         }
@@ -73,12 +76,15 @@ public final class WorkerArchiveTraining {
 
     private int run() throws IOException, InterruptedException {
         Path lib = home.resolve("lib");
-        Path archive = lib.resolve(ARCHIVE);
-        Path partial = lib.resolve(ARCHIVE + ".partial");
-        // Gone before the master starts, so that its workers do not map the old archive while writing the
-        // new one. A running worker that maps it keeps its copy (unlink, never truncate).
-        Files.deleteIfExists(archive);
-        Files.deleteIfExists(partial);
+        Path archive = lib.resolve(WORKER_ARCHIVE);
+        Path partial = lib.resolve(WORKER_ARCHIVE + ".partial");
+        Path masterArchive = lib.resolve(MASTER_ARCHIVE);
+        Path masterPartial = lib.resolve(MASTER_ARCHIVE + ".partial");
+        // Gone before the master starts, so that neither it nor its workers map an old archive while writing
+        // the new one. A running process that maps one keeps its copy (unlink, never truncate).
+        for (Path old : List.of(archive, partial, masterArchive, masterPartial)) {
+            Files.deleteIfExists(old);
+        }
 
         Process master = null;
         Path conf = work.resolve("training.conf");
@@ -89,8 +95,9 @@ public final class WorkerArchiveTraining {
             for (int attempt = 1; attempt <= 3 && port < 0; attempt++) {
                 int candidate = freePort();
                 writeConfig(conf, candidate, partial);
-                master = masterwork("-c", conf.toString(), "-p", work.toString())
-                        .redirectErrorStream(true).redirectOutput(work.resolve("master.out").toFile()).start();
+                ProcessBuilder start = masterwork("-c", conf.toString(), "-p", work.toString());
+                start.environment().put("MASTERWORK_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + masterPartial);
+                master = start.redirectErrorStream(true).redirectOutput(work.resolve("master.out").toFile()).start();
                 if (awaitServing(master, candidate)) {
                     port = candidate;
                 } else if (master.isAlive()) {
@@ -119,22 +126,31 @@ public final class WorkerArchiveTraining {
                 killTree(master);
             }
         }
+        publish(partial, archive, "worker", "workers");
+        publish(masterPartial, masterArchive, "master", "the master");
+        return 0;
+    }
+
+    /**
+     * Moves a written archive to its name, or says why there is none: the distribution works without it, only
+     * its JVMs start slower.
+     */
+    private void publish(Path partial, Path archive, String whose, String who) throws IOException, InterruptedException {
         if (!Files.isRegularFile(partial) || Files.size(partial) == 0) {
             System.err.println("masterwork: [warn] this JVM (" + System.getProperty("java.vm.name") + " "
-                    + System.getProperty("java.vm.version") + ") wrote no class archive; workers start without one."
-                    + " Worker log:\n" + tail(work.resolve("error.log")));
-            return 0;
+                    + System.getProperty("java.vm.version") + ") wrote no " + whose + " class archive; " + who
+                    + " start without one. Error log:\n" + tail(work.resolve("error.log")));
+            return;
         }
         if (!opensCleanly(partial)) {
             Files.deleteIfExists(partial);
-            System.err.println("masterwork: [warn] the class archive the worker wrote does not open (cut short?);"
-                    + " workers start without one. Worker log:\n" + tail(work.resolve("error.log")));
-            return 0;
+            System.err.println("masterwork: [warn] the " + whose + " class archive does not open (cut short?); " + who
+                    + " start without one. Error log:\n" + tail(work.resolve("error.log")));
+            return;
         }
         Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rw-r--r--"));
         Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        System.out.println("masterwork: worker class archive " + archive + " (" + Files.size(archive) / 1024 + " KiB)");
-        return 0;
+        System.out.println("masterwork: " + whose + " class archive " + archive + " (" + Files.size(archive) / 1024 + " KiB)");
     }
 
     private void writeConfig(Path conf, int port, Path partial) throws IOException {
@@ -203,7 +219,7 @@ public final class WorkerArchiveTraining {
                 request(port, connection);
             } catch (IOException e) {
                 // a connection the server cut: what it loaded until then is archived all the same
-                System.err.println("masterwork: [info] worker class archive: a training request failed: " + e);
+                System.err.println("masterwork: [info] class archives: a training request failed: " + e);
             }
         }
     }
@@ -240,7 +256,7 @@ public final class WorkerArchiveTraining {
     }
 
     private int fail(String why) throws IOException {
-        System.err.println("masterwork: [emerg] worker class archive: " + why + "\nmaster output:\n"
+        System.err.println("masterwork: [emerg] class archives: " + why + "\nmaster output:\n"
                 + read(work.resolve("master.out")) + "\nerror log:\n" + tail(work.resolve("error.log")));
         return 1;
     }

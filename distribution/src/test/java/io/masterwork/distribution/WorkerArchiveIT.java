@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * lib/worker.jsa, the workers' AppCDS archive written by the build (WorkerArchiveTraining): real workers
+ * lib/worker.jsa, the workers' AppCDS archive written by the build (ClassArchiveTraining): real workers
  * started from the distribution map it; a copied distribution (the archive no longer matches its class
  * path) and one without the archive still start workers that serve, and say nothing about it.
  */

@@ -34,11 +34,17 @@ public final class Spawner {
      * memory. The worker classes come from the distribution's AppCDS archive, lib/worker.jsa beside the jar of
      * this class, when it is there; {@code -Xshare:auto}: an archive that does not fit (another JDK, a moved
      * distribution) is ignored in silence, and the worker loads its classes from the jars.
+     * {@code ArchiveRelocationMode=0} maps the archives at the address they were written for, as JDK 17 did
+     * until 17.0.15 made relocation the default: no pointer rewritten before the first class loads (~65 ms
+     * of every start here) and the archive pages stay clean, shared by all workers (PSS); the price is that
+     * the class metadata does not move with address-space randomisation. {@code worker_jvm_options =
+     * ["-XX:ArchiveRelocationMode=1"]} buys that back.
      */
     static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
             "-XX:+UseSerialGC", "-Xss512k", "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
             "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
-            "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off");
+            "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off",
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
 
     private static List<String> workerJvmFlags(String... flags) {
         List<String> all = new ArrayList<>(List.of(flags));
