@@ -55,6 +55,14 @@ public final class Spawner {
             if (java.nio.file.Files.isRegularFile(jar) && java.nio.file.Files.isRegularFile(archive)) {
                 all.add("-XX:SharedArchiveFile=" + archive);
             }
+            // The distribution's native libraries, out of their jars: loaded in place, not copied to /tmp
+            // first. The JDK's own library path stays behind them, for the application's libraries.
+            java.nio.file.Path natives = jar.resolveSibling("native");
+            if (java.nio.file.Files.isRegularFile(jar) && java.nio.file.Files.isDirectory(natives)) {
+                all.add("-Djffi.boot.library.path=" + natives);
+                String jdkPath = System.getProperty("java.library.path", "");
+                all.add("-Djava.library.path=" + natives + (jdkPath.isEmpty() ? "" : File.pathSeparator + jdkPath));
+            }
         } catch (RuntimeException | java.net.URISyntaxException notFromAJar) {
             // classes from a directory (tests) or an unknown source: no archive
         }
