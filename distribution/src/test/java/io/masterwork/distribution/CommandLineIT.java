@@ -171,12 +171,18 @@ class CommandLineIT {
     @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
-            // every jar, and the workers' class archive (WorkerArchiveIT)
+            // every jar, the workers' and the master's class archives (WorkerArchiveIT), the native libraries' directory
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
-                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa");
+                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa|master\\.jsa|native");
                 assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
             });
         }
+        try (Stream<Path> natives = Files.list(Distribution.HOME.resolve("lib/native"))) {
+            assertThat(natives).extracting(p -> p.getFileName().toString())
+                    .containsExactlyInAnyOrder("libjffi-1.2.so", "libnetty_transport_native_epoll_x86_64.so");
+        }
+        assertThat(Files.getPosixFilePermissions(Distribution.HOME.resolve("lib/native")))
+                .contains(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE);
         Set<PosixFilePermission> lib = Files.getPosixFilePermissions(Distribution.HOME.resolve("lib"));
         assertThat(lib).contains(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE);
         assertThat(Files.isExecutable(Distribution.bin())).isTrue();

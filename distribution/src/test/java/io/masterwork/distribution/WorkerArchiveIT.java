@@ -25,9 +25,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * lib/worker.jsa, the workers' AppCDS archive written by the build (ClassArchiveTraining): real workers
- * started from the distribution map it; a copied distribution (the archive no longer matches its class
- * path) and one without the archive still start workers that serve, and say nothing about it.
+ * lib/worker.jsa and lib/master.jsa, the workers' and the master's AppCDS archives written by the build
+ * (ClassArchiveTraining): real workers and masters started from the distribution map them, and the native
+ * libraries of lib/native; a copied distribution (the archives no longer match its class path) and one without
+ * the archives still start a master whose workers serve, and say nothing about it.
  */
 class WorkerArchiveIT {
     private static final Duration START = Duration.ofSeconds(90);
@@ -50,11 +51,20 @@ class WorkerArchiveIT {
         assertThat(Files.getPosixFilePermissions(archive)).contains(PosixFilePermission.OTHERS_READ);
         assertThat(Distribution.HOME.resolve("lib/worker.jsa.partial")).doesNotExist();
 
+        Path masterArchive = Distribution.HOME.resolve("lib/master.jsa");
+        assertThat(masterArchive).isRegularFile();
+        assertThat(Distribution.HOME.resolve("lib/master.jsa.partial")).doesNotExist();
+        Path natives = Distribution.HOME.resolve("lib/native");
+
         Running master = start(Distribution.HOME, tmp.resolve("prefix"), 2);
         // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof)
         for (long worker : master.workers()) {
-            assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString());
+            assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString())
+                    .contains(natives.resolve("libjffi-1.2.so").toString())
+                    .contains(natives.resolve("libnetty_transport_native_epoll_x86_64.so").toString());
         }
+        assertThat(maps(master.master().pid())).as("the master maps its archive").contains(masterArchive.toString())
+                .contains(natives.resolve("libjffi-1.2.so").toString());
         assertThat(master.errorLog()).doesNotContain("[cds");
         master.stop();
     }
@@ -69,12 +79,16 @@ class WorkerArchiveIT {
         // the archive names the original jars: stale for the copy, ignored in silence
         Running stale = start(copy, tmp.resolve("stale"), 1);
         assertThat(maps(stale.workers().get(0))).doesNotContain("worker.jsa");
+        assertThat(maps(stale.master().pid())).doesNotContain("master.jsa");
         assertThat(stale.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
+        assertThat(stale.prefix().resolve("master.out")).content().doesNotContain("[cds").doesNotContain("shared archive");
         stale.stop();
 
         Files.delete(archive);
+        Files.delete(copy.resolve("lib/master.jsa"));
         Running without = start(copy, tmp.resolve("without"), 1);
         assertThat(maps(without.workers().get(0))).doesNotContain("worker.jsa");
+        assertThat(maps(without.master().pid())).doesNotContain("master.jsa");
         assertThat(without.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
         without.stop();
     }
