@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Worker start-up figures (issue 14), median of N runs:
-#   start : `bin/masterwork` launched -> the master logs "serving" (2 workers READY), and the slower
-#           worker's own spawn -> READY as the master logs it ("ready in N ms")
+#   start : `bin/masterwork` launched -> the master listens (a connect succeeds: it spawns its workers right
+#           after), -> the master logs "serving" (2 workers READY), and the slower worker's own spawn -> READY
+#           as the master logs it ("ready in N ms")
 #   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
 #           other load on the machine than the wall-clock figures
 #   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests
@@ -80,13 +81,27 @@ echo "distribution: $home"
 echo "worker_jvm_options: $options"
 echo "machine: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-start_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps=""
+# connects until 127.0.0.1:$1 accepts (the listener is open: the master has read its configuration and is
+# about to spawn), at most $2 seconds
+await_listen() {
+    local deadline=$(($(now_us) + $2 * 1000000))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+        (($(now_us) < deadline)) || { echo "timed out waiting for 127.0.0.1:$1 to listen" >&2; return 1; }
+        sleep 0.002
+    done
+}
+
+start_ms=() listen_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps="" master_maps=""
 for ((r = 1; r <= runs; r++)); do
     dir=$work/start-$r
     t0=$(now_us)
     start_master "$dir" 2
+    await_listen "$port" 120
+    tl=$(now_us)
     await_log "$dir/logs/error.log" "serving: 2 workers" 120
     t1=$(now_us)
+    listen_ms+=($(((tl - t0) / 1000)))
+    grep -q 'master\.jsa' "/proc/$master/maps" && master_maps="${master_maps}y" || master_maps="${master_maps}n"
     for w in $(workers_of "$master"); do cpu+=("$(cpu_ms "$w")"); done
     start_ms+=($(((t1 - t0) / 1000)))
     ready_ms+=($(grep -o 'ready in [0-9]* ms' "$dir/logs/error.log" | awk '{print $3}' | sort -n | tail -1))
@@ -114,8 +129,9 @@ done
 stop_master "$master"
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "worker.jsa mapped by workers: $maps (y = yes)"
-printf 'start:  master launched -> 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${start_ms[@]}" | median)" "${start_ms[*]}"
+echo "worker.jsa mapped by workers: $maps, master.jsa by masters: $master_maps (y = yes)"
+printf 'start:  master launched -> listening        median %5s ms   runs: %s\n' "$(printf '%s\n' "${listen_ms[@]}" | median)" "${listen_ms[*]}"
+printf '        master launched -> 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${start_ms[@]}" | median)" "${start_ms[*]}"
 printf '        worker spawn -> READY (slower one)  median %5s ms   runs: %s\n' "$(printf '%s\n' "${ready_ms[@]}" | median)" "${ready_ms[*]}"
 printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' "$(printf '%s\n' "${cpu[@]}" | median)" "${cpu[*]}"
 printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
