@@ -1039,8 +1039,12 @@ public final class MasterProcessCycle {
 
     /** worker_respawn_backoff, doubling with each quick crash, capped at worker_respawn_backoff_max. */
     private static long respawnDelay(WorkerSlot slot) {
-        MasterConfiguration c = slot.spec.config;
-        int doublings = Math.min(Math.max(slot.quickDeaths - 1, 0), 30);
+        return backoff(slot.spec.config, slot.quickDeaths);
+    }
+
+    /** worker_respawn_backoff after the first quick death, doubling with each further one, capped at the max. */
+    static long backoff(MasterConfiguration c, int quickDeaths) {
+        int doublings = Math.min(Math.max(quickDeaths - 1, 0), 30);
         long first = c.workerRespawnBackoff().toNanos();
         long max = c.workerRespawnBackoffMax().toNanos();
         return first > (max >> doublings) ? max : Math.min(first << doublings, max);
@@ -1262,11 +1266,7 @@ public final class MasterProcessCycle {
     }
 
     private long spareBackoff() {
-        MasterConfiguration c = generation.config;
-        int doublings = Math.min(Math.max(spares.quickDeaths - 1, 0), 30);
-        long first = c.workerRespawnBackoff().toNanos();
-        long max = c.workerRespawnBackoffMax().toNanos();
-        return first > (max >> doublings) ? max : Math.min(first << doublings, max);
+        return backoff(generation.config, spares.quickDeaths);
     }
 
     // ---- helpers -----------------------------------------------------------------------------
