@@ -1,6 +1,5 @@
 package io.masterwork.worker;
 
-import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.ProcessTitle;
 import io.masterwork.worker.log.Markers;
@@ -44,6 +43,7 @@ public final class WorkerMain {
         String title = isSpare(args) ? SPARE_TITLE : TITLE;
         boolean titled = ProcessTitle.set(title);
         long titleMicros = (System.nanoTime() - mainEntered) / 1000;
+        NativeWarmup nativeWarmup = NativeWarmup.begin();
         long loggingStart = System.nanoTime();
         Logger log = LoggerFactory.getLogger(WorkerMain.class);
         long configStart = System.nanoTime();
@@ -56,10 +56,9 @@ public final class WorkerMain {
                 log.warn("cannot set the process title to \"{}\"", title);
             }
             long posixStart = System.nanoTime();
-            Posix posix = withTestWrapper(NativePosix.get());
-            posix.getpid();
+            Posix posix = withTestWrapper(nativeWarmup.posix());
             long posixDone = System.nanoTime();
-            log.info("start-up: process title {} us, logging {} ms, configuration {} ms, native bindings {} ms",
+            log.info("start-up: process title {} us, logging {} ms, configuration {} ms, native bindings {} ms more",
                     titleMicros, (configStart - loggingStart) / 1_000_000, (posixStart - configStart) / 1_000_000,
                     (posixDone - posixStart) / 1_000_000);
             status = new WorkerProcess(posix, arguments, config, mainEntered).run();
