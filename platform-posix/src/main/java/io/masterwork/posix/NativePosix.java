@@ -26,6 +26,16 @@ public final class NativePosix implements Posix {
         return Holder.INSTANCE;
     }
 
+    /**
+     * Binds libc on a daemon thread of its own (~100 ms of jnr-ffi and jffi set-up), so that the caller's own
+     * start-up work overlaps it and a later {@link #get()} finds it done or waits less.
+     */
+    public static void preload() {
+        Thread preload = new Thread(NativePosix::get, "libc-preload");
+        preload.setDaemon(true);
+        preload.start();
+    }
+
     private final Native nat;
     private final DescriptorSupport descriptors;
     private final MessageSupport messages;

@@ -4,6 +4,8 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.pid.PidFile;
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.SignalRoute;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,6 +57,10 @@ public final class Masterwork implements Callable<Integer> {
 
     public static void main(String[] args) {
         EarlySignalRoute.takeIfPlainStart(args);
+        if (SignalRoute.isRouted()) {
+            // The master's image: it binds libc while the command line, configuration, logging and injector are set up.
+            NativePosix.preload();
+        }
         System.exit(run(args, System.out, System.err));
     }
 
