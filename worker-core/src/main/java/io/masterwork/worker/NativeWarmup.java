@@ -3,8 +3,6 @@ package io.masterwork.worker;
 import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
 
-import java.util.concurrent.CountDownLatch;
-
 /**
  * The worker's two native layers loaded on a thread of their own while {@code main} sets up logging and reads
  * the configuration: jnr-ffi's libc binding (jffi's library, the reflection binder) and Netty's epoll transport
@@ -12,11 +10,11 @@ import java.util.concurrent.CountDownLatch;
  * a respawned worker usually has a second CPU to itself: the two halves overlap instead of adding up
  * (docs/BENCHMARKS.md, "Worker start-up").
  *
- * <p>A plain {@link Thread}, no executor: nothing on this path may cost a class it does not need. {@code main}
- * waits for the libc binding only; Netty's part may still be loading when it takes it.
+ * <p>{@code main} waits for both before it goes on: the next step changes credentials, and a thread still loading
+ * a library as root would open it as the worker's user half-way (a library copied to /tmp as root is then
+ * unreadable). A plain {@link Thread}, no executor: nothing on this path may cost a class it does not need.
  */
 final class NativeWarmup extends Thread {
-    private final CountDownLatch libcDone = new CountDownLatch(1);
     private volatile Posix posix;
     private volatile Throwable failure;
 
@@ -37,23 +35,22 @@ final class NativeWarmup extends Thread {
             Posix loaded = NativePosix.get();
             loaded.getpid();
             posix = loaded;
+            // Loads and links the JNI library; whether epoll is usable is the event loop's to report.
+            io.netty.channel.epoll.Epoll.isAvailable();
         } catch (Throwable e) {
             failure = e;
-            return;
-        } finally {
-            libcDone.countDown();
         }
-        // Loads and links the JNI library; whether epoll is usable is the event loop's to report.
-        io.netty.channel.epoll.Epoll.isAvailable();
     }
 
-    /** The libc binding, once loaded (waits for it); a failure to load is rethrown here, on main's path. */
+    /**
+     * The libc binding, once both layers are loaded (waits for the thread to end); a failure to load libc is
+     * rethrown here, on main's path.
+     */
     Posix posix() {
         boolean interrupted = false;
-        for (;;) {
+        while (isAlive()) {
             try {
-                libcDone.await();
-                break;
+                join();
             } catch (InterruptedException e) {
                 interrupted = true;
             }
