@@ -8,9 +8,12 @@
 #   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests
 #   kill  : `kill -9` of the only worker -> a request sent right after it is answered by the replacement
 #           (the master keeps the listener: the request waits in the backlog until the new worker accepts)
+#   nginx : when Debian's nginx is installed (NGINX=0 leaves it out), the same start with 2 workers, run by
+#           run beside masterwork's: launched -> listening -> a request answered, and its workers' Pss after 3 s
 #
 # usage: bench/worker-startup.sh [runs]            (default 5)
 # env:   MASTERWORK_HOME      the distribution to measure (default: distribution/target/masterwork-*)
+#        NGINX=0              leave nginx out
 #        WORKER_JVM_OPTIONS   a HOCON list for worker_jvm_options, to compare flags, e.g. '["-Xshare:off"]'
 # Needs curl. Loopback only, free ports from the kernel; every master it starts is stopped.
 set -euo pipefail
@@ -22,6 +25,9 @@ home=${home%/}
 [[ -x $home/bin/masterwork ]] || { echo "no distribution at '$home' (build it: ./mvnw -q -B -pl distribution -am package -DskipTests)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 options=${WORKER_JVM_OPTIONS:-[]}
+with_nginx=${NGINX:-1}
+nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+[[ -n $nginx_bin ]] || with_nginx=0
 work=$(mktemp -d /tmp/masterwork-startup-XXXXXX)
 masters=()
 
@@ -42,11 +48,10 @@ now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print v[(NR+1)/2]; else print int((v[NR/2]+v[NR/2+1])/2)}'; }
 
-# start_master DIR WORKERS: starts a master with a fresh prefix; sets $port and $master
+# start_master DIR WORKERS: starts a master with a fresh prefix, listening on $port; sets $master
 start_master() {
     local dir=$1 workers=$2
     mkdir -p "$dir/logs"
-    port=$(free_port)
     cat >"$dir/masterwork.conf" <<EOF
 worker_processes = $workers
 listen = "127.0.0.1:$port"
@@ -81,6 +86,27 @@ echo "distribution: $home"
 echo "worker_jvm_options: $options"
 echo "machine: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+# start_nginx DIR: Debian's nginx, 2 workers, in the foreground, listening on $port; sets $master (nginx's master)
+start_nginx() {
+    local dir=$1
+    mkdir -p "$dir/logs"
+    cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log notice;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server { listen 127.0.0.1:$port; location = / { return 200 'hello'; } }
+}
+EOF
+    "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" >"$dir/nginx.out" 2>&1 &
+    master=$!
+    masters+=("$master")
+}
+
 # connects until 127.0.0.1:$1 accepts (the listener is open: the master has read its configuration and is
 # about to spawn), at most $2 seconds
 await_listen() {
@@ -92,8 +118,10 @@ await_listen() {
 }
 
 start_ms=() listen_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps="" master_maps=""
+nginx_listen_ms=() nginx_serving_ms=() nginx_pss=()
 for ((r = 1; r <= runs; r++)); do
     dir=$work/start-$r
+    port=$(free_port)
     t0=$(now_us)
     start_master "$dir" 2
     await_listen "$port" 120
@@ -111,9 +139,26 @@ for ((r = 1; r <= runs; r++)); do
         grep -q 'worker\.jsa' "/proc/$w/maps" && maps="${maps}y" || maps="${maps}n"
     done
     stop_master "$master"
+
+    if [[ $with_nginx == 1 ]]; then
+        dir=$work/nginx-$r
+        port=$(free_port)
+        t0=$(now_us)
+        start_nginx "$dir"
+        await_listen "$port" 30
+        tl=$(now_us)
+        until curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.002; done
+        t1=$(now_us)
+        nginx_listen_ms+=($(((tl - t0) / 1000)))
+        nginx_serving_ms+=($(((t1 - t0) / 1000)))
+        sleep 3
+        for w in $(workers_of "$master"); do nginx_pss+=("$(pss_kib "$w")"); done
+        stop_master "$master"
+    fi
 done
 
 dir=$work/kill
+port=$(free_port)
 start_master "$dir" 1
 await_log "$dir/logs/error.log" "serving: 1 workers" 120
 for ((r = 1; r <= runs; r++)); do
@@ -137,3 +182,10 @@ printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' 
 printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
 printf 'pss:    worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
     "$(printf '%s\n' "${pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${pss[*]}"
+if [[ $with_nginx == 1 ]]; then
+    echo "nginx: $("$nginx_bin" -v 2>&1)"
+    printf 'nginx:  launched -> listening               median %5s ms   runs: %s\n' "$(printf '%s\n' "${nginx_listen_ms[@]}" | median)" "${nginx_listen_ms[*]}"
+    printf '        launched -> a request answered      median %5s ms   runs: %s\n' "$(printf '%s\n' "${nginx_serving_ms[@]}" | median)" "${nginx_serving_ms[*]}"
+    printf '        worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
+        "$(printf '%s\n' "${nginx_pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${nginx_pss[*]}"
+fi
