@@ -41,7 +41,7 @@ public final class Spawner {
      * ["-XX:ArchiveRelocationMode=1"]} buys that back.
      */
     static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
-            "-XX:+UseSerialGC", "-Xss512k", "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
             "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
             "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off",
             "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
