@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Worker start-up figures (issue 14), median of N runs:
 #   start : `bin/masterwork` launched -> the master listens (a connect succeeds: it spawns its workers right
-#           after), -> the master logs "serving" (2 workers READY), and the slower worker's own spawn -> READY
-#           as the master logs it ("ready in N ms")
+#           after) -> the master logs "serving" (2 workers READY); and the slower worker's own spawn -> READY as
+#           the master logs it ("ready in N ms"). Timed by bench/start_timing.py, which polls from one process:
+#           a shell loop of fork + exec competes with the JVMs it times (it doubled the figures here).
 #   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
 #           other load on the machine than the wall-clock figures
-#   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests
+#   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests (one connection, the
+#           timer's probe)
 #   kill  : `kill -9` of the only worker -> a request sent right after it is answered by the replacement
 #           (the master keeps the listener: the request waits in the backlog until the new worker accepts)
 #   nginx : when Debian's nginx is installed (NGINX=0 leaves it out), the same start with 2 workers, run by
@@ -48,8 +50,8 @@ now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print v[(NR+1)/2]; else print int((v[NR/2]+v[NR/2+1])/2)}'; }
 
-# start_master DIR WORKERS: starts a master with a fresh prefix, listening on $port; sets $master
-start_master() {
+# write_config DIR WORKERS: a fresh prefix whose configuration listens on $port
+write_config() {
     local dir=$1 workers=$2
     mkdir -p "$dir/logs"
     cat >"$dir/masterwork.conf" <<EOF
@@ -59,7 +61,12 @@ error_log = "logs/error.log info"
 worker_jvm_options = $options
 http { access_log = off }
 EOF
-    "$home/bin/masterwork" -c "$dir/masterwork.conf" -p "$dir" >"$dir/master.out" 2>&1 &
+}
+
+# start_master DIR WORKERS: write_config, then the master in the background; sets $master
+start_master() {
+    write_config "$1" "$2"
+    "$home/bin/masterwork" -c "$1/masterwork.conf" -p "$1" >"$1/master.out" 2>&1 &
     master=$!
     masters+=("$master")
 }
@@ -86,8 +93,8 @@ echo "distribution: $home"
 echo "worker_jvm_options: $options"
 echo "machine: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# start_nginx DIR: Debian's nginx, 2 workers, in the foreground, listening on $port; sets $master (nginx's master)
-start_nginx() {
+# write_nginx_config DIR: Debian's nginx, 2 workers, in the foreground, listening on $port
+write_nginx_config() {
     local dir=$1
     mkdir -p "$dir/logs"
     cat >"$dir/nginx.conf" <<EOF
@@ -102,19 +109,6 @@ http {
     server { listen 127.0.0.1:$port; location = / { return 200 'hello'; } }
 }
 EOF
-    "$nginx_bin" -p "$dir" -c "$dir/nginx.conf" >"$dir/nginx.out" 2>&1 &
-    master=$!
-    masters+=("$master")
-}
-
-# connects until 127.0.0.1:$1 accepts (the listener is open: the master has read its configuration and is
-# about to spawn), at most $2 seconds
-await_listen() {
-    local deadline=$(($(now_us) + $2 * 1000000))
-    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-        (($(now_us) < deadline)) || { echo "timed out waiting for 127.0.0.1:$1 to listen" >&2; return 1; }
-        sleep 0.002
-    done
 }
 
 start_ms=() listen_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps="" master_maps=""
@@ -122,16 +116,16 @@ nginx_listen_ms=() nginx_serving_ms=() nginx_pss=()
 for ((r = 1; r <= runs; r++)); do
     dir=$work/start-$r
     port=$(free_port)
-    t0=$(now_us)
-    start_master "$dir" 2
-    await_listen "$port" 120
-    tl=$(now_us)
-    await_log "$dir/logs/error.log" "serving: 2 workers" 120
-    t1=$(now_us)
-    listen_ms+=($(((tl - t0) / 1000)))
+    write_config "$dir" 2
+    read -r tl t1 master < <(python3 "$root/bench/start_timing.py" --port "$port" --out "$dir/master.out" \
+        --log "$dir/logs/error.log" --pattern "serving: 2 workers" -- \
+        "$home/bin/masterwork" -c "$dir/masterwork.conf" -p "$dir")
+    masters+=("$master")
+    [[ $t1 != - ]] || { echo "masterwork did not serve" >&2; tail -20 "$dir/logs/error.log" >&2; exit 1; }
+    listen_ms+=("$tl")
     grep -q 'master\.jsa' "/proc/$master/maps" && master_maps="${master_maps}y" || master_maps="${master_maps}n"
     for w in $(workers_of "$master"); do cpu+=("$(cpu_ms "$w")"); done
-    start_ms+=($(((t1 - t0) / 1000)))
+    start_ms+=("$t1")
     ready_ms+=($(grep -o 'ready in [0-9]* ms' "$dir/logs/error.log" | awk '{print $3}' | sort -n | tail -1))
     sleep 3
     for w in $(workers_of "$master"); do
@@ -143,14 +137,13 @@ for ((r = 1; r <= runs; r++)); do
     if [[ $with_nginx == 1 ]]; then
         dir=$work/nginx-$r
         port=$(free_port)
-        t0=$(now_us)
-        start_nginx "$dir"
-        await_listen "$port" 30
-        tl=$(now_us)
-        until curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.002; done
-        t1=$(now_us)
-        nginx_listen_ms+=($(((tl - t0) / 1000)))
-        nginx_serving_ms+=($(((t1 - t0) / 1000)))
+        write_nginx_config "$dir"
+        read -r tl t1 master < <(python3 "$root/bench/start_timing.py" --port "$port" --out "$dir/nginx.out" --http -- \
+            "$nginx_bin" -p "$dir" -c "$dir/nginx.conf")
+        masters+=("$master")
+        [[ $t1 != - ]] || { echo "nginx did not serve" >&2; exit 1; }
+        nginx_listen_ms+=("$tl")
+        nginx_serving_ms+=("$t1")
         sleep 3
         for w in $(workers_of "$master"); do nginx_pss+=("$(pss_kib "$w")"); done
         stop_master "$master"
