@@ -24,7 +24,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -171,7 +170,7 @@ final class SpareRehearsal {
             Promotion.of(frame.frame());
             // Both descriptors are this rehearsal's own copies of one memfd: dup2 replaces one copy by the other.
             posix.dup2(received, sent);
-            if (!Arrays.equals(WorkerConfiguration.readDescriptorBytes(sent), bytes)) {
+            if (!WorkerConfiguration.holdsExactly(posix, sent, bytes)) {
                 throw new IllegalStateException("the rehearsed PROMOTE carried other bytes than were sent");
             }
         } finally {

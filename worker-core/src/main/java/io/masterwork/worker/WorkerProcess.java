@@ -457,9 +457,9 @@ final class WorkerProcess {
         try {
             posix.dup2(frame.fd(), CONFIG_FD);
             posix.closeQuietly(frame.fd());
-            byte[] bytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
-            if (!java.util.Arrays.equals(bytes, spareConfigBytes)) {
+            if (!WorkerConfiguration.holdsExactly(posix, CONFIG_FD, spareConfigBytes)) {
                 // A reload's configuration; a dead worker's slot in the spare's own generation has the same bytes.
+                byte[] bytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
                 config = WorkerConfiguration.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
                         "configuration on descriptor " + CONFIG_FD);
             }
