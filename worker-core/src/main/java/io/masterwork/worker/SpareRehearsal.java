@@ -75,7 +75,8 @@ final class SpareRehearsal {
 
     private void rehearseApplication() throws Exception {
         // The access log goes to /dev/null, not off: with it on (the default) a promotion opened it and its first
-        // requests formatted their lines with code that had never run, ~40 ms more from kill -9 to serving (measured).
+        // requests formatted their lines with code that had never run, 10-13 ms more from kill -9 to serving
+        // (medians, docs/BENCHMARKS.md).
         WorkerConfiguration quiet = WorkerConfiguration.parse(config.config()
                 .withValue("http.access_log", ConfigValueFactory.fromAnyRef(DISCARDED_ACCESS_LOG))
                 .root().render(ConfigRenderOptions.concise()), "spare rehearsal configuration");
