@@ -15,6 +15,7 @@
 # usage: bench/worker-respawn.sh [runs]            (default 15)
 # env:   MASTERWORK_HOME  the distribution to measure (default: distribution/target/masterwork-*)
 #        NGINX=0          leave nginx out
+#        ACCESS_LOG=1     every server writes an access log (masterwork's default; off otherwise, as nginx's here)
 # Loopback only, free ports from the kernel; every server it starts is stopped (by pid).
 set -euo pipefail
 
@@ -24,6 +25,8 @@ home=${MASTERWORK_HOME:-$(ls -1d "$root"/distribution/target/masterwork-*/ 2>/de
 home=${home%/}
 [[ -x $home/bin/masterwork ]] || { echo "no distribution at '$home' (build it: ./mvnw -q -B install -DskipTests)" >&2; exit 1; }
 with_nginx=${NGINX:-1}
+# masterwork's access_log value and nginx's directive; a promotion that opens the log cold pays for it (BENCHMARKS.md)
+if [[ ${ACCESS_LOG:-0} == 1 ]]; then mw_access_log='"logs/access.log"' nginx_access_log='logs/access.log'; else mw_access_log=off nginx_access_log=off; fi
 nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
 [[ -n $nginx_bin ]] || with_nginx=0
 work=$(mktemp -d /tmp/masterwork-respawn-XXXXXX)
@@ -55,7 +58,7 @@ worker_processes = 1
 worker_spares = $spares
 listen = "127.0.0.1:$port"
 error_log = "logs/error.log info"
-http { access_log = off }
+http { access_log = $mw_access_log }
 EOF
     "$home/bin/masterwork" -c "$dir/masterwork.conf" -p "$dir" >"$dir/master.out" 2>&1 &
     pids+=($!)
@@ -77,7 +80,7 @@ pid $dir/nginx.pid;
 error_log $dir/logs/error.log notice;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    access_log $nginx_access_log;
     server {
         listen 127.0.0.1:$port_nginx;
         location = /_worker { default_type application/json; return 200 '{"pid":\$pid}'; }
@@ -149,7 +152,7 @@ reload_cold=() reload_spare=()
 reload_ms() { # NAME MASTER: one reload, its commit time
     local dir=$work/$1 before
     before=$(grep -c "serving with" "$dir/logs/error.log" || true)
-    sed -i "s/^http .*/http { access_log = off, body = \"reload $RANDOM\\\\n\" }/" "$dir/masterwork.conf"
+    sed -i "s|^http .*|http { access_log = $mw_access_log, body = \"reload $RANDOM\\\\n\" }|" "$dir/masterwork.conf"
     kill -HUP "$2"
     for _ in $(seq 1200); do
         (($(grep -c "serving with" "$dir/logs/error.log" || true) > before)) && break

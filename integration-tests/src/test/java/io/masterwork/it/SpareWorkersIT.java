@@ -61,6 +61,8 @@ class SpareWorkersIT {
                     .contains("worker process " + spare + " (slot 1) ready in ")
                     .doesNotContain("respawning in");
             assertThat(ProcFs.cmdline(spare)).isEqualTo("masterwork: worker process");
+            // The slot's CPUs follow READY (no client waits for them); the promoted worker's own ready line comes after.
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains(spare + "#loop: worker ready: slot 1 "));
             assertThat(threadCpus(spare)).as("every thread of the promoted spare runs on slot 1's CPU").containsOnly("1");
             assertThat(ProcFs.fds(spare).get(5)).startsWith("/memfd:masterwork-config");
             // The surviving sibling learned of the new worker in slot 1 (OPEN_CHANNEL, as for a fresh worker).

@@ -5,6 +5,7 @@ import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.Received;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.unix.FileDescriptor;
 
@@ -36,6 +37,11 @@ final class ChannelWatch implements EpollIoHandle {
 
     void registered(IoRegistration registration) {
         this.registration = registration;
+    }
+
+    /** Asks the event loop for this descriptor's readiness from now on (the first time adds it to the epoll set). */
+    void watchReadable() {
+        registration.submit(EpollIoOps.EPOLLIN);
     }
 
     @Override

@@ -5,7 +5,13 @@ import com.typesafe.config.ConfigValueFactory;
 import io.masterwork.api.Listener;
 import io.masterwork.api.WorkerApplication;
 import io.masterwork.api.WorkerIdentity;
+import io.masterwork.channel.Channel;
+import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.FrameException;
+import io.masterwork.channel.Promotion;
+import io.masterwork.channel.Received;
 import io.masterwork.posix.Posix;
+import io.masterwork.posix.SocketType;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.ServerChannel;
 import org.slf4j.Logger;
@@ -28,17 +34,18 @@ import java.util.concurrent.TimeUnit;
  * application's start, Netty's server channel, the HTTP pipeline of the first request).
  *
  * <p>The built-in HTTP application is started once against a rehearsal listener — a fresh socket on an ephemeral
- * loopback port that nobody else knows, never the master's listeners — with the access log off and sibling messages
- * of its own; this spare sends it two requests over loopback, then closes that listener, its connections and the
- * rehearsal application. The promotion-only steps (reading the configuration descriptor, setting the affinity of
- * every thread) run once on this spare's own values. A downstream application (modules.worker) is not rehearsed: it
- * is started exactly once, at promotion, as its author expects.
+ * loopback port that nobody else knows, never the master's listeners — with its access log written to /dev/null and
+ * sibling messages of its own; this spare sends it requests over loopback, then closes that listener, its connections
+ * and the rehearsal application. The promotion-only steps (a PROMOTE frame received and decoded, reading the
+ * configuration descriptor, setting the affinity of every thread) run once on this spare's own values. A downstream
+ * application (modules.worker) is not rehearsed: it is started exactly once, at promotion, as its author expects.
  */
 final class SpareRehearsal {
     private static final Logger log = LoggerFactory.getLogger(SpareRehearsal.class);
     private static final long BOUND_SECONDS = 10;
     private static final int REQUESTS = 500;
     private static final int CONNECTIONS = 20;
+    private static final String DISCARDED_ACCESS_LOG = "/dev/null";
 
     private final Posix posix;
     private final IoEventLoop loop;
@@ -56,6 +63,7 @@ final class SpareRehearsal {
     void run() {
         try {
             WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
+            rehearsePromoteFrame();
             posix.setAffinityOfAllThreads(0, posix.getAffinity(0));
             if (config.workerModules().isEmpty()) {
                 rehearseApplication();
@@ -66,8 +74,11 @@ final class SpareRehearsal {
     }
 
     private void rehearseApplication() throws Exception {
+        // The access log goes to /dev/null, not off: with it on (the default) a promotion opened it and its first
+        // requests formatted their lines with code that had never run, 10-13 ms more from kill -9 to serving
+        // (medians, docs/BENCHMARKS.md).
         WorkerConfiguration quiet = WorkerConfiguration.parse(config.config()
-                .withValue("http.access_log", ConfigValueFactory.fromAnyRef("off"))
+                .withValue("http.access_log", ConfigValueFactory.fromAnyRef(DISCARDED_ACCESS_LOG))
                 .root().render(ConfigRenderOptions.concise()), "spare rehearsal configuration");
         int fd = posix.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         InheritedListener listener;
@@ -130,6 +141,50 @@ final class SpareRehearsal {
                 }
             });
             closed.get(BOUND_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * PROMOTE as the promotion reads it, on this spare's own values: a frame carrying a configuration memfd, sent over
+     * a socketpair of its own and taken apart by the same code (the channel's descriptor passing, the payload's
+     * decoding, dup2, the descriptor's bytes). Cold, these took ~1.5 ms of a promotion (measured on a loaded machine).
+     */
+    private void rehearsePromoteFrame() throws FrameException {
+        byte[] bytes = WorkerConfiguration.readDescriptorBytes(WorkerProcess.CONFIG_FD);
+        int[] pair = posix.socketpair(SocketType.SEQPACKET);
+        Channel sending = new Channel(posix, pair[0]); // each Channel owns its end, and closes it when it cannot set it up
+        Channel receiving;
+        try {
+            receiving = new Channel(posix, pair[1]);
+        } catch (RuntimeException e) {
+            sending.close();
+            throw e;
+        }
+        int sent = -1;
+        int received = -1;
+        try {
+            sent = posix.memfd("masterwork-config", bytes);
+            sending.send(ChannelFrame.promote(identity.masterPid(), identity.slot(), sent,
+                    new Promotion(identity.generation(), posix.getAffinity(0))));
+            Received frame = receiving.receive();
+            if (!frame.isFrame()) {
+                throw new IllegalStateException("the rehearsed PROMOTE did not arrive: " + frame);
+            }
+            received = frame.frame().fd();
+            Promotion.of(frame.frame());
+            // Both descriptors are this rehearsal's own copies of one memfd: dup2 replaces one copy by the other.
+            posix.dup2(received, sent);
+            if (!WorkerConfiguration.holdsExactly(posix, sent, bytes)) {
+                throw new IllegalStateException("the rehearsed PROMOTE carried other bytes than were sent");
+            }
+        } finally {
+            for (int fd : new int[] {sent, received}) {
+                if (fd >= 0) {
+                    posix.closeQuietly(fd);
+                }
+            }
+            sending.close();
+            receiving.close();
         }
     }
 

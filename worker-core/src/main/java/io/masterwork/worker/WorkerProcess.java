@@ -14,7 +14,6 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollIoOps;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,8 +64,21 @@ final class WorkerProcess {
     private io.masterwork.posix.ProcessTitle.Rewriter titleRewriter;
     /** A spare that received its PROMOTE (set on the event loop). */
     private boolean promoted;
+    /** A spare's inbox, registered with the event loop but watched only once promoted. */
+    private ChannelWatch spareInbox;
+    /**
+     * The promotion's continuations, made in the spare phase: the first evaluation of a lambda or method reference
+     * links its call site and spins a class, 1 to 4 ms measured inside a promotion, before READY or the first accept.
+     */
+    private java.util.function.BiConsumer<Void, Throwable> continueAfterApplicationStart;
+    private Runnable settleAfterReady;
+    /** The slot's CPUs and the timed steps of this worker's promotion, from PROMOTE to {@link #settleIntoSlot}. */
+    private java.util.BitSet promotionCpus;
+    private PromotionTimeline promotionTimeline;
     /** A spare's configuration as the master rendered it: a PROMOTE carrying the same bytes needs no parse. */
     private byte[] spareConfigBytes;
+    /** How long a promoted worker lets the event loop accept before the steps that follow its READY. */
+    static final long SETTLE_AFTER_READY_MILLIS = 5;
 
     WorkerProcess(Posix posix, WorkerArguments arguments, WorkerConfiguration config, long mainEnteredNanos) {
         this.posix = posix;
@@ -116,9 +128,18 @@ final class WorkerProcess {
             if (titleRewriter != null) {
                 titleRewriter.set(WorkerMain.SPARE_TITLE);
             }
+            // The "worker ready" line's /proc reads, run once now: cold, such code cost a promotion milliseconds.
+            io.masterwork.posix.ProcessAge.millis();
         }
         long rehearsalDone = System.nanoTime();
         watch(commandChannel, this::onCommand, "the command channel");
+        if (arguments.spare()) {
+            // Registered now, watched from the promotion on: what the promotion does with it is then one epoll_ctl,
+            // and no sibling writes to a spare's inbox before (the master announces it only with its promotion).
+            spareInbox = register(inbox, this::onInboxMessage, "the inbox");
+            continueAfterApplicationStart = this::promotedApplicationStarted;
+            settleAfterReady = this::settleIntoSlot;
+        }
         WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         long appStart = System.nanoTime();
         if (arguments.spare()) {
@@ -188,6 +209,11 @@ final class WorkerProcess {
     }
 
     private void watch(Channel channel, java.util.function.Consumer<Received> consumer, String what) {
+        register(channel, consumer, what).watchReadable();
+    }
+
+    /** Registers {@code channel} with the event loop, not yet watched: the epoll set holds it from the first watch on. */
+    private ChannelWatch register(Channel channel, java.util.function.Consumer<Received> consumer, String what) {
         ChannelWatch handle = new ChannelWatch(channel, received -> {
             try {
                 consumer.accept(received);
@@ -198,10 +224,10 @@ final class WorkerProcess {
         try {
             IoRegistration registration = loop.register(handle).get(10, TimeUnit.SECONDS);
             handle.registered(registration);
-            registration.submit(EpollIoOps.EPOLLIN);
         } catch (Exception e) {
             throw new WorkerInitException("cannot watch " + what + " on the event loop: " + e, e);
         }
+        return handle;
     }
 
     private void startApplication(WorkerContext context) {
@@ -247,6 +273,10 @@ final class WorkerProcess {
             log.warn("cannot send READY: {}", e.getMessage());
             return;
         }
+        logReady();
+    }
+
+    private void logReady() {
         long sinceMain = (System.nanoTime() - mainEnteredNanos) / 1_000_000;
         java.util.OptionalLong age = io.masterwork.posix.ProcessAge.millis();
         String sinceStart = age.isPresent() ? age.getAsLong() + " ms" : "?";
@@ -392,11 +422,12 @@ final class WorkerProcess {
 
     /**
      * PROMOTE: this spare becomes the worker of the frame's slot. Its configuration goes to descriptor 5 (as a
-     * fresh worker's), the title is shortened in place, the slot's CPUs are applied to every thread, and the
-     * application starts — only now are the listeners registered for accept — then READY, as a fresh worker's.
+     * fresh worker's), the title is shortened in place, and the application starts — only now are the listeners
+     * registered for accept — then READY, as a fresh worker's. The slot's CPUs are applied to every thread after
+     * READY (see {@link #settleIntoSlot}): they matter for throughput, not for the first accept.
      */
     private void promote(ChannelFrame frame) {
-        long start = System.nanoTime();
+        PromotionTimeline timeline = new PromotionTimeline(System.nanoTime());
         if (!arguments.spare() || promoted) {
             log.warn("dropped PROMOTE for slot {}: this worker is {}", frame.slot(),
                     promoted ? "already promoted" : "not a spare");
@@ -416,9 +447,9 @@ final class WorkerProcess {
         try {
             posix.dup2(frame.fd(), CONFIG_FD);
             posix.closeQuietly(frame.fd());
-            byte[] bytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
-            if (!java.util.Arrays.equals(bytes, spareConfigBytes)) {
+            if (!WorkerConfiguration.holdsExactly(posix, CONFIG_FD, spareConfigBytes)) {
                 // A reload's configuration; a dead worker's slot in the spare's own generation has the same bytes.
+                byte[] bytes = WorkerConfiguration.readDescriptorBytes(CONFIG_FD);
                 config = WorkerConfiguration.parse(new String(bytes, java.nio.charset.StandardCharsets.UTF_8),
                         "configuration on descriptor " + CONFIG_FD);
             }
@@ -428,7 +459,7 @@ final class WorkerProcess {
             shutdown.exit(1);
             return;
         }
-        long read = System.nanoTime();
+        timeline.step("configuration");
         io.masterwork.worker.log.WorkerLogging.applyLevel(config.errorLogLevel());
         if (!config.errorLogPath().equals(spareErrorLog)) {
             reopenErrorLog();
@@ -441,10 +472,7 @@ final class WorkerProcess {
         if (!titled) {
             log.warn("cannot set the process title to \"{}\"", WorkerMain.TITLE);
         }
-        long retitled = System.nanoTime();
-        java.util.BitSet cpus = promotion.cpus();
-        int threads = cpus.isEmpty() ? 0 : posix.setAffinityOfAllThreads(0, cpus);
-        long configured = System.nanoTime();
+        timeline.step("log level and title");
 
         identity = new WorkerIdentity(identity.pid(), frame.slot(), promotion.generation(), arguments.masterPid());
         siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
@@ -460,18 +488,57 @@ final class WorkerProcess {
             applicationFailed(e);
             return;
         }
-        started.whenComplete((ok, failure) -> loop.execute(() -> {
-            if (failure != null) {
-                applicationFailed(failure);
+        timeline.step("application start");
+        promotionCpus = promotion.cpus();
+        promotionTimeline = timeline;
+        started.whenComplete(continueAfterApplicationStart);
+    }
+
+    private void promotedApplicationStarted(Void ok, Throwable failure) {
+        if (!loop.inEventLoop()) {
+            // An application that is ready when start returns (the built-in one) goes on at once, on the event loop;
+            // one whose start completes elsewhere is brought back to the loop.
+            loop.execute(() -> promotedApplicationStarted(ok, failure));
+            return;
+        }
+        if (failure != null) {
+            applicationFailed(failure);
+            return;
+        }
+        spareInbox.watchReadable();
+        reportPromotedReady();
+    }
+
+    /** READY for the slot, then (a moment later) the slot's CPUs and the "worker ready" line. */
+    private void reportPromotedReady() {
+        try {
+            if (!commandChannel.isOpen()) {
                 return;
             }
-            watchFromLoop(inbox, this::onInboxMessage, "the inbox");
-            long done = System.nanoTime();
-            phases = "promoted: configuration " + micros(start, read) + " us, log level and title " + micros(read, retitled)
-                    + " us, affinity of " + threads + " threads " + micros(retitled, configured) + " us, application start "
-                    + micros(configured, done) + " us";
-            reportReady();
-        }));
+            if (!commandChannel.send(ChannelFrame.ready(identity.pid(), identity.slot()))) {
+                loop.schedule(this::reportPromotedReady, 10, TimeUnit.MILLISECONDS);
+                return;
+            }
+        } catch (ChannelException e) {
+            log.warn("cannot send READY: {}", e.getMessage());
+            return;
+        }
+        promotionTimeline.readySent();
+        // Scheduled, not queued: the connections that waited in the listener's backlog while the old worker died
+        // are accepted in the event loop's next round, before the affinity of every thread and the log line.
+        loop.schedule(settleAfterReady, SETTLE_AFTER_READY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * After READY: every thread moves to the slot's CPUs (the work of 0.5 to 6 ms of system calls, one per thread,
+     * that no client needs to wait for), and the promoted worker says where its promotion's time went.
+     */
+    private void settleIntoSlot() {
+        promotionTimeline.resume();
+        int threads = promotionCpus.isEmpty() ? 0 : posix.setAffinityOfAllThreads(0, promotionCpus);
+        promotionTimeline.step("affinity of " + threads + " threads");
+        phases = promotionTimeline.toString();
+        logReady();
     }
 
     private void applicationFailed(Throwable failure) {
@@ -479,28 +546,5 @@ final class WorkerProcess {
         log.error(io.masterwork.worker.log.Markers.EMERG, "worker init failed, exiting with status {}: the application "
                 + "did not start: {}", WorkerMain.INIT_FAILED, failure.toString(), failure);
         shutdown.exit(WorkerMain.INIT_FAILED);
-    }
-
-    private static long micros(long from, long to) {
-        return (to - from) / 1_000;
-    }
-
-    /** As {@link #watch}, from the event loop itself: nothing may wait there. */
-    private void watchFromLoop(Channel channel, java.util.function.Consumer<Received> consumer, String what) {
-        ChannelWatch handle = new ChannelWatch(channel, received -> {
-            try {
-                consumer.accept(received);
-            } catch (RuntimeException e) {
-                log.error("handling {} from {} failed", received, what, e);
-            }
-        });
-        loop.register(handle).addListener((io.netty.util.concurrent.Future<IoRegistration> f) -> {
-            if (!f.isSuccess()) {
-                log.error("cannot watch {} on the event loop: {}", what, f.cause().toString());
-                return;
-            }
-            handle.registered(f.getNow());
-            f.getNow().submit(EpollIoOps.EPOLLIN);
-        });
     }
 }

@@ -902,6 +902,9 @@ public final class MasterProcessCycle {
 
     private void workerExited(WorkerSlot slot, WaitStatus status) {
         int pid = slot.pid;
+        // The spare's PROMOTE before anything else: the clients queued on the listener since the worker died wait
+        // for it, not for the log line, the siblings' CLOSE_CHANNEL or the extensions below (docs/BENCHMARKS.md).
+        WorkerSlot promoted = refilledAtOnce(slot, status) ? sendPromote(slot) : null;
         if (status.exited() && status.exitCode() == 0) {
             log.info("worker process {} exited with code 0", pid);
         } else {
@@ -919,6 +922,14 @@ public final class MasterProcessCycle {
         announce(e -> e.workerExited(control, slot, status));
 
         if (quitting || terminating || !slot.respawn) {
+            if (promoted != null) {
+                // An extension stopped the master meanwhile: the promoted spare stops with the other workers.
+                takeOver(slot, promoted);
+                slot.respawn = false;
+                slot.state = WorkerState.EXITING;
+                commands.send(slot, terminating ? ChannelFrame.terminate() : ChannelFrame.quit());
+                return;
+            }
             table.release(slot);
             return;
         }
@@ -947,6 +958,19 @@ public final class MasterProcessCycle {
                     TimeUnit.NANOSECONDS.toMillis(lived), TimeUnit.NANOSECONDS.toMillis(delay));
         }
         slot.respawns++;
+        if (promoted != null) {
+            takeOver(slot, promoted);
+        }
+    }
+
+    /**
+     * Whether {@link #workerExited} refills the slot at once with nothing to count first: killed from outside or
+     * ended cleanly (not a crash, not the fatal status), while the master runs on. Then a spare can be promoted
+     * before the bookkeeping of the death; a crash goes the long way (it may back off, or stop the master).
+     */
+    private boolean refilledAtOnce(WorkerSlot slot, WaitStatus status) {
+        return !quitting && !terminating && slot.respawn && !isCrash(status)
+                && !(status.exited() && status.exitCode() == WorkerExit.FATAL);
     }
 
     /** "By its own doing": a non-zero exit other than 2 and 143, or a crash signal. */
@@ -1160,9 +1184,22 @@ public final class MasterProcessCycle {
      * the frame cannot be written (that spare is then stopped): the caller spawns.
      */
     private boolean promoteSpareInto(WorkerSlot slot) {
-        WorkerSlot spare = spares.bestFor(slot.spec);
+        WorkerSlot spare = sendPromote(slot);
         if (spare == null) {
             return false;
+        }
+        takeOver(slot, spare);
+        return true;
+    }
+
+    /**
+     * The first half of {@link #promoteSpareInto}: PROMOTE to the best spare for the slot's generation, which leaves
+     * the spares. The spare, or null when none fits or the frame cannot be written (that spare is then stopped).
+     */
+    private WorkerSlot sendPromote(WorkerSlot slot) {
+        WorkerSlot spare = spares.bestFor(slot.spec);
+        if (spare == null) {
+            return null;
         }
         java.util.BitSet cpus = Spawner.affinityFor(slot.slot, slot.spec);
         ChannelFrame promote;
@@ -1178,11 +1215,16 @@ public final class MasterProcessCycle {
             spare.state = WorkerState.EXITING;
             spare.respawn = false;
             commands.send(spare, ChannelFrame.terminate());
-            return false;
+            return null;
         } finally {
             posix.closeQuietly(configFd);
         }
         spares.release(spare);
+        return spare;
+    }
+
+    /** The second half of {@link #promoteSpareInto}: the promoted spare's process fills the slot. */
+    private void takeOver(WorkerSlot slot, WorkerSlot spare) {
         long now = System.nanoTime();
         log.info("start worker process {} (slot {}): spare {} promoted, {} ms after its spawn{}", spare.pid, slot.slot,
                 spare.slot, TimeUnit.NANOSECONDS.toMillis(now - spare.startedAtNanos),
@@ -1200,7 +1242,6 @@ public final class MasterProcessCycle {
         slot.watchdogKillAtNanos = 0;
         slot.respawnDueNanos = 0;
         passOpenChannel(slot);
-        return true;
     }
 
     /** Stops spares with {@code frame}: all of them, or (with a generation) those that cannot serve it. */
