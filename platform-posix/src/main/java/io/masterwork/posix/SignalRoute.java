@@ -71,7 +71,25 @@ public final class SignalRoute {
         posix.execve(executable, argv, environment);
     }
 
-    /** The original argv with the route's flags (and the caller's) inserted right after argv[0]. */
+    /**
+     * For a JVM started as this one's routed image by spawning rather than exec (the daemon's master, whose
+     * signals the spawn blocks): this process's argv with the route's JVM flags.
+     */
+    public static List<String> routedCommandLine() {
+        return commandLine(readProcSelf("cmdline"), List.of());
+    }
+
+    /** For the same: this process's environment with the route's variables and {@code extra} (replacing earlier values). */
+    public static List<String> routedEnvironment(Map<String, String> extra) {
+        Map<String, String> env = new TreeMap<>(System.getenv());
+        env.putAll(extra);
+        return environment(env);
+    }
+
+    /**
+     * The original argv with the route's flags (and the caller's) inserted right after argv[0]; an argv that has
+     * the route's flags already (a routed image's) keeps them once.
+     */
     static List<String> commandLine(byte[] procCmdline, List<String> extraJvmFlags) {
         List<String> original = splitNulTerminated(procCmdline);
         if (original.isEmpty()) {
@@ -79,7 +97,9 @@ public final class SignalRoute {
         }
         List<String> argv = new ArrayList<>(original.size() + ROUTE_FLAGS.size() + extraJvmFlags.size());
         argv.add(original.get(0));
-        argv.addAll(ROUTE_FLAGS);
+        if (!original.containsAll(ROUTE_FLAGS)) {
+            argv.addAll(ROUTE_FLAGS);
+        }
         argv.addAll(extraJvmFlags);
         argv.addAll(original.subList(1, original.size()));
         return argv;

@@ -5,7 +5,6 @@ import io.masterwork.master.pid.PidFile;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
-import io.masterwork.posix.ProcessTitle;
 import io.masterwork.posix.SignalRoute;
 import io.masterwork.posix.SpawnRequest;
 import io.masterwork.posix.WaitStatus;
@@ -16,10 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@code daemon = true}: nginx forks and the parent exits; a JVM cannot fork, so the foreground process
@@ -30,7 +27,6 @@ import java.util.TreeMap;
  */
 final class Daemonizer {
     static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final List<String> ROUTE_FLAGS = List.of("-Xrs", "-XX:+StartAttachListener");
     private static final int LOG_TAIL_LINES = 20;
 
     private final Posix posix;
@@ -111,26 +107,12 @@ final class Daemonizer {
 
     /** This process's own command line with the signal route's JVM flags, so the child is the master itself. */
     static List<String> masterArgv() {
-        List<String> original = ProcessTitle.commandLine();
-        List<String> argv = new ArrayList<>(original.size() + ROUTE_FLAGS.size());
-        argv.add(original.get(0));
-        // A routed image (EarlySignalRoute) has them already.
-        if (!original.containsAll(ROUTE_FLAGS)) {
-            argv.addAll(ROUTE_FLAGS);
-        }
-        argv.addAll(original.subList(1, original.size()));
-        return argv;
+        return SignalRoute.routedCommandLine();
     }
 
     /** The environment SignalRoute's re-exec would give, plus the marker that stops a second detach. */
     static List<String> masterEnvironment() {
-        Map<String, String> env = new TreeMap<>(System.getenv());
-        env.put("_JAVA_SR_SIGNUM", "40");
-        env.put(SignalRoute.ROUTED_VARIABLE, "1");
-        env.put(MasterSignalSet.DAEMON_VARIABLE, "1");
-        List<String> entries = new ArrayList<>();
-        env.forEach((k, v) -> entries.add(k + "=" + v));
-        return entries;
+        return SignalRoute.routedEnvironment(Map.of(MasterSignalSet.DAEMON_VARIABLE, "1"));
     }
 
     /** What the failed master appended to the error log (its last lines), for the operator's terminal. */
