@@ -32,9 +32,8 @@ final class NativeWarmup extends Thread {
     @Override
     public void run() {
         try {
-            Posix loaded = NativePosix.get();
-            loaded.getpid();
-            posix = loaded;
+            // Binding libc includes a first call through it (Native), so it is usable once this returns.
+            posix = NativePosix.get();
             // Loads and links the JNI library; whether epoll is usable is the event loop's to report.
             io.netty.channel.epoll.Epoll.isAvailable();
         } catch (Throwable e) {

@@ -24,7 +24,8 @@ final class EarlySignalRoute {
 
     /** Re-executes now when that is safe and useful; returns when it is not (or when it failed). */
     static void takeIfPlainStart(String[] args) {
-        if (!isPlainStart(args) || SignalRoute.isRouted() || MasterSignalSet.isDaemonChild()) {
+        // A daemon's master is routed already: Daemonizer spawns it with the route's environment.
+        if (!isPlainStart(args) || SignalRoute.isRouted()) {
             return;
         }
         try {

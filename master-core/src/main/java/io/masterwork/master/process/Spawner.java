@@ -51,20 +51,23 @@ public final class Spawner {
         try {
             java.nio.file.Path jar = java.nio.file.Path.of(
                     Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!java.nio.file.Files.isRegularFile(jar)) {
+                return List.copyOf(all); // classes from a directory (tests): no distribution around them
+            }
             java.nio.file.Path archive = jar.resolveSibling("worker.jsa");
-            if (java.nio.file.Files.isRegularFile(jar) && java.nio.file.Files.isRegularFile(archive)) {
+            if (java.nio.file.Files.isRegularFile(archive)) {
                 all.add("-XX:SharedArchiveFile=" + archive);
             }
             // The distribution's native libraries, out of their jars: loaded in place, not copied to /tmp
             // first. The JDK's own library path stays behind them, for the application's libraries.
             java.nio.file.Path natives = jar.resolveSibling("native");
-            if (java.nio.file.Files.isRegularFile(jar) && java.nio.file.Files.isDirectory(natives)) {
+            if (java.nio.file.Files.isDirectory(natives)) {
                 all.add("-Djffi.boot.library.path=" + natives);
                 String jdkPath = System.getProperty("java.library.path", "");
                 all.add("-Djava.library.path=" + natives + (jdkPath.isEmpty() ? "" : File.pathSeparator + jdkPath));
             }
-        } catch (RuntimeException | java.net.URISyntaxException notFromAJar) {
-            // classes from a directory (tests) or an unknown source: no archive
+        } catch (RuntimeException | java.net.URISyntaxException unknownSource) {
+            // an unknown code source: no archive, no native directory
         }
         return List.copyOf(all);
     }
