@@ -1,10 +1,5 @@
 package io.masterwork.posix;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +50,7 @@ public final class SignalRoute {
             throw new IllegalArgumentException("KILL and STOP cannot be blocked: " + signals);
         }
         NativePosix posix = (NativePosix) NativePosix.get();
-        List<String> argv = commandLine(readProcSelf("cmdline"), extraJvmFlags);
+        List<String> argv = commandLine(ProcessTitle.commandLine(), extraJvmFlags);
         List<String> environment = environment(System.getenv());
         String executable = posix.executablePath();
 
@@ -76,7 +71,7 @@ public final class SignalRoute {
      * signals the spawn blocks): this process's argv with the route's JVM flags.
      */
     public static List<String> routedCommandLine() {
-        return commandLine(readProcSelf("cmdline"), List.of());
+        return commandLine(ProcessTitle.commandLine(), List.of());
     }
 
     /** For the same: this process's environment with the route's variables and {@code extra} (replacing earlier values). */
@@ -90,8 +85,7 @@ public final class SignalRoute {
      * The original argv with the route's flags (and the caller's) inserted right after argv[0]; an argv that has
      * the route's flags already (a routed image's) keeps them once.
      */
-    static List<String> commandLine(byte[] procCmdline, List<String> extraJvmFlags) {
-        List<String> original = splitNulTerminated(procCmdline);
+    static List<String> commandLine(List<String> original, List<String> extraJvmFlags) {
         if (original.isEmpty()) {
             throw new IllegalStateException("/proc/self/cmdline is empty");
         }
@@ -113,28 +107,5 @@ public final class SignalRoute {
         List<String> entries = new ArrayList<>(env.size());
         env.forEach((name, value) -> entries.add(name + "=" + value));
         return entries;
-    }
-
-    static List<String> splitNulTerminated(byte[] bytes) {
-        List<String> parts = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == 0) {
-                parts.add(new String(bytes, start, i - start, StandardCharsets.UTF_8));
-                start = i + 1;
-            }
-        }
-        if (start < bytes.length) {
-            parts.add(new String(bytes, start, bytes.length - start, StandardCharsets.UTF_8));
-        }
-        return parts;
-    }
-
-    private static byte[] readProcSelf(String name) {
-        try {
-            return Files.readAllBytes(Path.of("/proc/self", name));
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading /proc/self/" + name, e);
-        }
     }
 }

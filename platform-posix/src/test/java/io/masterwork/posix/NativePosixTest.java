@@ -562,10 +562,10 @@ class NativePosixTest {
 
     @Test
     void signalRouteCommandLineInsertsFlagsAfterArgvZero() {
-        byte[] cmdline = "/usr/bin/java\0-cp\0x.jar\0Main\0arg\0".getBytes(StandardCharsets.UTF_8);
+        List<String> cmdline = List.of("/usr/bin/java", "-cp", "x.jar", "Main", "arg");
         assertThat(SignalRoute.commandLine(cmdline, List.of("-Dmw=1")))
                 .containsExactly("/usr/bin/java", "-Xrs", "-XX:+StartAttachListener", "-Dmw=1", "-cp", "x.jar", "Main", "arg");
-        byte[] routed = "/usr/bin/java\0-Xrs\0-XX:+StartAttachListener\0-cp\0x.jar\0Main\0".getBytes(StandardCharsets.UTF_8);
+        List<String> routed = List.of("/usr/bin/java", "-Xrs", "-XX:+StartAttachListener", "-cp", "x.jar", "Main");
         assertThat(SignalRoute.commandLine(routed, List.of()))
                 .containsExactly("/usr/bin/java", "-Xrs", "-XX:+StartAttachListener", "-cp", "x.jar", "Main");
         assertThat(SignalRoute.environment(java.util.Map.of("A", "1", "MASTERWORK_SIGNALS_ROUTED", "0")))
