@@ -3,9 +3,9 @@ package io.masterwork.channel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every frame a real nginx 1.22.1 master wrote (captured with strace) decodes to the same command,
+ * Every frame a real nginx 1.22.1 master wrote (captured with strace, carried in src/test/resources) decodes to the same command,
  * pid, slot and fd, and encodes back to the same 32 bytes.
  */
 class NginxVectorsTest {
@@ -28,18 +28,16 @@ class NginxVectorsTest {
 
     @BeforeAll
     static void readVectors() throws IOException {
-        String dir = System.getProperty("masterwork.vectors.dir");
-        if (dir == null) {
-            throw new IllegalStateException("system property masterwork.vectors.dir is not set: run this test "
-                    + "through Maven (channel-proto/pom.xml sets it to ${project.basedir}/../../shared/vectors)");
-        }
-        Path file = Path.of(dir).resolve(FILE).toAbsolutePath().normalize();
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalStateException("nginx channel vectors not found at " + file
-                    + " (masterwork.vectors.dir=" + dir + "); they belong beside the repository in shared/vectors/");
+        // Carried in the repository (src/test/resources/nginx-vectors/README.md says how they were captured).
+        String resource = "/nginx-vectors/" + FILE;
+        List<String> lines;
+        try (InputStream in = NginxVectorsTest.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("test resource " + resource + " is missing from the class path");
+            }
+            lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         }
         rows = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.isBlank() || line.startsWith("#") || line.startsWith("frame_hex")) {
@@ -47,7 +45,7 @@ class NginxVectorsTest {
             }
             String[] cols = line.split("\t");
             if (cols.length != 7) {
-                throw new IllegalStateException(file + ":" + (i + 1) + ": expected 7 columns, got " + cols.length);
+                throw new IllegalStateException(resource + ":" + (i + 1) + ": expected 7 columns, got " + cols.length);
             }
             rows.add(new Row(i + 1, HexFormat.of().parseHex(cols[0]), cols[1], Integer.parseInt(cols[2]),
                     Long.parseLong(cols[3]), Integer.parseInt(cols[4]),
