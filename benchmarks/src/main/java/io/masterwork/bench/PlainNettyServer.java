@@ -1,0 +1,195 @@
+package io.masterwork.bench;
+
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.Signal;
+import io.masterwork.posix.SpawnRequest;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The baseline of the request-path comparison (issue 25, {@code bench/compare-nginx.sh}): what a plain Netty
+ * 4.2 native-epoll HTTP server costs on this machine, with nothing of masterwork's around it. Run as the
+ * parent, it binds one listening socket and starts {@code --processes} JVMs that all inherit it at fd 3
+ * (one shared accept queue, as nginx's and masterwork's workers share the master's socket: not SO_REUSEPORT);
+ * each serves it on one epoll event loop with {@link HttpServerCodec} and a handler that answers every request
+ * with the same bytes the built-in application sends for its body ({@code 200}, {@code content-type:
+ * text/plain}, {@code content-length}; {@code connection: close} when the request does not keep alive).
+ * Responses are written as requests are read and flushed once per read batch, as a Netty server is written.
+ *
+ * <pre>
+ *   java -cp ... io.masterwork.bench.PlainNettyServer --listen 127.0.0.1:8080 --processes 2 --body-file body.txt \
+ *        -- -XX:+UseSerialGC ...        # JVM flags of the children (compare-nginx.sh passes masterwork's worker flags)
+ * </pre>
+ *
+ * The parent prints {@code listening <host:port> pids <p1,p2,...>} once every child is spawned, waits for them,
+ * and on SIGTERM/SIGINT (a shutdown hook) kills them. A child that cannot serve exits 2.
+ */
+public final class PlainNettyServer {
+    private static final int LISTENER_FD = 3;
+
+    private PlainNettyServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> own = new ArrayList<>();
+        List<String> childJvm = new ArrayList<>();
+        boolean jvm = false;
+        for (String arg : args) {
+            if (!jvm && arg.equals("--")) {
+                jvm = true;
+            } else {
+                (jvm ? childJvm : own).add(arg);
+            }
+        }
+        String listen = value(own, "--listen", null);
+        String bodyFile = value(own, "--body-file", null);
+        if (value(own, "--child", null) != null) {
+            serve(Files.readAllBytes(Path.of(bodyFile)));
+            return;
+        }
+        if (listen == null || bodyFile == null) {
+            System.err.println("usage: PlainNettyServer --listen host:port --processes N --body-file F [-- child JVM flags]");
+            System.exit(64);
+        }
+        int processes = Integer.parseInt(value(own, "--processes", "2"));
+        runParent(listen, processes, bodyFile, childJvm);
+    }
+
+    private static String value(List<String> args, String name, String fallback) {
+        int i = args.indexOf(name);
+        return i >= 0 && i + 1 < args.size() ? args.get(i + 1) : fallback;
+    }
+
+    private static void runParent(String listen, int processes, String bodyFile, List<String> childJvm) {
+        Posix posix = NativePosix.get();
+        int colon = listen.lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(listen.substring(0, colon),
+                Integer.parseInt(listen.substring(colon + 1)));
+        // The same backlog as masterwork's master and nginx (511).
+        int fd = posix.listenTcp(address, 511);
+        List<String> argv = new ArrayList<>();
+        argv.add("plain-netty: worker process");
+        argv.addAll(childJvm);
+        argv.add("-cp");
+        argv.add(System.getProperty("java.class.path"));
+        argv.add(PlainNettyServer.class.getName());
+        argv.addAll(List.of("--child", "1", "--body-file", bodyFile));
+        List<String> env = new ArrayList<>();
+        System.getenv().forEach((k, v) -> env.add(k + "=" + v));
+        List<Integer> pids = new ArrayList<>();
+        for (int i = 0; i < processes; i++) {
+            pids.add(posix.spawn(new SpawnRequest(posix.executablePath()).argv(argv).environment(env)
+                    .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2).mapFd(fd, LISTENER_FD)));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (int pid : pids) {
+                try {
+                    posix.kill(pid, Signal.KILL);
+                } catch (RuntimeException gone) {
+                    // already reaped
+                }
+            }
+        }));
+        System.out.println("listening " + posix.localAddress(fd) + " pids "
+                + String.join(",", pids.stream().map(String::valueOf).toList()));
+        System.out.flush();
+        for (int pid : pids) {
+            posix.waitpid(pid, false);
+        }
+    }
+
+    private static void serve(byte[] body) throws InterruptedException {
+        ByteBuf content = Unpooled.unreleasableBuffer(Unpooled.directBuffer(body.length).writeBytes(body));
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EpollServerSocketChannel server = new EpollServerSocketChannel(LISTENER_FD);
+        ChannelHandler initializer = new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel channel) {
+                channel.pipeline().addLast(new HttpServerCodec(), new Answer(content));
+            }
+        };
+        try {
+            new ServerBootstrap().group(group).channelFactory(() -> server).childHandler(initializer)
+                    .childOption(ChannelOption.TCP_NODELAY, true).register().sync();
+        } catch (RuntimeException e) {
+            System.err.println("plain-netty: cannot serve fd " + LISTENER_FD + ": " + e);
+            System.exit(2);
+        }
+        server.closeFuture().sync();
+    }
+
+    /** Every request gets the body; the write is flushed at the end of the read batch. */
+    private static final class Answer extends ChannelInboundHandlerAdapter {
+        private final ByteBuf content;
+        private boolean keepAlive;
+
+        Answer(ByteBuf content) {
+            this.content = content;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                if (msg instanceof HttpRequest request) {
+                    keepAlive = HttpUtil.isKeepAlive(request);
+                }
+                if (msg instanceof LastHttpContent) {
+                    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            content.duplicate());
+                    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                            .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+                    if (!keepAlive) {
+                        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+                        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+                    } else {
+                        ctx.write(response, ctx.voidPromise());
+                    }
+                } else if (!(msg instanceof HttpRequest) && !(msg instanceof HttpContent)) {
+                    ctx.fireChannelRead(ReferenceCountUtil.retain(msg));
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}
