@@ -126,7 +126,7 @@ public final class MasterProcessCycle {
                         + UpgradeHandover.PROTOCOL);
             }
             log.info("binary upgrade: masterwork/{} (pid {}, generation {}) hands over to masterwork/{}",
-                    h.oldVersion(), h.oldPid(), h.oldGeneration(), io.masterwork.master.cli.Version.get());
+                    h.oldVersion(), h.oldPid(), h.oldGeneration(), io.masterwork.master.Version.get());
             firstGeneration = h.oldGeneration() + 1;
         }
         setMasterTitle();
@@ -435,7 +435,7 @@ public final class MasterProcessCycle {
         }
         upgrade = new BinaryUpgrade(newPid, pid, socket);
         log.info("binary upgrade: new master process {} started; this master (masterwork/{}) keeps serving until WINCH and QUIT",
-                newPid, io.masterwork.master.cli.Version.get());
+                newPid, io.masterwork.master.Version.get());
         announce(e -> e.upgradeStarted(control, newPid));
     }
 
@@ -524,7 +524,7 @@ public final class MasterProcessCycle {
         fds.forEach(fd -> bound.add(posix.localAddress(fd)));
         env.add(UpgradeHandover.ENV_LISTENERS + "=" + UpgradeHandover.listenersValue(bound, 3));
         env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
-                io.masterwork.master.cli.Version.get(), generation.number).environmentValue());
+                io.masterwork.master.Version.get(), generation.number).environmentValue());
         SpawnRequest request = new SpawnRequest(command.get(0)).argv(command.subList(1, command.size()))
                 .environment(env).workingDirectory(System.getProperty("user.dir"))
                 .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2);
