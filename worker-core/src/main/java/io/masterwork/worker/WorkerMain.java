@@ -32,6 +32,7 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         long mainEntered = System.nanoTime();
+        WorkerSignals.ignoreTheMastersSignals();
         // Before the first logger: SLF4J loads the worker's provider by name, with no search of the class path.
         System.setProperty(WorkerLogging.PROVIDER_PROPERTY, WorkerLogging.class.getName());
         // SLF4J announces an explicitly named provider at its INFO: not a line for the error log.

@@ -244,6 +244,9 @@ final class Spawner {
             }
         }
         env.add(SpawnContract.WORKER_ENVIRONMENT);
+        if (!ownSuspendResume) {
+            env.add(SpawnContract.SUSPEND_RESUME_SIGNAL);
+        }
         return env;
     }
 }
