@@ -210,7 +210,11 @@ final class Spawner {
     }
 
     private void takeOn(String directive, Runnable attribute) {
-        attribute.run();
+        try {
+            attribute.run();
+        } catch (PosixException e) {
+            log.error("{} cannot apply to the next worker ({}); it starts without it", directive, e.getMessage());
+        }
     }
 
     private List<String> workerArgv(String title, boolean spare, int number, WorkerGeneration generation) {
