@@ -357,6 +357,11 @@ public final class MasterProcessCycle {
             reloadRejected("the configuration could not be checked: " + e, requesters);
             return;
         }
+        if (table.free() < next.workerProcesses()) {
+            reloadRejected("the process table has " + table.free() + " free slots of " + table.capacity()
+                    + ", the new generation needs " + next.workerProcesses() + " (worker_processes)", requesters);
+            return;
+        }
         List<Integer> fds;
         UserInfo nextUser;
         try {
@@ -627,6 +632,9 @@ public final class MasterProcessCycle {
                 String why = "no free slot in the process table for " + (n - i) + " more worker processes of generation "
                         + generation.number + " (" + table.capacity() + " in use)";
                 log.error(why);
+                if (reload != null && generation == reload.next) {
+                    reload.failed(why);
+                }
                 return;
             }
         }
