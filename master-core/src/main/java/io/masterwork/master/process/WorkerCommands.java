@@ -138,11 +138,12 @@ final class WorkerCommands {
     private void tell(WorkerSlot slot, ChannelFrame news) {
         Worker worker = slot.worker();
         try {
-            if (worker.channel.send(news)) {
+            if (worker.outbox.isEmpty() && worker.channel.send(news)) {
                 return;
             }
-            log.warn("{} to worker process {} (slot {}) not sent: its channel is full (EAGAIN)", news.command(), worker.pid,
-                    slot.slot);
+            worker.outbox.add(news, posix);
+            log.debug("{} to worker process {} queued ({} waiting): its channel is full", news.command(), worker.pid,
+                    worker.outbox.size());
         } catch (ChannelException | PosixException e) {
             // EPIPE, ECONNRESET: the worker is gone, and its exit will be reaped; nobody is left to tell.
             log.warn("{} to worker process {} (slot {}) not sent: {}", news.command(), worker.pid, slot.slot, e.getMessage());
