@@ -18,7 +18,9 @@ final class Guard {
     static void run(String what, Runnable step) {
         try {
             step.run();
-        } catch (RuntimeException e) {
+        } catch (VirtualMachineError fatal) {
+            throw fatal;
+        } catch (Throwable e) {
             log.error("error while handling {}: {}", what, e.toString(), e);
         }
     }

@@ -168,7 +168,15 @@ public final class MasterProcessCycle {
      * descriptor.
      */
     private List<Integer> poll(MasterSignals signals) {
-        return posix.pollReadable(watchedDescriptors(signals), pollTimeoutMillis());
+        try {
+            return posix.pollReadable(watchedDescriptors(signals), pollTimeoutMillis());
+        } catch (RuntimeException e) {
+            log.error("poll failed: {}", e.getMessage());
+            if (!extensions.dropDescriptorsNotOpen()) {
+                sleepAfterFailedPoll();
+            }
+            return List.of();
+        }
     }
 
     // ---- signals: one handler each ---------------------------------------------------------------------------
