@@ -676,7 +676,7 @@ public final class MasterProcessCycle {
         Worker worker;
         try {
             worker = spawner.spawn(slot.slot, slot.generation);
-        } catch (PosixException e) {
+        } catch (RuntimeException e) {
             slot.quickDeaths++;
             long delay = CrashAccounting.backoff(slot.generation.config, slot.quickDeaths);
             slot.retryAt(now + delay);
