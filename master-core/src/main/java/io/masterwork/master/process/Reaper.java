@@ -45,6 +45,9 @@ final class Reaper {
         try {
             status = posix.waitpid(worker.pid, true);
         } catch (PosixException e) {
+            if (e.errno() == Errno.ECHILD) {
+                return Exit.LOST;
+            }
             log.error("waitpid({}) failed: {}", worker.pid, e.getMessage());
             return null;
         }
