@@ -263,7 +263,7 @@ public final class MasterProcessCycle {
         logFiles.reopen(desired.serving().config, desired.serving().workerUser);
         log.info("logs reopened");
         for (WorkerSlot slot : table.running()) {
-            if (slot.worker().channelOpen() && !slot.isExiting()) {
+            if (slot.worker().channelOpen()) {
                 commands.send(slot, ChannelFrame.reopen());
             }
         }
