@@ -464,7 +464,7 @@ public final class MasterProcessCycle {
 
     /** At most {@link #FRAMES_PER_TURN} frames; EOF (or a reset) closes the master's end until the exit is reaped. */
     private void readChannel(Worker worker, Consumer<ChannelFrame> handler) {
-        for (;;) {
+        for (int i = 0; i < FRAMES_PER_TURN; i++) {
             Received received;
             try {
                 received = worker.channel.receive();
