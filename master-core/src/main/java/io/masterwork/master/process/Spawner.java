@@ -44,7 +44,7 @@ final class Spawner {
      * the watchdog notices.
      */
     static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
-            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
             "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
             "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off",
             "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
