@@ -18,10 +18,6 @@ final class DesiredWorkers {
     private boolean retired;
     private boolean stopping;
 
-    DesiredWorkers(WorkerGeneration first) {
-        this.serving = first;
-    }
-
     WorkerGeneration serving() {
         return serving;
     }
@@ -65,7 +61,7 @@ final class DesiredWorkers {
         trial = next;
     }
 
-    /** The reload is committed: its generation serves with its own worker_processes. */
+    /** The first generation at start, or a committed reload's: it serves with its own worker_processes. */
     void serve(WorkerGeneration next) {
         serving = next;
         trial = null;

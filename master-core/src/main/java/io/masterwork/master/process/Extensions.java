@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +24,22 @@ final class Extensions {
     private final Posix posix;
     /** Descriptors an extension handed the loop that turned out not to be open (poll said POLLNVAL). */
     private final Set<Integer> notOpen = new HashSet<>();
+    private MasterControl control;
 
     Extensions(List<MasterExtension> extensions, Posix posix) {
         this.extensions = List.copyOf(extensions);
         this.posix = posix;
     }
 
-    void announce(Consumer<MasterExtension> event) {
+    /** The master as the extensions are to see and steer it. */
+    void control(MasterControl master) {
+        this.control = master;
+    }
+
+    /** Tells every extension what happened, e.g. {@code announce(MasterExtension::reloadStarted)}. */
+    void announce(BiConsumer<MasterExtension, MasterControl> event) {
         for (MasterExtension extension : extensions) {
-            Guard.run(name(extension), () -> event.accept(extension));
+            Guard.run(name(extension), () -> event.accept(extension, control));
         }
     }
 
@@ -85,7 +92,7 @@ final class Extensions {
     }
 
     /** Hands a readable descriptor to the extension that owns it; false when none does. */
-    boolean readable(int fd, MasterControl control) {
+    boolean readable(int fd) {
         for (MasterExtension extension : extensions) {
             for (int own : descriptorsOf(extension)) {
                 if (own == fd) {
@@ -97,7 +104,7 @@ final class Extensions {
         return false;
     }
 
-    void runTimers(MasterControl control) {
+    void runTimers() {
         long now = System.nanoTime();
         for (MasterExtension extension : extensions) {
             long due = nextTimerOf(extension);
