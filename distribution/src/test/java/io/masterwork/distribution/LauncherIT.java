@@ -124,7 +124,7 @@ class LauncherIT {
         Map<String, String> build1Before = fingerprint(build1);
 
         // change a source file: the next command rebuilds into a new directory
-        Path source = clone.resolve("master-core/src/main/java/io/masterwork/master/cli/Version.java");
+        Path source = clone.resolve("master-core/src/main/java/io/masterwork/master/Version.java");
         Files.writeString(source, Files.readString(source) + "\n// changed by LauncherIT\n");
         Distribution.Result rebuilt = dist.run(launcher(clone, clone, "-v"), BUILD_TIMEOUT_SECONDS);
         assertThat(rebuilt.exit()).as(rebuilt.toString()).isZero();
@@ -149,7 +149,7 @@ class LauncherIT {
         Path clone = tmp.resolve("clone");
         Distribution.Result cloned = dist.run(new ProcessBuilder("git", "clone", "-q", REPO.toString(), clone.toString()), 300);
         assertThat(cloned.exit()).as(cloned.toString()).isZero();
-        Path source = clone.resolve("master-core/src/main/java/io/masterwork/master/cli/Version.java");
+        Path source = clone.resolve("master-core/src/main/java/io/masterwork/master/Version.java");
         Files.writeString(source, Files.readString(source) + "\nthis is not java\n");
 
         Distribution.Result r = dist.run(launcher(clone, clone, "-v"), BUILD_TIMEOUT_SECONDS);

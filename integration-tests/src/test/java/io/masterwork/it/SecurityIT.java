@@ -68,10 +68,11 @@ class SecurityIT {
             for (int w : workers) {
                 assertThat(ProcFs.status("/proc/" + w, "Uid")).isEqualTo(NOBODY);
                 assertThat(ProcFs.status("/proc/" + w, "Gid")).isEqualTo(NOBODY);
-                // The environment is exactly what `env` names, plus the worker marker.
+                // The environment is exactly what `env` names, plus the worker marker and HotSpot's suspend/resume
+                // signal moved off USR2 (which a worker ignores), as the spawn contract says.
                 String environ = ProcFs.read(w, "environ");
                 assertThat(Arrays.stream(environ.split("\0")).filter(s -> !s.isEmpty()).sorted().toList())
-                        .containsExactly("KEPT_15=yes", "MASTERWORK_WORKER=1");
+                        .containsExactly("KEPT_15=yes", "MASTERWORK_WORKER=1", "_JAVA_SR_SIGNUM=40");
                 // Of the master's own sockets, pipes and anonymous inodes, a worker shares only the listener and
                 // its siblings' inbox write ends (handed over with OPEN_CHANNEL), never a command channel, the
                 // signalfd, the control socket or the systemd socket.

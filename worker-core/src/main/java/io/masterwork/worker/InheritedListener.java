@@ -1,6 +1,7 @@
 package io.masterwork.worker;
 
 import io.masterwork.api.Listener;
+import io.masterwork.posix.Posix;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -22,11 +23,11 @@ final class InheritedListener implements Listener {
     private final int fd;
     private final InetSocketAddress address;
     private final EventLoopGroup group;
-    private final io.masterwork.posix.Posix posix;
+    private final Posix posix;
     private ServerChannel channel;
     private boolean closedUnserved;
 
-    InheritedListener(io.masterwork.posix.Posix posix, int index, int fd, InetSocketAddress address,
+    InheritedListener(Posix posix, int index, int fd, InetSocketAddress address,
                       EventLoopGroup group) {
         this.posix = posix;
         this.index = index;

@@ -10,6 +10,7 @@ import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.FrameException;
 import io.masterwork.channel.Promotion;
 import io.masterwork.channel.Received;
+import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.SocketType;
 import io.netty.channel.IoEventLoop;
@@ -62,7 +63,7 @@ final class SpareRehearsal {
     /** Runs on the worker's main thread; never fails the spare (a cold promotion is slower, not wrong). */
     void run() {
         try {
-            WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
+            WorkerConfiguration.readDescriptor(SpawnContract.CONFIG_FD);
             rehearsePromoteFrame();
             posix.setAffinityOfAllThreads(0, posix.getAffinity(0));
             if (config.workerModules().isEmpty()) {
@@ -150,7 +151,7 @@ final class SpareRehearsal {
      * decoding, dup2, the descriptor's bytes). Cold, these took ~1.5 ms of a promotion (measured on a loaded machine).
      */
     private void rehearsePromoteFrame() throws FrameException {
-        byte[] bytes = WorkerConfiguration.readDescriptorBytes(WorkerProcess.CONFIG_FD);
+        byte[] bytes = WorkerConfiguration.readDescriptorBytes(SpawnContract.CONFIG_FD);
         int[] pair = posix.socketpair(SocketType.SEQPACKET);
         Channel sending = new Channel(posix, pair[0]); // each Channel owns its end, and closes it when it cannot set it up
         Channel receiving;

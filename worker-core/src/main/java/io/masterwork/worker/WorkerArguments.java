@@ -1,7 +1,9 @@
 package io.masterwork.worker;
 
+import io.masterwork.channel.SpawnContract;
+
 /**
- * The program arguments the master passes (ARCHITECTURE.md):
+ * The program arguments the master passes (channel-proto's {@link SpawnContract}):
  * {@code --slot=K --generation=G --master-pid=P --listeners=N}, all required, each once. A spare worker
  * ({@code worker_spares}) gets {@code --spare=K} instead of {@code --slot}: K is then its spare number, and its slot
  * comes with PROMOTE.
@@ -26,11 +28,11 @@ public record WorkerArguments(long slot, long generation, int masterPid, int lis
             String name = arg.substring(2, eq);
             long value = number(name, arg.substring(eq + 1));
             switch (name) {
-                case "slot" -> slot = once(name, slot, value);
-                case "generation" -> generation = once(name, generation, value);
-                case "master-pid" -> masterPid = once(name, masterPid, value);
-                case "listeners" -> listeners = once(name, listeners, value);
-                case "spare" -> spare = once(name, spare, value);
+                case SpawnContract.SLOT -> slot = once(name, slot, value);
+                case SpawnContract.GENERATION -> generation = once(name, generation, value);
+                case SpawnContract.MASTER_PID -> masterPid = once(name, masterPid, value);
+                case SpawnContract.LISTENERS -> listeners = once(name, listeners, value);
+                case SpawnContract.SPARE -> spare = once(name, spare, value);
                 default -> throw new WorkerInitException("unknown argument \"--" + name + "\"");
             }
         }
@@ -50,8 +52,8 @@ public record WorkerArguments(long slot, long generation, int masterPid, int lis
         if (masterPid < 1 || masterPid > Integer.MAX_VALUE) {
             throw new WorkerInitException("--master-pid is not a pid: " + masterPid);
         }
-        if (listeners > 1024) {
-            throw new WorkerInitException("--listeners=" + listeners + " is more than 1024");
+        if (listeners > SpawnContract.MAX_LISTENERS) {
+            throw new WorkerInitException("--listeners=" + listeners + " is more than " + SpawnContract.MAX_LISTENERS);
         }
         return new WorkerArguments(slot, generation, (int) (long) masterPid, (int) (long) listeners, spare != null);
     }

@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 
 import io.masterwork.posix.Posix;
+import io.masterwork.posix.Rlimit;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -105,7 +107,7 @@ public final class WorkerConfiguration {
             if (value.valueType() == ConfigValueType.STRING) {
                 String text = config.getString(key);
                 if (text.equals("unlimited") || text.equals("infinity")) {
-                    return OptionalLong.of(io.masterwork.posix.Rlimit.INFINITY);
+                    return OptionalLong.of(Rlimit.INFINITY);
                 }
                 return OptionalLong.of(config.getBytes(key));
             }
@@ -135,12 +137,12 @@ public final class WorkerConfiguration {
     }
 
     /** The path part of {@code error_log = "path level"}, resolved against the prefix; empty when unset. */
-    public java.util.Optional<Path> errorLogPath() {
+    public Optional<Path> errorLogPath() {
         if (!config.hasPath("error_log")) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         String[] parts = config.getString("error_log").trim().split("\\s+");
-        return java.util.Optional.of(prefix().resolve(parts[0]));
+        return Optional.of(prefix().resolve(parts[0]));
     }
 
     /** The level part of {@code error_log = "path level"}, or empty. */

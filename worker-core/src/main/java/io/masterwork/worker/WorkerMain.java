@@ -1,22 +1,20 @@
 package io.masterwork.worker;
 
+import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.ProcessTitle;
 import io.masterwork.worker.log.Markers;
 import io.masterwork.worker.log.WorkerLogging;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A masterwork worker process, started by the master with the descriptors and arguments of
- * docs/ARCHITECTURE.md ("The master ↔ worker contract"): exit status 0 after QUIT, TERMINATE or a
- * lost master, 2 when init failed (the master then does not respawn it).
+ * A masterwork worker process, started by the master with the descriptors and arguments of channel-proto's
+ * {@link SpawnContract}: exit status 0 after QUIT, TERMINATE or a lost master, 2 when init failed (the master then
+ * does not respawn it).
  */
 public final class WorkerMain {
-    public static final String TITLE = "masterwork: worker process";
-    /** A spare's title until its promotion shortens it, in place, to {@link #TITLE}. */
-    public static final String SPARE_TITLE = "masterwork: worker process (spare)";
-    public static final int INIT_FAILED = 2;
     static final String POSIX_WRAPPER_PROPERTY = "masterwork.worker.posix";
 
     private WorkerMain() {
@@ -25,7 +23,7 @@ public final class WorkerMain {
     /** A plain loop: no lambda bootstrap on the start path. */
     private static boolean isSpare(String[] args) {
         for (String arg : args) {
-            if (arg.startsWith("--spare=")) {
+            if (arg.startsWith("--" + SpawnContract.SPARE + "=")) {
                 return true;
             }
         }
@@ -34,13 +32,14 @@ public final class WorkerMain {
 
     public static void main(String[] args) {
         long mainEntered = System.nanoTime();
+        WorkerSignals.ignoreTheMastersSignals();
         // Before the first logger: SLF4J loads the worker's provider by name, with no search of the class path.
         System.setProperty(WorkerLogging.PROVIDER_PROPERTY, WorkerLogging.class.getName());
         // SLF4J announces an explicitly named provider at its INFO: not a line for the error log.
         System.getProperties().putIfAbsent(WorkerLogging.REPORT_VERBOSITY_PROPERTY, "WARN");
         // Before credentials change: a process that dropped from root is no longer dumpable and
         // may not write its own /proc/self/mem.
-        String title = isSpare(args) ? SPARE_TITLE : TITLE;
+        String title = isSpare(args) ? SpawnContract.SPARE_TITLE : SpawnContract.WORKER_TITLE;
         boolean titled = ProcessTitle.set(title);
         long titleMicros = (System.nanoTime() - mainEntered) / 1000;
         NativeWarmup nativeWarmup = NativeWarmup.begin();
@@ -50,7 +49,7 @@ public final class WorkerMain {
         int status;
         try {
             WorkerArguments arguments = WorkerArguments.parse(args);
-            WorkerConfiguration config = WorkerConfiguration.readDescriptor(WorkerProcess.CONFIG_FD);
+            WorkerConfiguration config = WorkerConfiguration.readDescriptor(SpawnContract.CONFIG_FD);
             WorkerLogging.applyLevel(config.errorLogLevel());
             if (!titled) {
                 log.warn("cannot set the process title to \"{}\"", title);
@@ -63,11 +62,11 @@ public final class WorkerMain {
                     (posixDone - posixStart) / 1_000_000);
             status = new WorkerProcess(posix, arguments, config, mainEntered).run();
         } catch (WorkerInitException e) {
-            log.error(Markers.EMERG, "worker init failed, exiting with status {}: {}", INIT_FAILED, e.getMessage());
-            status = INIT_FAILED;
+            log.error(Markers.EMERG, "worker init failed, exiting with status {}: {}", SpawnContract.EXIT_FATAL, e.getMessage());
+            status = SpawnContract.EXIT_FATAL;
         } catch (Throwable e) {
-            log.error(Markers.EMERG, "worker init failed, exiting with status {}", INIT_FAILED, e);
-            status = INIT_FAILED;
+            log.error(Markers.EMERG, "worker init failed, exiting with status {}", SpawnContract.EXIT_FATAL, e);
+            status = SpawnContract.EXIT_FATAL;
         }
         System.out.flush();
         System.err.flush();
@@ -88,7 +87,7 @@ public final class WorkerMain {
             return posix;
         }
         try {
-            var operator = (java.util.function.UnaryOperator<Posix>) Class.forName(wrapper).getDeclaredConstructor().newInstance();
+            var operator = (UnaryOperator<Posix>) Class.forName(wrapper).getDeclaredConstructor().newInstance();
             return operator.apply(posix);
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new WorkerInitException(POSIX_WRAPPER_PROPERTY + "=" + wrapper + ": not a UnaryOperator<Posix> "

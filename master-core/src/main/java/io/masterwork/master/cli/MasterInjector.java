@@ -6,7 +6,9 @@ import com.google.inject.Module;
 import com.google.inject.util.Modules;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.config.MasterConfigurationModule;
+import io.masterwork.master.control.ControlSocketModule;
 import io.masterwork.master.process.MasterProcessModule;
+import io.masterwork.master.systemd.SystemdModule;
 import io.masterwork.posix.PosixModule;
 
 import java.lang.reflect.Constructor;
@@ -24,8 +26,8 @@ final class MasterInjector {
 
     static List<Module> defaultModules(MasterConfiguration config) {
         return List.of(new PosixModule(), new MasterProcessModule(), new MasterConfigurationModule(config),
-                new io.masterwork.master.systemd.SystemdModule(),
-                new io.masterwork.master.control.ControlSocketModule());
+                new SystemdModule(),
+                new ControlSocketModule());
     }
 
     static Injector create(MasterConfiguration config) {

@@ -1,5 +1,6 @@
 package io.masterwork.master.cli;
 
+import io.masterwork.master.Version;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.log.ErrorLogLevels;
 import io.masterwork.master.log.MasterLogging;

@@ -1,5 +1,6 @@
 package io.masterwork.master.cli;
 
+import io.masterwork.master.Version;
 import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;

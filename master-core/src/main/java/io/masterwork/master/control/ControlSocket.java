@@ -1,6 +1,6 @@
 package io.masterwork.master.control;
 
-import io.masterwork.master.cli.Version;
+import io.masterwork.master.Version;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.process.MasterControl;
 import io.masterwork.master.process.MasterExtension;

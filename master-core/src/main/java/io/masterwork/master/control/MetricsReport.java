@@ -26,17 +26,15 @@ final class MetricsReport {
         m.sample("masterwork_uptime_seconds", Math.max(0, nowMillis - master.startedAtMillis()) / 1000.0);
         m.header("masterwork_workers", "gauge", "Worker processes alive, by state.");
         for (WorkerState state : WorkerState.values()) {
-            long n = master.workers().stream().filter(s -> StatusReport.counts(s, state)).count();
-            m.sample("masterwork_workers{state=\"" + state.name().toLowerCase(Locale.ROOT) + "\"}", n);
+            long n = master.workers().stream().filter(s -> s.state() == state).count();
+            m.sample("masterwork_workers{state=\"" + StatusReport.name(state) + "\"}", n);
         }
-        long waiting = master.workers().stream().filter(s -> !s.hasProcess()).count();
-        m.sample("masterwork_workers{state=\"respawning\"}", waiting);
         m.header("masterwork_workers_desired", "gauge", "Worker processes the current configuration asks for.");
         m.sample("masterwork_workers_desired", master.desiredWorkers());
         m.header("masterwork_spares", "gauge", "Spare workers (worker_spares) alive, by state; never counted as workers.");
-        for (String state : new String[] {"starting", "ready", "exiting"}) {
-            long n = master.spares().stream().filter(s -> StatusReport.state(s).equals(state)).count();
-            m.sample("masterwork_spares{state=\"" + state + "\"}", n);
+        for (WorkerState state : new WorkerState[] {WorkerState.STARTING, WorkerState.READY, WorkerState.EXITING}) {
+            long n = master.spares().stream().filter(s -> s.state() == state).count();
+            m.sample("masterwork_spares{state=\"" + StatusReport.name(state) + "\"}", n);
         }
         m.header("masterwork_spares_desired", "gauge", "Spare workers the current configuration asks for.");
         m.sample("masterwork_spares_desired", master.desiredSpares());

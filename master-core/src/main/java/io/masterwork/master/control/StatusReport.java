@@ -1,6 +1,7 @@
 package io.masterwork.master.control;
 
 import io.masterwork.master.process.MasterView;
+import io.masterwork.master.process.SpareWorker;
 import io.masterwork.master.process.WorkerSlot;
 import io.masterwork.master.process.WorkerState;
 import io.masterwork.posix.WaitStatus;
@@ -71,12 +72,12 @@ final class StatusReport {
         json.endArray()
                 .name("desired_spares").number(master.desiredSpares())
                 .name("spares").beginArray();
-        for (WorkerSlot spare : master.spares()) {
+        for (SpareWorker spare : master.spares()) {
             // Spares serve no slot and never count as workers: their own list, numbered apart.
-            json.beginObject().name("spare").number(spare.slot())
+            json.beginObject().name("spare").number(spare.number())
                     .name("pid").number(spare.pid())
                     .name("generation").number(spare.generation())
-                    .name("state").string(state(spare))
+                    .name("state").string(name(spare.state()))
                     .name("uptime_seconds").seconds(spare.uptimeMillis() * 1_000_000L)
                     .endObject();
         }
@@ -85,10 +86,11 @@ final class StatusReport {
 
     /** "starting", "ready", "exiting", or "respawning" for a slot whose process is gone and will be replaced. */
     static String state(WorkerSlot slot) {
-        if (!slot.hasProcess()) {
-            return "respawning";
-        }
-        return slot.state().name().toLowerCase(Locale.ROOT);
+        return name(slot.state());
+    }
+
+    static String name(WorkerState state) {
+        return state.name().toLowerCase(Locale.ROOT);
     }
 
     /** 127.0.0.1:8080, [::1]:8080: the form {@code listen} takes. */
@@ -137,7 +139,4 @@ final class StatusReport {
         return out.toString();
     }
 
-    static boolean counts(WorkerSlot slot, WorkerState state) {
-        return slot.hasProcess() && slot.state() == state;
-    }
 }

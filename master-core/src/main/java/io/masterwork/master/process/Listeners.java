@@ -7,6 +7,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The listening sockets, owned by the master for its whole life (nginx's {@code cycle->listening}).
@@ -15,6 +17,7 @@ import java.util.Map;
  * address still configured (the same descriptor: its accept queue is never dropped).
  */
 public final class Listeners {
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
     /** nginx's default backlog on Linux. */
     static final int BACKLOG = 511;
 
@@ -67,6 +70,22 @@ public final class Listeners {
             }
         });
         return adopted;
+    }
+
+    /**
+     * At start: the sockets handed over (systemd, an old master) adopted first, then every other address of
+     * {@code wanted} bound; the descriptors in the order of {@code wanted}.
+     */
+    List<Integer> openAtStart(Map<InetSocketAddress, Integer> inherited, List<InetSocketAddress> wanted) {
+        for (InetSocketAddress address : adopt(inherited, wanted)) {
+            log.info("using the inherited listening socket for {}", address);
+        }
+        if (inherited.size() > fdByAddress.size()) {
+            log.warn("{} inherited listening socket(s) not named by \"listen\" were closed", inherited.size() - fdByAddress.size());
+        }
+        List<Integer> fds = openAll(wanted);
+        fdByAddress.forEach((address, fd) -> log.info("listening on {} (fd {})", posix.localAddress(fd), fd));
+        return fds;
     }
 
     /** Closes (in the master) every listener not in {@code keep}; workers that hold copies close theirs on QUIT. */

@@ -31,6 +31,7 @@ public interface MasterExtension {
     default void reloadFailed(MasterControl master, String reason) {
     }
 
+    /** A worker was reaped (not called for one whose status was lost: waitpid said ECHILD). */
     default void workerExited(MasterControl master, WorkerSlot slot, WaitStatus status) {
     }
 

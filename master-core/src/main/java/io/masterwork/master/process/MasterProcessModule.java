@@ -12,6 +12,8 @@ public final class MasterProcessModule extends AbstractModule {
     protected void configure() {
         bind(MasterLogFiles.class);
         bind(MasterProcessCycle.class);
+        // A test binds a smaller table (the process table's size is what a reload's capacity check is about).
+        bind(ProcessTable.class).toInstance(new ProcessTable());
         bind(InheritedListeners.class).to(InheritedListenerSources.class);
         // Extensions (control socket, systemd) add themselves to this set from their own modules.
         Multibinder.newSetBinder(binder(), MasterExtension.class);

@@ -20,7 +20,7 @@ public interface MasterView {
     int desiredWorkers();
 
     /** The spare workers (worker_spares) with a process, in spare-number order; never counted as workers. */
-    default List<WorkerSlot> spares() {
+    default List<SpareWorker> spares() {
         return List.of();
     }
 

@@ -1,80 +1,66 @@
 package io.masterwork.master.process;
 
+import io.masterwork.channel.ChannelException;
+import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.Promotion;
 import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.posix.Posix;
 import io.masterwork.posix.UserInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The spare workers ({@code worker_spares}): worker JVMs spawned ahead of need, initialised, holding the listeners
- * and their channels but never accepting. Plain data beside the {@link ProcessTable}: a spare has no slot until the
- * master promotes it into one (PROMOTE), so siblings, {@code /_worker} and the serving count never see it.
- * A spare's {@link WorkerSlot#slot} is its own number here (0, 1, ...), not a table slot.
+ * The spare workers ({@code worker_spares}) and their promotion: JVMs spawned ahead of need, so that a respawn, a
+ * TTIN or a reload's new slot costs one PROMOTE frame instead of a JVM's start. Spares live beside the
+ * {@link ProcessTable}, never in it. Like gunicorn's {@code manage_workers}, {@link #manage} reconciles their number
+ * with {@code worker_spares} every turn.
  */
 final class SpareWorkers {
-    private final List<WorkerSlot> spares = new ArrayList<>();
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
+
+    private final Posix posix;
+    private final Spawner spawner;
+    private final WorkerCommands commands;
+    private final List<SpareWorker> spares = new ArrayList<>();
     /** Spares that died before they were ready, in a row: the next spare waits (as a crash-looping slot does). */
-    int quickDeaths;
+    private int quickDeaths;
     /** When the next spare may be spawned, System.nanoTime(); 0 = now. */
-    long spawnDueNanos;
+    private long spawnDueNanos;
 
-    /** A new entry with the lowest free spare number. */
-    WorkerSlot allocate() {
-        int number = 0;
-        while (byNumber(number) != null) {
-            number++;
-        }
-        WorkerSlot spare = new WorkerSlot(number, true);
-        spares.add(spare);
-        return spare;
+    SpareWorkers(Posix posix, Spawner spawner, WorkerCommands commands) {
+        this.posix = posix;
+        this.spawner = spawner;
+        this.commands = commands;
     }
 
-    void release(WorkerSlot spare) {
-        spares.remove(spare);
-    }
-
-    private WorkerSlot byNumber(int number) {
-        for (WorkerSlot s : spares) {
-            if (s.slot == number) {
-                return s;
-            }
-        }
-        return null;
-    }
-
-    /** Every spare with a process, in spare-number order. */
-    List<WorkerSlot> running() {
-        List<WorkerSlot> out = new ArrayList<>();
-        for (WorkerSlot s : spares) {
-            if (s.hasProcess()) {
-                out.add(s);
-            }
-        }
-        out.sort(Comparator.comparingInt(s -> s.slot));
+    /** Every spare with a process (exiting ones included), in spare-number order. */
+    List<SpareWorker> running() {
+        List<SpareWorker> out = new ArrayList<>(spares);
+        out.sort(Comparator.comparingInt(s -> s.number));
         return out;
     }
 
-    /** Spares that can still be promoted (not told to exit, channel open). */
-    List<WorkerSlot> usable() {
-        List<WorkerSlot> out = new ArrayList<>();
-        for (WorkerSlot s : running()) {
-            if (s.state != WorkerState.EXITING && !s.channelClosed && s.channel != null) {
+    /** Spares a promotion may still use (not told to exit, channel open), in spare-number order. */
+    List<SpareWorker> usable() {
+        List<SpareWorker> out = new ArrayList<>();
+        for (SpareWorker s : running()) {
+            if (s.usable()) {
                 out.add(s);
             }
         }
         return out;
     }
 
-    boolean anyStarting() {
-        return usable().stream().anyMatch(s -> s.state == WorkerState.STARTING);
-    }
-
-    WorkerSlot byChannelFd(int fd) {
-        for (WorkerSlot s : spares) {
-            if (s.channel != null && s.channel.fd() == fd) {
+    SpareWorker byChannelFd(int fd) {
+        for (SpareWorker s : spares) {
+            if (s.worker.channelOpen() && s.worker.channel.fd() == fd) {
                 return s;
             }
         }
@@ -82,23 +68,175 @@ final class SpareWorkers {
     }
 
     /**
+     * Retires spares that cannot serve {@code serving} and those beyond {@code wanted}, then starts a missing one —
+     * one at a time, and only when {@code quiet} (no worker JVM of the serving generation starting, no reload under
+     * way), so that a spare's JVM start never competes with a worker that is about to serve. A slot waiting out its
+     * crash-loop backoff runs no process: a spare may start then, and the slot takes it over when its delay is up.
+     */
+    void manage(WorkerGeneration serving, int wanted, boolean quiet, long nowNanos) {
+        for (SpareWorker spare : usable()) {
+            String why = incompatibility(spare.generation, serving);
+            if (why != null) {
+                log.info("spare worker process {} cannot serve generation {} ({}): replacing it", spare.worker.pid,
+                        serving.number, why);
+                retire(spare, ChannelFrame.quit());
+            }
+        }
+        List<SpareWorker> usable = usable();
+        for (int i = usable.size() - 1; i >= wanted; i--) {
+            retire(usable.get(i), ChannelFrame.quit());
+        }
+        if (usable.size() >= wanted || !quiet || usable.stream().anyMatch(s -> !s.hasSaidReady())) {
+            return;
+        }
+        if (spawnDueNanos != 0 && nowNanos - spawnDueNanos < 0) {
+            return;
+        }
+        int number = lowestFreeNumber(spares);
+        SpareWorker spare;
+        try {
+            spare = new SpareWorker(number, serving, spawner.spawnSpare(number, serving));
+        } catch (RuntimeException e) {
+            quickDeaths++;
+            spawnDueNanos = nowNanos + CrashAccounting.backoff(serving.config, quickDeaths);
+            log.error("could not spawn a spare worker: {}", e.getMessage());
+            return;
+        }
+        spares.add(spare);
+        spawnDueNanos = 0;
+        log.info("start spare worker process {} (spare {}, generation {})", spare.worker.pid, number, serving.number);
+    }
+
+    /** When {@link #manage} wants to start the next spare (System.nanoTime()), or Long.MAX_VALUE. */
+    long nextSpawnNanos(int wanted) {
+        return wanted > usable().size() && spawnDueNanos != 0 ? spawnDueNanos : Long.MAX_VALUE;
+    }
+
+    /** A new spare's number: the lowest one no spare has (0, 1, ...). */
+    static int lowestFreeNumber(List<SpareWorker> spares) {
+        int number = 0;
+        while (true) {
+            int candidate = number;
+            if (spares.stream().noneMatch(s -> s.number == candidate)) {
+                return number;
+            }
+            number++;
+        }
+    }
+
+    /** Its READY ("spare"): initialised, waiting for PROMOTE. */
+    void ready(SpareWorker spare, long nowNanos) {
+        if (spare.ready(nowNanos)) {
+            quickDeaths = 0;
+            log.info("spare worker process {} (spare {}) ready in {} ms", spare.worker.pid, spare.number,
+                    TimeUnit.NANOSECONDS.toMillis(nowNanos - spare.worker.startedAtNanos));
+        }
+    }
+
+    /** Stops every spare that is not stopping yet with {@code frame} (QUIT or TERMINATE). */
+    void retireAll(ChannelFrame frame) {
+        for (SpareWorker spare : usable()) {
+            retire(spare, frame);
+        }
+    }
+
+    private void retire(SpareWorker spare, ChannelFrame frame) {
+        spare.exiting();
+        commands.send(spare, frame);
+    }
+
+    /** REOPEN to every spare with a channel. */
+    void reopen() {
+        for (SpareWorker spare : usable()) {
+            commands.send(spare, ChannelFrame.reopen());
+        }
+    }
+
+    /**
+     * Instead of a JVM's start: PROMOTE to the best spare for {@code slot}'s generation, which leaves the spares —
+     * the configuration as a memfd, the generation and the slot's CPUs. The spare, or null when none fits or the frame
+     * cannot be written (that spare is then stopped). {@link #takeOver} then moves its process into the slot.
+     */
+    SpareWorker promote(WorkerSlot slot) {
+        SpareWorker spare = bestFor(slot.generation);
+        if (spare == null) {
+            return null;
+        }
+        BitSet cpus = Spawner.affinityFor(slot.slot, slot.generation);
+        int configFd = posix.memfd("masterwork-config", slot.generation.configJson);
+        try {
+            ChannelFrame promote = ChannelFrame.promote(posix.getpid(), slot.slot, configFd,
+                    new Promotion(slot.generation.number, cpus == null ? new BitSet() : cpus));
+            if (!spare.worker.channel.send(promote)) {
+                throw new ChannelException("its channel is full (EAGAIN)", null);
+            }
+        } catch (ChannelException e) {
+            log.warn("cannot promote spare worker process {}: {}; starting a new worker instead", spare.worker.pid,
+                    e.getMessage());
+            retire(spare, ChannelFrame.terminate());
+            return null;
+        } finally {
+            posix.closeQuietly(configFd);
+        }
+        spares.remove(spare);
+        return spare;
+    }
+
+    /** The promoted spare's process, now the worker of {@code slot}: its uptime there counts from now. */
+    Worker takeOver(WorkerSlot slot, SpareWorker spare, long nowNanos) {
+        log.info("start worker process {} (slot {}): spare {} promoted, {} ms after its spawn{}", spare.worker.pid,
+                slot.slot, spare.number, TimeUnit.NANOSECONDS.toMillis(nowNanos - spare.worker.startedAtNanos),
+                spare.hasSaidReady() ? "" : " (still starting)");
+        return spare.worker.promoted(nowNanos);
+    }
+
+    /**
      * The spare to promote into a slot of {@code target}: a usable one spawned for a compatible generation, a ready
      * one first, then the longest started (a starting one is still ahead of a cold spawn: the PROMOTE frame waits in
      * its channel until its init is done). Null when there is none.
      */
-    WorkerSlot bestFor(WorkerGeneration target) {
-        WorkerSlot best = null;
-        for (WorkerSlot s : usable()) {
-            if (incompatibility(s.spec, target) != null) {
+    SpareWorker bestFor(WorkerGeneration target) {
+        return bestOf(usable(), target);
+    }
+
+    static SpareWorker bestOf(List<SpareWorker> candidates, WorkerGeneration target) {
+        SpareWorker best = null;
+        for (SpareWorker s : candidates) {
+            if (!s.usable() || incompatibility(s.generation, target) != null) {
                 continue;
             }
             if (best == null
-                    || (s.state == WorkerState.READY && best.state != WorkerState.READY)
-                    || (s.state == best.state && s.startedAtNanos < best.startedAtNanos)) {
+                    || (s.hasSaidReady() && !best.hasSaidReady())
+                    || (s.hasSaidReady() == best.hasSaidReady() && s.worker.startedAtNanos < best.worker.startedAtNanos)) {
                 best = s;
             }
         }
         return best;
+    }
+
+    /**
+     * A spare's process is gone. One that was not told to exit and died before it was ready, crashed, or could not
+     * init makes the next one wait (a spare that cannot start would otherwise be restarted in a tight loop).
+     */
+    void exited(SpareWorker spare, Reaper.Exit exit, MasterConfiguration serving, boolean stopping, long nowNanos) {
+        if (exit.status() != null && exit.status().exited() && exit.status().exitCode() == 0) {
+            log.info("spare worker process {} exited with code 0", spare.worker.pid);
+        } else {
+            log.warn("spare worker process {} {}", spare.worker.pid, exit);
+        }
+        spare.worker.close(posix);
+        spares.remove(spare);
+        if (spare.isExiting() || stopping) {
+            return;
+        }
+        if (!spare.hasSaidReady() || CrashAccounting.isCrash(exit.status()) || CrashAccounting.isFatal(exit.status())) {
+            quickDeaths++;
+            long delay = CrashAccounting.backoff(serving, quickDeaths);
+            spawnDueNanos = nowNanos + delay;
+            log.warn("the next spare worker starts in {} ms", TimeUnit.NANOSECONDS.toMillis(delay));
+        } else {
+            spawnDueNanos = 0;
+        }
     }
 
     /**

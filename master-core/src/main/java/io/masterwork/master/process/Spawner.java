@@ -1,32 +1,33 @@
 package io.masterwork.master.process;
 
 import io.masterwork.channel.Channel;
+import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
 import io.masterwork.posix.SocketType;
 import io.masterwork.posix.SpawnRequest;
 import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * nginx's {@code ngx_spawn_process}, for a JVM: two socketpairs (the private command channel and
- * the sibling inbox), the master's ends non-blocking and FIOASYNC, then {@code posix_spawn} of a fresh
- * worker JVM that receives exactly its channel end, its inbox, the configuration and the listeners
- * (docs/ARCHITECTURE.md, "The master ↔ worker contract").
+ * nginx's {@code ngx_spawn_process}, for a JVM: two socketpairs (the private command channel and the sibling inbox),
+ * the master's ends non-blocking and FIOASYNC, then {@code posix_spawn} of a fresh worker JVM that receives exactly
+ * what channel-proto's {@link SpawnContract} names: its channel end, its inbox, the configuration and the listeners.
+ *
+ * <p>All or nothing: everything that can fail happens before the process exists, and a failure closes what this
+ * spawn opened, once, and throws. Once {@code posix_spawn} returned, the {@link Worker} is the master's.
  */
-public final class Spawner {
-    public static final String WORKER_TITLE = "masterwork: worker process";
-    /** A spare's title: promotion shortens it in place to {@link #WORKER_TITLE} (argv can be rewritten, not grown). */
-    public static final String SPARE_TITLE = "masterwork: worker process (spare)";
-    public static final String WORKER_MAIN = "io.masterwork.worker.WorkerMain";
-
-    static final int CHILD_CHANNEL_FD = 3;
-    static final int CHILD_INBOX_FD = 4;
-    static final int CHILD_CONFIG_FD = 5;
-    static final int CHILD_FIRST_LISTENER_FD = 6;
+final class Spawner {
+    private static final Logger log = LoggerFactory.getLogger("masterwork.master");
 
     /**
      * Measured start-up flags (docs/BENCHMARKS.md, "Worker start-up"); worker_jvm_options come after and win.
@@ -38,10 +39,12 @@ public final class Spawner {
      * until 17.0.15 made relocation the default: no pointer rewritten before the first class loads (~65 ms
      * of every start here) and the archive pages stay clean, shared by all workers (PSS); the price is that
      * the class metadata does not move with address-space randomisation. {@code worker_jvm_options =
-     * ["-XX:ArchiveRelocationMode=1"]} buys that back.
+     * ["-XX:ArchiveRelocationMode=1"]} buys that back. {@code ExitOnOutOfMemoryError}: a worker whose heap ran out
+     * exits (status {@link SpawnContract#EXIT_OUT_OF_MEMORY}) and is respawned, instead of lingering half-broken until
+     * the watchdog notices.
      */
     static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
-            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
             "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
             "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off",
             "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
@@ -49,24 +52,23 @@ public final class Spawner {
     private static List<String> workerJvmFlags(String... flags) {
         List<String> all = new ArrayList<>(List.of(flags));
         try {
-            java.nio.file.Path jar = java.nio.file.Path.of(
-                    Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (!java.nio.file.Files.isRegularFile(jar)) {
+            Path jar = Path.of(Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!Files.isRegularFile(jar)) {
                 return List.copyOf(all); // classes from a directory (tests): no distribution around them
             }
-            java.nio.file.Path archive = jar.resolveSibling("worker.jsa");
-            if (java.nio.file.Files.isRegularFile(archive)) {
+            Path archive = jar.resolveSibling("worker.jsa");
+            if (Files.isRegularFile(archive)) {
                 all.add("-XX:SharedArchiveFile=" + archive);
             }
             // The distribution's native libraries, out of their jars: loaded in place, not copied to /tmp
             // first. The JDK's own library path stays behind them, for the application's libraries.
-            java.nio.file.Path natives = jar.resolveSibling("native");
-            if (java.nio.file.Files.isDirectory(natives)) {
+            Path natives = jar.resolveSibling("native");
+            if (Files.isDirectory(natives)) {
                 all.add("-Djffi.boot.library.path=" + natives);
                 String jdkPath = System.getProperty("java.library.path", "");
                 all.add("-Djava.library.path=" + natives + (jdkPath.isEmpty() ? "" : File.pathSeparator + jdkPath));
             }
-        } catch (RuntimeException | java.net.URISyntaxException unknownSource) {
+        } catch (RuntimeException | URISyntaxException unknownSource) {
             // an unknown code source: no archive, no native directory
         }
         return List.copyOf(all);
@@ -82,39 +84,39 @@ public final class Spawner {
         this.masterClassPath = System.getProperty("java.class.path");
     }
 
-    /**
-     * Starts a worker in {@code slot} for {@code generation}; on return the slot holds the pid, the
-     * master's channel end and the inbox's write end. The worker's ends are closed here.
-     */
-    void spawn(WorkerSlot slot, WorkerGeneration generation) {
-        spawnProcess(slot, generation, workerArgv(slot, generation, generation.listenerFds.size()),
-                affinityFor(slot.slot, generation));
+    /** Starts the worker of slot {@code slot} for {@code generation}, on the slot's CPUs. */
+    Worker spawn(int slot, WorkerGeneration generation) {
+        return spawnProcess(generation, workerArgv(SpawnContract.WORKER_TITLE, false, slot, generation),
+                affinityFor(slot, generation));
     }
 
     /**
-     * Starts a spare worker for {@code generation}: the same descriptors, environment and JVM as a worker's, titled
-     * {@link #SPARE_TITLE}, {@code --spare=K} instead of {@code --slot}, and no CPU affinity (it gets its slot's at
-     * promotion). The priority is the generation's, as for every worker.
+     * Starts spare number {@code number} for {@code generation}: the same descriptors, environment and JVM as a
+     * worker's, titled {@link SpawnContract#SPARE_TITLE}, {@code --spare=K} instead of {@code --slot}, and no CPU
+     * affinity (it gets its slot's at promotion). The priority is the generation's, as for every worker.
      */
-    void spawnSpare(WorkerSlot spare, WorkerGeneration generation) {
-        List<String> argv = workerArgv(spare, generation, generation.listenerFds.size());
-        argv.set(0, SPARE_TITLE);
-        argv.set(argv.indexOf("--slot=" + spare.slot), "--spare=" + spare.slot);
-        spawnProcess(spare, generation, argv, null);
+    Worker spawnSpare(int number, WorkerGeneration generation) {
+        return spawnProcess(generation, workerArgv(SpawnContract.SPARE_TITLE, true, number, generation), null);
     }
 
-    private void spawnProcess(WorkerSlot slot, WorkerGeneration generation, List<String> argv, BitSet affinity) {
-        int[] channel = null;
+    private Worker spawnProcess(WorkerGeneration generation, List<String> argv, BitSet affinity) {
+        int[] channelPair = posix.socketpair(SocketType.SEQPACKET);
+        Channel channel;
+        try {
+            channel = new Channel(posix, channelPair[0]); // owns the master's end from here, and closes it on failure
+        } catch (RuntimeException e) {
+            posix.closeQuietly(channelPair[1]);
+            throw e;
+        }
         int[] inbox = null;
         List<Integer> temporary = new ArrayList<>();
+        boolean spawned = false;
         try {
-            channel = posix.socketpair(SocketType.SEQPACKET);
             inbox = posix.socketpair(SocketType.SEQPACKET);
-            posix.setNonBlocking(channel[0], true);
             // SIGIO comes to the master, where it is blocked and read (and ignored) from the signalfd:
             // never its default action, which would kill the master (JVM-NOTES.md).
-            posix.setOwner(channel[0], posix.getpid());
-            posix.setAsync(channel[0], true);
+            posix.setOwner(channel.fd(), posix.getpid());
+            posix.setAsync(channel.fd(), true);
             posix.setNonBlocking(inbox[0], true);
 
             int devNull = posix.open("/dev/null", OpenFlags.RDWR, 0);
@@ -132,43 +134,29 @@ public final class Spawner {
                     .mapFd(devNull, 0)
                     .mapFd(errorLog, 1)
                     .mapFd(errorLog, 2)
-                    .mapFd(channel[1], CHILD_CHANNEL_FD)
-                    .mapFd(inbox[1], CHILD_INBOX_FD)
-                    .mapFd(configFd, CHILD_CONFIG_FD);
+                    .mapFd(channelPair[1], SpawnContract.CHANNEL_FD)
+                    .mapFd(inbox[1], SpawnContract.INBOX_FD)
+                    .mapFd(configFd, SpawnContract.CONFIG_FD);
             List<Integer> listenerFds = generation.listenerFds;
             for (int i = 0; i < listenerFds.size(); i++) {
-                request.mapFd(listenerFds.get(i), CHILD_FIRST_LISTENER_FD + i);
+                request.mapFd(listenerFds.get(i), SpawnContract.FIRST_LISTENER_FD + i);
             }
-
             int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(), affinity);
-            slot.pid = pid;
-            slot.generation = generation.number;
-            slot.spec = generation;
-            slot.channel = new Channel(posix, channel[0]);
-            slot.inboxWriteFd = inbox[0];
-            slot.state = WorkerState.STARTING;
-            slot.channelClosed = false;
-            slot.respawn = true;
-            slot.startedAtNanos = System.nanoTime();
-            slot.readyAtNanos = 0;
-            channel[0] = -1;
-            inbox[0] = -1;
+            spawned = true;
+            return new Worker(pid, channel, inbox[0], System.nanoTime());
         } finally {
-            if (channel != null) {
-                closeIfOpen(channel[0]);
-                closeIfOpen(channel[1]);
-            }
+            // The child's ends: it has its own copies now, or there is no child.
+            posix.closeQuietly(channelPair[1]);
             if (inbox != null) {
-                closeIfOpen(inbox[0]);
-                closeIfOpen(inbox[1]);
+                posix.closeQuietly(inbox[1]);
+                if (!spawned) {
+                    posix.closeQuietly(inbox[0]);
+                }
+            }
+            if (!spawned) {
+                channel.close();
             }
             temporary.forEach(posix::closeQuietly);
-        }
-    }
-
-    private void closeIfOpen(int fd) {
-        if (fd >= 0) {
-            posix.closeQuietly(fd);
         }
     }
 
@@ -184,16 +172,20 @@ public final class Spawner {
      * On Linux, nice value and CPU affinity belong to a thread, and a JVM has ~20 before main. A child
      * inherits them from the thread that spawns it, so a fresh thread takes them on and spawns: every
      * thread of the worker JVM then has them from its first instruction, and the master keeps its own.
+     * One that cannot be taken on (a negative worker_priority under a master that is not root: EACCES) is an
+     * alert and the worker starts without it, as nginx's workers go on after a failed setpriority.
      */
     private int spawnWithThreadAttributes(SpawnRequest request, int nice, BitSet affinity) {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread spawning = new Thread(() -> {
             try {
-                if (nice != posix.getPriority(0)) {
-                    posix.setPriority(0, nice);
-                }
+                takeOn("worker_priority", () -> {
+                    if (nice != posix.getPriority(0)) {
+                        posix.setPriority(0, nice);
+                    }
+                });
                 if (affinity != null) {
-                    posix.setAffinity(0, affinity);
+                    takeOn("worker_cpu_affinity", () -> posix.setAffinity(0, affinity));
                 }
                 result.set(posix.spawn(request));
             } catch (RuntimeException | Error e) {
@@ -217,18 +209,24 @@ public final class Spawner {
         throw (Error) r;
     }
 
-    private List<String> workerArgv(WorkerSlot slot, WorkerGeneration generation, int listenerCount) {
+    private void takeOn(String directive, Runnable attribute) {
+        try {
+            attribute.run();
+        } catch (PosixException e) {
+            log.error("{} cannot apply to the next worker ({}); it starts without it", directive, e.getMessage());
+        }
+    }
+
+    private List<String> workerArgv(String title, boolean spare, int number, WorkerGeneration generation) {
         List<String> argv = new ArrayList<>();
-        argv.add(WORKER_TITLE);
+        argv.add(title);
         argv.addAll(DEFAULT_WORKER_JVM_FLAGS);
         argv.addAll(generation.config.workerJvmOptions());
         argv.add("-cp");
         argv.add(workerClassPath(generation));
-        argv.add(WORKER_MAIN);
-        argv.add("--slot=" + slot.slot);
-        argv.add("--generation=" + generation.number);
-        argv.add("--master-pid=" + posix.getpid());
-        argv.add("--listeners=" + listenerCount);
+        argv.add(SpawnContract.WORKER_MAIN_CLASS);
+        argv.addAll(SpawnContract.workerArguments(spare, number, generation.number, posix.getpid(),
+                generation.listenerFds.size()));
         return argv;
     }
 
@@ -240,13 +238,19 @@ public final class Spawner {
 
     private static List<String> workerEnvironment(WorkerGeneration generation) {
         List<String> env = new ArrayList<>();
+        String suspendResume = SpawnContract.SUSPEND_RESUME_SIGNAL.substring(0, SpawnContract.SUSPEND_RESUME_SIGNAL.indexOf('=') + 1);
+        boolean ownSuspendResume = false;
         for (String entry : generation.config.workerEnvironment()) {
             // systemd's notify socket and activated sockets belong to the master alone.
             if (!entry.startsWith("NOTIFY_SOCKET=") && !entry.startsWith("LISTEN_")) {
                 env.add(entry);
+                ownSuspendResume |= entry.startsWith(suspendResume);
             }
         }
-        env.add("MASTERWORK_WORKER=1");
+        env.add(SpawnContract.WORKER_ENVIRONMENT);
+        if (!ownSuspendResume) {
+            env.add(SpawnContract.SUSPEND_RESUME_SIGNAL);
+        }
         return env;
     }
 }

@@ -1,95 +1,170 @@
 package io.masterwork.master.process;
 
-import io.masterwork.channel.Channel;
+import io.masterwork.master.process.SlotState.Exiting;
+import io.masterwork.master.process.SlotState.Hung;
+import io.masterwork.master.process.SlotState.Ready;
+import io.masterwork.master.process.SlotState.Starting;
+import io.masterwork.master.process.SlotState.Vacant;
 import io.masterwork.posix.WaitStatus;
+import java.util.OptionalLong;
 
 /**
- * One entry of the process table, nginx's {@code ngx_process_t}: plain data; the master loop and the
- * {@link Spawner} give it behaviour. A slot number is the index in the {@link ProcessTable} and is what
- * siblings and {@code /_worker} call a worker.
+ * One entry of the process table, nginx's {@code ngx_process_t}: a slot number (what siblings and {@code /_worker}
+ * call a worker), the generation it serves for its whole life, its {@link SlotState} and its history (respawns,
+ * quick crashes, the last exit). The state changes only by the named transitions below; one that does not apply
+ * to the current state is a bug in the master and throws.
  */
 public final class WorkerSlot {
     final int slot;
-    int pid = -1;
-    long generation;
-    /** What this slot's worker runs (and a respawn runs again): its generation's configuration. */
-    WorkerGeneration spec;
-    /** The master's end of the private command channel (ch[0]); never leaves the master. */
-    Channel channel;
-    /** The write end of this worker's sibling inbox (in[0]); the master hands copies to siblings. */
-    int inboxWriteFd = -1;
-    WorkerState state = WorkerState.STARTING;
-    /** Respawn into this slot when it dies (false once it was told to exit). */
-    boolean respawn = true;
-    /** The command channel hit EOF; the pid is reaped on the next CHLD. */
-    boolean channelClosed;
-    long startedAtNanos;
-    long readyAtNanos;
+    /** What this slot's worker runs, and a respawn runs again. */
+    final WorkerGeneration generation;
+    private SlotState state;
     int respawns;
-    /** Deaths before a worker lived {@link MasterProcessCycle#STABLE_AFTER_NANOS}; drives the respawn delay. */
+    /** Deaths before a worker lived {@link CrashAccounting#STABLE_AFTER_NANOS}; drives the respawn delay. */
     int quickDeaths;
     WaitStatus lastExit;
-    /** When a respawn into this (empty) slot is due, System.nanoTime(); 0 when none is pending. */
-    long respawnDueNanos;
-    /** The last HEARTBEAT answer (or READY), System.nanoTime(). */
-    long lastHeartbeatNanos;
-    /** The watchdog asked for a thread dump; SIGKILL follows at this time. 0 when not hung. */
-    long watchdogKillAtNanos;
 
-    /** Milliseconds since the last heartbeat, or -1 before the worker was ready. */
-    public long millisSinceHeartbeat() {
-        return lastHeartbeatNanos == 0 ? -1 : (System.nanoTime() - lastHeartbeatNanos) / 1_000_000;
-    }
-
-    /** Milliseconds since this slot's process was spawned. */
-    public long uptimeMillis() {
-        return hasProcess() ? (System.nanoTime() - startedAtNanos) / 1_000_000 : 0;
-    }
-
-    /** Milliseconds until a backed-off respawn into this empty slot, or -1 when none is pending. */
-    public long respawnInMillis() {
-        return !hasProcess() && respawnDueNanos != 0 ? Math.max(0, (respawnDueNanos - System.nanoTime()) / 1_000_000) : -1;
-    }
-
-    /** Consecutive quick crashes: what the respawn delay grows with. */
-    public int quickDeaths() {
-        return quickDeaths;
-    }
-
-    WorkerSlot(int slot) {
-        this(slot, false);
-    }
-
-    /** A spare's entry: {@code slot} is then the spare's own number, not a process-table slot. */
-    WorkerSlot(int slot, boolean spare) {
+    /** A new slot, vacant and due for its first spawn at {@code nowNanos}. */
+    WorkerSlot(int slot, WorkerGeneration generation, long nowNanos) {
         this.slot = slot;
-        this.spare = spare;
+        this.generation = generation;
+        this.state = new Vacant(nowNanos);
     }
 
-    /**
-     * A spare worker (worker_spares): started and initialised, holding the listeners but not accepting, kept in
-     * {@link SpareWorkers} and never in the process table until it is promoted into a slot.
-     */
-    final boolean spare;
-
-    public boolean isSpare() {
-        return spare;
+    SlotState current() {
+        return state;
     }
+
+    /** The process in the slot, or null when it is vacant. */
+    Worker worker() {
+        return state.worker();
+    }
+
+    // ---- transitions ----------------------------------------------------------------------------------------
+
+    /** Vacant → Starting: a worker was spawned into the slot, or a spare promoted into it. */
+    void occupy(Worker worker) {
+        if (!(state instanceof Vacant)) {
+            throw illegal("occupy");
+        }
+        state = new Starting(worker);
+    }
+
+    /** Starting → Ready on its READY; false (nothing changes) in any other state. */
+    boolean ready(long nowNanos) {
+        if (state instanceof Starting starting) {
+            state = new Ready(starting.worker(), nowNanos, nowNanos);
+            return true;
+        }
+        return false;
+    }
+
+    /** A HEARTBEAT answer; true when it revives a hung worker (Hung → Ready). */
+    boolean heartbeat(long nowNanos) {
+        if (state instanceof Ready ready) {
+            state = new Ready(ready.worker(), ready.readyAtNanos(), nowNanos);
+        } else if (state instanceof Hung hung) {
+            state = new Ready(hung.worker(), hung.readyAtNanos(), nowNanos);
+            return true;
+        }
+        return false;
+    }
+
+    /** Ready → Hung: the watchdog asked for a thread dump; SIGKILL is due at {@code killAtNanos}. */
+    void hung(long killAtNanos) {
+        if (!(state instanceof Ready ready)) {
+            throw illegal("hang");
+        }
+        state = new Hung(ready.worker(), ready.readyAtNanos(), ready.lastHeartbeatNanos(), killAtNanos);
+    }
+
+    /** The watchdog's SIGKILL went out; the next is due at {@code killAtNanos} should the process outlive it. */
+    void killAgainAt(long killAtNanos) {
+        if (state instanceof Hung hung) {
+            state = new Hung(hung.worker(), hung.readyAtNanos(), hung.lastHeartbeatNanos(), killAtNanos);
+        } else if (state instanceof Exiting exiting && exiting.killAtNanos().isPresent()) {
+            state = new Exiting(exiting.worker(), OptionalLong.of(killAtNanos));
+        } else {
+            throw illegal("kill");
+        }
+    }
+
+    /** Told to QUIT or TERMINATE: never respawned from now on. A hung worker keeps its SIGKILL time. */
+    void exiting() {
+        if (state instanceof Hung hung) {
+            state = new Exiting(hung.worker(), OptionalLong.of(hung.killAtNanos()));
+        } else if (state instanceof Starting || state instanceof Ready) {
+            state = new Exiting(state.worker(), OptionalLong.empty());
+        } else if (!(state instanceof Exiting)) {
+            throw illegal("exit");
+        }
+    }
+
+    /** Reaped, and wanted again: vacant until {@code spawnDueNanos}. */
+    void vacate(long spawnDueNanos) {
+        if (state instanceof Vacant || state instanceof Exiting) {
+            throw illegal("vacate");
+        }
+        state = new Vacant(spawnDueNanos);
+    }
+
+    /** A spawn that failed: the vacant slot tries again at {@code spawnDueNanos}. */
+    void retryAt(long spawnDueNanos) {
+        if (!(state instanceof Vacant)) {
+            throw illegal("retry");
+        }
+        state = new Vacant(spawnDueNanos);
+    }
+
+    private IllegalStateException illegal(String transition) {
+        return new IllegalStateException("slot " + slot + ": cannot " + transition + " in state " + state);
+    }
+
+    boolean isExiting() {
+        return state instanceof Exiting;
+    }
+
+    boolean isVacant() {
+        return state instanceof Vacant;
+    }
+
+    /** Ready, or hung but not yet killed: it said READY and serves as far as the master knows. */
+    boolean hasSaidReady() {
+        return state instanceof Ready || state instanceof Hung;
+    }
+
+    /** When it said READY, or 0 if it has not (or is exiting). */
+    long readyAtNanos() {
+        if (state instanceof Ready ready) {
+            return ready.readyAtNanos();
+        }
+        return state instanceof Hung hung ? hung.readyAtNanos() : 0;
+    }
+
+    // ---- the view: status, metrics, systemd ------------------------------------------------------------------
 
     public int slot() {
         return slot;
     }
 
+    /** The pid of the slot's process, or -1 when it is vacant. */
     public int pid() {
-        return pid;
+        Worker worker = state.worker();
+        return worker == null ? -1 : worker.pid;
     }
 
     public long generation() {
-        return generation;
+        return generation.number;
     }
 
     public WorkerState state() {
-        return state;
+        if (state instanceof Starting) {
+            return WorkerState.STARTING;
+        }
+        if (state instanceof Exiting) {
+            return WorkerState.EXITING;
+        }
+        return state instanceof Vacant ? WorkerState.RESPAWNING : WorkerState.READY;
     }
 
     public int respawns() {
@@ -102,14 +177,41 @@ public final class WorkerSlot {
 
     /** A process is running in this slot (spawned and not yet reaped). */
     public boolean hasProcess() {
-        return pid > 0;
+        return state.worker() != null;
+    }
+
+    /** Milliseconds since the last heartbeat, or -1 before the worker was ready. */
+    public long millisSinceHeartbeat() {
+        long last;
+        if (state instanceof Ready ready) {
+            last = ready.lastHeartbeatNanos();
+        } else if (state instanceof Hung hung) {
+            last = hung.lastHeartbeatNanos();
+        } else {
+            return -1;
+        }
+        return (System.nanoTime() - last) / 1_000_000;
+    }
+
+    /** Milliseconds since this slot's process took the slot. */
+    public long uptimeMillis() {
+        Worker worker = state.worker();
+        return worker == null ? 0 : (System.nanoTime() - worker.startedAtNanos) / 1_000_000;
+    }
+
+    /** Milliseconds until a backed-off respawn into this vacant slot, or -1 when it has a process. */
+    public long respawnInMillis() {
+        return state instanceof Vacant vacant
+                ? Math.max(0, (vacant.spawnDueNanos() - System.nanoTime()) / 1_000_000) : -1;
+    }
+
+    /** Consecutive quick crashes: what the respawn delay grows with. */
+    public int quickDeaths() {
+        return quickDeaths;
     }
 
     @Override
     public String toString() {
-        if (spare) {
-            return "spare worker " + pid + " (spare " + slot + ", generation " + generation + ", " + state + ")";
-        }
-        return "worker " + pid + " (slot " + slot + ", generation " + generation + ", " + state + ")";
+        return "worker " + pid() + " (slot " + slot + ", generation " + generation.number + ", " + state() + ")";
     }
 }

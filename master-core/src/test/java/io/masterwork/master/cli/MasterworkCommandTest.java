@@ -1,5 +1,6 @@
 package io.masterwork.master.cli;
 
+import io.masterwork.master.Version;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -163,7 +163,7 @@ class ControlSocketTest {
                 .containsEntry("masterwork_reloads_total", 3.0)
                 .containsEntry("masterwork_reloads_failed_total", 1.0)
                 .containsEntry("masterwork_control_clients", 1.0)
-                .containsKey("masterwork_info{version=\"" + io.masterwork.master.cli.Version.get() + "\",pid=\"4242\"}")
+                .containsKey("masterwork_info{version=\"" + io.masterwork.master.Version.get() + "\",pid=\"4242\"}")
                 .containsKey("masterwork_workers{state=\"ready\"}");
     }
 

@@ -2,13 +2,19 @@ package io.masterwork.master.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.masterwork.channel.Channel;
 import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.SocketType;
 import io.masterwork.posix.UserInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,8 +23,14 @@ class SpareWorkersTest {
     @TempDir
     Path prefix;
 
-    private static final io.masterwork.posix.Posix POSIX = io.masterwork.posix.NativePosix.get();
+    private static final Posix POSIX = NativePosix.get();
     private static final String BASE = "listen = \"127.0.0.1:8080\"\nworker_spares = 1\n";
+    private final List<Channel> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeChannels() {
+        opened.forEach(Channel::close);
+    }
 
     private WorkerGeneration generation(long number, String extra, UserInfo user, List<Integer> fds) throws IOException {
         Files.createDirectories(prefix.resolve("conf"));
@@ -61,43 +73,33 @@ class SpareWorkersTest {
     void aSlotGetsAReadySpareFirstThenTheOldestAndNeverOneThatIsExitingOrIncompatible() throws IOException {
         WorkerGeneration one = generation(1, "");
         WorkerGeneration otherJvm = generation(2, "worker_jvm_options = [\"-Xmx64m\"]\n");
-        SpareWorkers spares = new SpareWorkers();
-        WorkerSlot older = spare(spares, one, 100, WorkerState.STARTING, 1);
-        try {
-            choose(spares, one, otherJvm, older);
-        } finally {
-            opened.forEach(io.masterwork.channel.Channel::close);
-        }
-    }
-
-    private final List<io.masterwork.channel.Channel> opened = new java.util.ArrayList<>();
-
-    private void choose(SpareWorkers spares, WorkerGeneration one, WorkerGeneration otherJvm, WorkerSlot older) {
-        WorkerSlot ready = spare(spares, one, 101, WorkerState.READY, 2);
-        WorkerSlot exiting = spare(spares, one, 102, WorkerState.EXITING, 0);
-        assertThat(older.slot).isZero();
-        assertThat(ready.slot).isEqualTo(1);
-        assertThat(exiting.slot).isEqualTo(2);
-        assertThat(spares.bestFor(one)).isSameAs(ready);
-        spares.release(ready);
-        assertThat(spares.bestFor(one)).isSameAs(older);
-        assertThat(spares.bestFor(otherJvm)).isNull();
-        spares.release(older);
-        assertThat(spares.bestFor(one)).isNull();
+        List<SpareWorker> spares = new ArrayList<>();
+        SpareWorker older = spare(spares, one, 100, 1);
+        SpareWorker ready = spare(spares, one, 101, 2);
+        ready.ready(3);
+        SpareWorker exiting = spare(spares, one, 102, 0);
+        exiting.exiting();
+        assertThat(older.number).isZero();
+        assertThat(ready.number).isEqualTo(1);
+        assertThat(exiting.number).isEqualTo(2);
+        assertThat(SpareWorkers.bestOf(spares, one)).isSameAs(ready);
+        spares.remove(ready);
+        assertThat(SpareWorkers.bestOf(spares, one)).isSameAs(older);
+        assertThat(SpareWorkers.bestOf(spares, otherJvm)).isNull();
+        spares.remove(older);
+        assertThat(SpareWorkers.bestOf(spares, one)).isNull();
         // The lowest free number is reused.
-        assertThat(spares.allocate().slot).isZero();
+        assertThat(SpareWorkers.lowestFreeNumber(spares)).isZero();
     }
 
-    private WorkerSlot spare(SpareWorkers spares, WorkerGeneration spec, int pid, WorkerState state, long started) {
-        WorkerSlot s = spares.allocate();
-        s.pid = pid;
-        s.spec = spec;
-        s.state = state;
-        s.startedAtNanos = started;
-        int[] pair = POSIX.socketpair(io.masterwork.posix.SocketType.SEQPACKET);
-        s.channel = new io.masterwork.channel.Channel(POSIX, pair[0]);
-        opened.add(s.channel);
+    private SpareWorker spare(List<SpareWorker> spares, WorkerGeneration generation, int pid, long started) {
+        int[] pair = POSIX.socketpair(SocketType.SEQPACKET);
+        Channel channel = new Channel(POSIX, pair[0]);
+        opened.add(channel);
         POSIX.closeQuietly(pair[1]);
-        return s;
+        SpareWorker spare = new SpareWorker(SpareWorkers.lowestFreeNumber(spares), generation,
+                new Worker(pid, channel, -1, started));
+        spares.add(spare);
+        return spare;
     }
 }

@@ -1,4 +1,4 @@
-package io.masterwork.master.cli;
+package io.masterwork.master;
 
 import java.io.IOException;
 import java.io.InputStream;
