@@ -1386,32 +1386,9 @@ public final class MasterProcessCycle {
     }
 
     private UserInfo resolveWorkerUser(MasterConfiguration config) {
-        if (config.user().isEmpty() || posix.geteuid() != 0) {
-            if (config.user().isPresent()) {
-                log.warn("the \"user\" directive makes sense only if the master process runs as root; ignored");
-            }
-            return null;
-        }
-        String name = config.user().get();
-        UserInfo user = posix.lookupUser(name);
-        if (user == null) {
-            throw new IllegalStateException("user \"" + name + "\" does not exist");
-        }
-        if (config.group().isPresent()) {
-            var group = posix.lookupGroup(config.group().get());
-            if (group == null) {
-                throw new IllegalStateException("group \"" + config.group().get() + "\" does not exist");
-            }
-            user = new UserInfo(user.name(), user.uid(), group.gid(), user.home(), withPrimary(group.gid(), user.groups()));
-        }
+        UserInfo user = WorkerUser.resolve(posix, config);
+        WorkerReadableFiles.check(user, config);
         return user;
-    }
-
-    private static int[] withPrimary(int gid, int[] groups) {
-        int[] out = new int[groups.length + 1];
-        out[0] = gid;
-        System.arraycopy(groups, 0, out, 1, groups.length);
-        return java.util.Arrays.stream(out).distinct().toArray();
     }
 
     private static void setMasterTitle() {
