@@ -1388,6 +1388,11 @@ public final class MasterProcessCycle {
     private UserInfo resolveWorkerUser(MasterConfiguration config) {
         UserInfo user = WorkerUser.resolve(posix, config);
         WorkerReadableFiles.check(user, config);
+        if (user != null) {
+            // Inherited through posix_spawn by every thread of every worker JVM (it is per thread, and a JVM starts
+            // threads before a worker's init could set it); a root master gains nothing by execve anyway.
+            posix.setNoNewPrivileges();
+        }
         return user;
     }
 
