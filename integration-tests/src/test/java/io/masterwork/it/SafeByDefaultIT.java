@@ -58,6 +58,14 @@ class SafeByDefaultIT {
             }
             assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
             assertThat(master.errorLog()).contains("workers run as nobody nogroup");
+            // The logs belong to the worker user (workers reopen them by path) and stay writable by the master's group:
+            // a root master without CAP_DAC_OVERRIDE (deploy/systemd) reopens them too.
+            for (String log : List.of("error.log", "access.log")) {
+                Path file = master.prefix.resolve("logs").resolve(log);
+                assertThat(Files.getAttribute(file, "unix:uid")).as(log).isEqualTo(65534);
+                assertThat(Files.getAttribute(file, "unix:gid")).as(log).isEqualTo(0);
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as(log).isEqualTo("rw-rw-r--");
+            }
         }
     }
 

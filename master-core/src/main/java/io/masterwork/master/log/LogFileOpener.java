@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * trusted only as far as open(2) with O_NOFOLLOW goes: a symbolic link planted as the file is refused, a FIFO
  * does not block the master's loop (O_NONBLOCK: ENXIO without a reader; fstat refuses it with one), and
  * whatever was opened must be a regular file with a single link (a hard link to a root-owned file would get
- * that file chowned). The owner is changed on the descriptor (fchown), never by path.
+ * that file chowned). The owner is changed on the descriptor (fchown), never by path: to the worker user, with
+ * the master's group (see {@link #handOver}).
  */
 public final class LogFileOpener {
     private static final int FLAGS = OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT
@@ -57,8 +58,8 @@ public final class LogFileOpener {
                 throw new UnsafeLogFileException("log file " + path + " has " + status.links()
                         + " hard links; not written (a link to another file must not be appended to or chowned)", null);
             }
-            if (owner != null && (status.uid() != owner.uid() || status.gid() != owner.gid())) {
-                posix.fchown(fd, owner.uid(), owner.gid());
+            if (owner != null) {
+                handOver(posix, fd, status, owner);
             }
             posix.setNonBlocking(fd, false);
             return fd;
@@ -68,6 +69,21 @@ public final class LogFileOpener {
         } catch (RuntimeException e) {
             posix.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /**
+     * The worker user owns the file (a worker reopens it by path, as that user); the group stays the master's and
+     * may write too, so that a root master without CAP_DAC_OVERRIDE (deploy/systemd's CapabilityBoundingSet) still
+     * opens it on the next reload or USR1. Only the group bits are widened, and only on a file the master owns.
+     */
+    private static void handOver(Posix posix, int fd, FileStatus status, UserInfo owner) {
+        int group = posix.getgid();
+        if (status.uid() == posix.geteuid() && (status.permissions() & 0020) == 0) {
+            posix.fchmod(fd, (status.permissions() | 0060) & ~0002);
+        }
+        if (status.uid() != owner.uid() || status.gid() != group) {
+            posix.fchown(fd, owner.uid(), group);
         }
     }
 
