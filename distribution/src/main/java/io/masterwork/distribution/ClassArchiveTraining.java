@@ -154,7 +154,11 @@ public final class ClassArchiveTraining {
     }
 
     private void writeConfig(Path conf, int port, Path partial) throws IOException {
+        // A root build trains with root workers: they write the archive into this private temporary directory,
+        // which a worker dropped to nobody (a root master's default) could neither enter nor write.
+        boolean root = Integer.valueOf(0).equals(Files.getAttribute(work, "unix:uid"));
         Files.writeString(conf, String.join("\n",
+                root ? "user = root" : "",
                 "worker_processes = 1",
                 "worker_cpu_affinity = off",
                 "worker_shutdown_timeout = 60s",

@@ -57,6 +57,7 @@ class CommandLineIT {
 
     @Test
     void testWithRelativeConfigResolvesAgainstThePrefix() throws IOException {
+        Distribution.writeConfig(prefix, ""); // a prefix the workers may enter (-t checks it as root)
         Files.createDirectories(prefix.resolve("etc"));
         Files.writeString(prefix.resolve("etc/other.conf"), "worker_processes = 1\n");
         Distribution.Result r = dist.run(Path.of("/"), "-p", prefix.toString(), "-c", "etc/other.conf", "-t");
@@ -89,9 +90,13 @@ class CommandLineIT {
     @Test
     void testRunsTheApplicationsOwnCheckFromTheWorkerClassPath() throws Exception {
         // hello-app, a downstream application, reaches the master only through worker_class_path
-        Path helloJar = Path.of(io.masterwork.examples.hello.HelloSettingsCheck.class.getProtectionDomain()
+        Path builtJar = Path.of(io.masterwork.examples.hello.HelloSettingsCheck.class.getProtectionDomain()
                 .getCodeSource().getLocation().toURI());
         Path conf = prefix.resolve("conf/masterwork.conf");
+        Distribution.writeConfig(prefix, "");
+        // Beside the configuration, as an operator installs it: the build's copy may sit where the workers' user
+        // (nobody, under a root master) cannot read it, which -t refuses.
+        Path helloJar = Files.copy(builtJar, prefix.resolve(builtJar.getFileName()));
         String classPath = "worker_class_path = [\"" + helloJar + "\"]\n";
 
         Distribution.writeConfig(prefix, classPath + "app {\n  greeting = \"Hi\"\n}\n");

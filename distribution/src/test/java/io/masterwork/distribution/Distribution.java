@@ -41,11 +41,22 @@ final class Distribution {
         }
     }
 
-    /** Writes {@code prefix}/conf/masterwork.conf. */
+    /**
+     * Writes {@code prefix}/conf/masterwork.conf, and opens the prefix and the temporary directories above it to
+     * everyone's search and read (0755), as an operator's prefix is: a master started as root runs its workers as
+     * nobody, who must enter the prefix (their working directory) and its logs, and refuses to start otherwise.
+     */
     static Path writeConfig(Path prefix, String text) throws IOException {
         Path conf = prefix.resolve("conf/masterwork.conf");
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, text);
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        for (Path p = prefix.toAbsolutePath().normalize(); p != null && p.startsWith(tmp) && !p.equals(tmp); p = p.getParent()) {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions = new java.util.HashSet<>(
+                    Files.getPosixFilePermissions(p));
+            permissions.addAll(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(p, permissions);
+        }
         return conf;
     }
 

@@ -83,6 +83,9 @@ class LauncherIT {
     @Test
     void freshCloneBuildsOnceIntoVersionedDirectoriesAndARebuildLeavesARunningMasterAlone() throws Exception {
         Path clone = tmp.resolve("clone");
+        // A clone the workers' user may read: as root, -t and a start refuse a clone under a 0700 directory (as
+        // @TempDir's), naming it (SafeByDefaultIT).
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Distribution.Result cloned = dist.run(new ProcessBuilder("git", "clone", "-q", REPO.toString(), clone.toString()), 300);
         assertThat(cloned.exit()).as(cloned.toString()).isZero();
 
@@ -147,6 +150,9 @@ class LauncherIT {
     @Test
     void aFailedBuildShowsItsOutputAndRunsNothing() throws Exception {
         Path clone = tmp.resolve("clone");
+        // A clone the workers' user may read: as root, -t and a start refuse a clone under a 0700 directory (as
+        // @TempDir's), naming it (SafeByDefaultIT).
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         Distribution.Result cloned = dist.run(new ProcessBuilder("git", "clone", "-q", REPO.toString(), clone.toString()), 300);
         assertThat(cloned.exit()).as(cloned.toString()).isZero();
         Path source = clone.resolve("master-core/src/main/java/io/masterwork/master/Version.java");

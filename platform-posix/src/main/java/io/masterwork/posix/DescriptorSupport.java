@@ -194,6 +194,30 @@ final class DescriptorSupport {
         }
     }
 
+    /** struct stat on x86_64: 144 bytes; the offsets of the fields {@link FileStatus} keeps. */
+    private static final int STAT_BYTES = 144;
+
+    FileStatus fstat(int fd) {
+        Pointer stat = nat.allocate(STAT_BYTES);
+        if (nat.libc.fstat(fd, stat) < 0) {
+            throw nat.failure("fstat", "fd " + fd);
+        }
+        return new FileStatus(stat.getLong(0), stat.getLong(8), stat.getLong(16), stat.getInt(24),
+                stat.getInt(28), stat.getInt(32), stat.getLong(48));
+    }
+
+    void fchown(int fd, int uid, int gid) {
+        if (nat.libc.fchown(fd, uid, gid) < 0) {
+            throw nat.failure("fchown", "fd " + fd + " to " + uid + ":" + gid);
+        }
+    }
+
+    void fchmod(int fd, int mode) {
+        if (nat.libc.fchmod(fd, mode) < 0) {
+            throw nat.failure("fchmod", "fd " + fd + " to " + Integer.toOctalString(mode));
+        }
+    }
+
     int memfd(String name, byte[] contents) {
         int fd = nat.libc.memfd_create(name, MFD_CLOEXEC);
         if (fd < 0) {

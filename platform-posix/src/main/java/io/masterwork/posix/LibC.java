@@ -35,6 +35,13 @@ public interface LibC {
 
     int memfd_create(String name, int flags);
 
+    /** glibc 2.33+ exports fstat itself (before, only __fxstat): the README asks for 2.34. */
+    int fstat(int fd, Pointer stat);
+
+    int fchown(int fd, int uid, int gid);
+
+    int fchmod(int fd, int mode);
+
     // sockets
     @ssize_t long sendmsg(int fd, Pointer msghdr, int flags);
 
@@ -94,6 +101,12 @@ public interface LibC {
     long syscall(long number);
 
     long syscall(long number, long a1, long a2);
+
+    long syscall(long number, long a1, long a2, long a3, long a4);
+
+    int prctl(int option, long a2, long a3, long a4, long a5);
+
+    int capget(Pointer header, Pointer data);
 
     int getuid();
 

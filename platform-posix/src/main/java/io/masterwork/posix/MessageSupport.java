@@ -33,6 +33,7 @@ final class MessageSupport {
     private static final int CMSG_HEADER_BYTES = 16;
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
+    private static final int SCM_CREDENTIALS = 2;
 
     private static final int MSG_CTRUNC = 0x08;
     private static final int MSG_TRUNC = 0x20;
@@ -142,6 +143,56 @@ final class MessageSupport {
             receivedFd = -1;
         }
         return new ReceivedMessage((int) received, receivedFd, truncated);
+    }
+
+    /**
+     * recvmsg(2) of one datagram on a socket with SO_PASSCRED, returning the kernel's SCM_CREDENTIALS of its
+     * sender (pid 0, uid -1, gid -1 when none came); null on EAGAIN.
+     */
+    SenderCredentials receiveWithCredentials(int fd, ByteBuffer dst) {
+        int room = dst.remaining();
+        long base = nat.addressOf(dst, false);
+        Pointer block = nat.scratch().fixed;
+        long received;
+        while (true) {
+            block.setMemory(CONTROL_OFFSET, CONTROL_BYTES, (byte) 0);
+            prepareHeader(block, base, room, CONTROL_BYTES);
+            received = nat.libc.recvmsg(fd, block, MSG_CMSG_CLOEXEC);
+            if (received >= 0) {
+                break;
+            }
+            int errno = nat.errno();
+            if (errno == Errno.EINTR) {
+                continue;
+            }
+            if (errno == Errno.EAGAIN) {
+                return null;
+            }
+            throw nat.failure("recvmsg", errno, "fd " + fd);
+        }
+        long controlLength = block.getLong(MSG_CONTROLLEN);
+        Credentials sender = new Credentials(0, -1, -1);
+        long offset = 0;
+        while (offset + CMSG_HEADER_BYTES <= controlLength) {
+            long cmsgLength = block.getLong(CONTROL_OFFSET + offset);
+            if (cmsgLength < CMSG_HEADER_BYTES || offset + cmsgLength > controlLength) {
+                break;
+            }
+            int level = block.getInt(CONTROL_OFFSET + offset + 8);
+            int type = block.getInt(CONTROL_OFFSET + offset + 12);
+            if (level == SOL_SOCKET && type == SCM_CREDENTIALS && cmsgLength >= CMSG_HEADER_BYTES + 12) {
+                long at = CONTROL_OFFSET + offset + CMSG_HEADER_BYTES;
+                sender = new Credentials(block.getInt(at), block.getInt(at + 4), block.getInt(at + 8));
+            } else if (level == SOL_SOCKET && type == SCM_RIGHTS) {
+                // nobody asked for descriptors here: never keep one
+                for (long at = CMSG_HEADER_BYTES; at + Integer.BYTES <= cmsgLength; at += Integer.BYTES) {
+                    nat.libc.close(block.getInt(CONTROL_OFFSET + offset + at));
+                }
+            }
+            offset += (cmsgLength + 7) & ~7L;
+        }
+        nat.completeRead(dst, (int) received);
+        return new SenderCredentials((int) received, sender);
     }
 
     private static void prepareHeader(Pointer block, long base, int length, long controlLength) {

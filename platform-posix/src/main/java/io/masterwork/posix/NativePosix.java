@@ -199,6 +199,66 @@ public final class NativePosix implements Posix {
     }
 
     @Override
+    public int listenUnix(String path, int backlog, int mode) {
+        return sockets.listenUnix(path, backlog, mode);
+    }
+
+    @Override
+    public void passCredentials(int fd) {
+        sockets.passCredentials(fd);
+    }
+
+    @Override
+    public SenderCredentials receiveWithCredentials(int fd, ByteBuffer dst) {
+        return messages.receiveWithCredentials(fd, dst);
+    }
+
+    @Override
+    public FileStatus fstat(int fd) {
+        return descriptors.fstat(fd);
+    }
+
+    @Override
+    public void fchown(int fd, int uid, int gid) {
+        descriptors.fchown(fd, uid, gid);
+    }
+
+    @Override
+    public void fchmod(int fd, int mode) {
+        descriptors.fchmod(fd, mode);
+    }
+
+    @Override
+    public int[] groupList(String user, int group) {
+        return processes.groupList(user, group);
+    }
+
+    @Override
+    public void setNoNewPrivileges() {
+        processes.setNoNewPrivileges();
+    }
+
+    @Override
+    public boolean noNewPrivileges() {
+        return processes.noNewPrivileges();
+    }
+
+    @Override
+    public long[] capabilities() {
+        return processes.capabilities();
+    }
+
+    @Override
+    public int pidfdOpen(int pid) {
+        return processes.pidfdOpen(pid);
+    }
+
+    @Override
+    public void pidfdSendSignal(int pidfd, Signal signal) {
+        processes.pidfdSendSignal(pidfd, signal);
+    }
+
+    @Override
     public int accept(int fd) {
         return sockets.accept(fd);
     }

@@ -71,6 +71,15 @@ public interface Posix {
     /** open(2) with O_CLOEXEC added; flags are {@link OpenFlags} bits. */
     int open(String path, int flags, int mode);
 
+    /** fstat(2): type, owner, mode and link count of what the descriptor refers to. */
+    FileStatus fstat(int fd);
+
+    /** fchown(2): the owner of the open file itself, whatever its path now names. */
+    void fchown(int fd, int uid, int gid);
+
+    /** fchmod(2). */
+    void fchmod(int fd, int mode);
+
     /** memfd_create(name, MFD_CLOEXEC) filled with the bytes and rewound to offset 0. */
     int memfd(String name, byte[] contents);
 
@@ -106,6 +115,15 @@ public interface Posix {
      */
     void bindUnix(int fd, String path);
 
+    /** setsockopt(SO_PASSCRED): datagrams then come with their sender's credentials ({@link #receiveWithCredentials}). */
+    void passCredentials(int fd);
+
+    /**
+     * recvmsg(2) of one datagram into the buffer's position (advancing it), with the sender's SCM_CREDENTIALS;
+     * null on EAGAIN. The socket needs {@link #passCredentials}.
+     */
+    SenderCredentials receiveWithCredentials(int fd, ByteBuffer dst);
+
     /** getsockopt(SO_PEERCRED) of a connected Unix socket. */
     Credentials peerCredentials(int fd);
 
@@ -115,6 +133,12 @@ public interface Posix {
      * The socket file gets 0777 minus the umask; {@link #chmod} it.
      */
     int listenUnix(String path, int backlog);
+
+    /**
+     * As {@link #listenUnix(String, int)}, the socket file created with {@code mode} (less the umask) by bind(2)
+     * itself: there is no moment at which the file exists with another mode.
+     */
+    int listenUnix(String path, int backlog, int mode);
 
     /**
      * accept4(SOCK_CLOEXEC | SOCK_NONBLOCK): the connected socket, close-on-exec and non-blocking; -1
@@ -209,6 +233,24 @@ public interface Posix {
     int[] getgroups();
 
     void chown(String path, int uid, int gid);
+
+    /** getgrouplist(3): {@code group} first, then every group that lists {@code user} as a member. */
+    int[] groupList(String user, int group);
+
+    /** prctl(PR_SET_NO_NEW_PRIVS, 1): no execve of this process or its children may gain privileges. */
+    void setNoNewPrivileges();
+
+    /** prctl(PR_GET_NO_NEW_PRIVS). */
+    boolean noNewPrivileges();
+
+    /** capget(2) of this process: {effective, permitted, inheritable} as 64-bit masks (bit n = capability n). */
+    long[] capabilities();
+
+    /** pidfd_open(2): a descriptor for process {@code pid} that a recycled pid can never redirect. */
+    int pidfdOpen(int pid);
+
+    /** pidfd_send_signal(2). */
+    void pidfdSendSignal(int pidfd, Signal signal);
 
     /** chmod(2): the permission bits of a file, e.g. 0600. */
     void chmod(String path, int mode);

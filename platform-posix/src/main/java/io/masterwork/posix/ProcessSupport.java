@@ -17,6 +17,12 @@ import jnr.ffi.Pointer;
 final class ProcessSupport {
     private static final long SYS_GETPRIORITY = 140;
     private static final long SYS_GETTID = 186;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final int PR_SET_NO_NEW_PRIVS = 38;
+    private static final int PR_GET_NO_NEW_PRIVS = 39;
+    /** _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set. */
+    private static final int CAPABILITY_VERSION_3 = 0x20080522;
     private static final int PRIO_PROCESS = 0;
     private static final int WNOHANG = 1;
     /** 1024 CPUs, glibc's cpu_set_t. */
@@ -206,6 +212,52 @@ final class ProcessSupport {
             if (count[0] <= capacity) {
                 count[0] = capacity * 2; // glibc reports the needed size; be safe if it did not
             }
+        }
+    }
+
+    void setNoNewPrivileges() {
+        if (nat.libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+            throw nat.failure("prctl", "PR_SET_NO_NEW_PRIVS");
+        }
+    }
+
+    boolean noNewPrivileges() {
+        int value = nat.libc.prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+        if (value < 0) {
+            throw nat.failure("prctl", "PR_GET_NO_NEW_PRIVS");
+        }
+        return value == 1;
+    }
+
+    /** capget(2) of this process: [effective, permitted, inheritable], 64 bits each. */
+    long[] capabilities() {
+        Pointer header = nat.allocate(8);
+        header.putInt(0, CAPABILITY_VERSION_3);
+        header.putInt(4, 0);
+        Pointer data = nat.allocate(24);
+        if (nat.libc.capget(header, data) < 0) {
+            throw nat.failure("capget", "");
+        }
+        long[] sets = new long[3];
+        for (int i = 0; i < 3; i++) {
+            long low = data.getInt(i * 4L) & 0xffffffffL;
+            long high = data.getInt(12 + i * 4L) & 0xffffffffL;
+            sets[i] = low | (high << 32);
+        }
+        return sets;
+    }
+
+    int pidfdOpen(int pid) {
+        long fd = nat.libc.syscall(SYS_PIDFD_OPEN, pid, 0);
+        if (fd < 0) {
+            throw nat.failure("pidfd_open", "pid " + pid);
+        }
+        return (int) fd;
+    }
+
+    void pidfdSendSignal(int pidfd, Signal signal) {
+        if (nat.libc.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, signal.number, 0, 0) < 0) {
+            throw nat.failure("pidfd_send_signal", signal.fullName() + " through pidfd " + pidfd);
         }
     }
 

@@ -21,6 +21,7 @@ final class SocketSupport {
     static final int SOCK_NONBLOCK = 04000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_REUSEADDR = 2;
+    private static final int SO_PASSCRED = 16;
     private static final int SO_PEERCRED = 17;
     private static final int SO_ACCEPTCONN = 30;
     private static final int IPPROTO_IPV6 = 41;
@@ -117,7 +118,25 @@ final class SocketSupport {
         return new Credentials(ucred.getInt(0), ucred.getInt(4), ucred.getInt(8));
     }
 
+    /** SO_PASSCRED: every datagram received carries its sender's credentials (SCM_CREDENTIALS). */
+    void passCredentials(int fd) {
+        Pointer one = nat.allocate(4);
+        one.putInt(0, 1);
+        if (nat.libc.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) < 0) {
+            throw nat.failure("setsockopt", "SO_PASSCRED on fd " + fd);
+        }
+    }
+
     int listenUnix(String path, int backlog) {
+        return listenUnix(path, backlog, -1);
+    }
+
+    /**
+     * With {@code mode} >= 0 the socket's inode gets the mode before bind(2): Linux creates the socket file
+     * with the socket inode's mode (less the umask), so the file never exists with a wider mode, not even
+     * between bind and a chmod.
+     */
+    int listenUnix(String path, int backlog, int mode) {
         if (path == null || path.isEmpty()) {
             throw new IllegalArgumentException("empty Unix socket path");
         }
@@ -135,6 +154,9 @@ final class SocketSupport {
             throw nat.failure("socket", "AF_UNIX, SOCK_STREAM for " + path);
         }
         try {
+            if (mode >= 0 && nat.libc.fchmod(fd, mode) < 0) {
+                throw nat.failure("fchmod", "socket for " + path + " to " + Integer.toOctalString(mode));
+            }
             Pointer address = nat.allocate(2 + UNIX_PATH_MAX);
             address.putShort(0, (short) AF_UNIX);
             address.put(2, name, 0, name.length);

@@ -74,32 +74,65 @@ final class WorkerInit {
 
     /**
      * When the master ran as root and {@code user} applies, the master resolved it; here: setgid,
-     * setgroups (nginx: initgroups), setuid — in that order, since after setuid the others are
-     * refused. glibc applies each to every thread of the JVM.
+     * setgroups (nginx: initgroups, resolved by the master: the group named in {@code user} and the groups
+     * that list the user, not the user's passwd group), setuid — in that order, since after setuid the
+     * others are refused. glibc applies each to every thread of the JVM. Then what was asked is verified
+     * from the kernel's side (gid, groups, no capability left), and no_new_privs is set: nothing this worker
+     * executes can gain privileges again (a setuid binary, file capabilities).
      */
     private void switchCredentials() {
         OptionalInt uid = config.workerUid();
         OptionalInt gid = config.workerGid();
-        if (uid.isEmpty() && gid.isEmpty()) {
-            return;
+        if (uid.isPresent() || gid.isPresent()) {
+            int[] groups = config.workerGroups() != null ? config.workerGroups()
+                    : gid.isPresent() ? new int[] {gid.getAsInt()} : null;
+            try {
+                if (gid.isPresent()) {
+                    posix.setgid(gid.getAsInt());
+                    posix.setgroups(groups);
+                }
+                if (uid.isPresent()) {
+                    posix.setuid(uid.getAsInt());
+                }
+            } catch (PosixException e) {
+                throw new WorkerInitException("cannot switch to uid " + (uid.isPresent() ? uid.getAsInt() : "-")
+                        + " gid " + (gid.isPresent() ? gid.getAsInt() : "-") + ": " + e.getMessage(), e);
+            }
+            verifyCredentials(uid, gid, groups);
+            log.info("running as uid {} gid {} groups {}", posix.getuid(), posix.getgid(), Arrays.toString(posix.getgroups()));
         }
-        int[] groups = config.workerGroups();
         try {
-            if (gid.isPresent()) {
-                posix.setgid(gid.getAsInt());
-                posix.setgroups(groups != null ? groups : new int[] {gid.getAsInt()});
-            }
-            if (uid.isPresent()) {
-                posix.setuid(uid.getAsInt());
-            }
+            posix.setNoNewPrivileges();
         } catch (PosixException e) {
-            throw new WorkerInitException("cannot switch to uid " + (uid.isPresent() ? uid.getAsInt() : "-")
-                    + " gid " + (gid.isPresent() ? gid.getAsInt() : "-") + ": " + e.getMessage(), e);
+            throw new WorkerInitException("cannot set no_new_privs: " + e.getMessage(), e);
         }
+        if (!posix.noNewPrivileges()) {
+            throw new WorkerInitException("no_new_privs did not take");
+        }
+    }
+
+    private void verifyCredentials(OptionalInt uid, OptionalInt gid, int[] groups) {
         if (uid.isPresent() && (posix.getuid() != uid.getAsInt() || posix.geteuid() != uid.getAsInt())) {
             throw new WorkerInitException("setuid(" + uid.getAsInt() + ") did not take: uid " + posix.getuid());
         }
-        log.info("running as uid {} gid {} groups {}", posix.getuid(), posix.getgid(), Arrays.toString(posix.getgroups()));
+        if (gid.isPresent() && posix.getgid() != gid.getAsInt()) {
+            throw new WorkerInitException("setgid(" + gid.getAsInt() + ") did not take: gid " + posix.getgid());
+        }
+        if (groups != null) {
+            int[] want = Arrays.stream(groups).distinct().sorted().toArray();
+            int[] have = Arrays.stream(posix.getgroups()).distinct().sorted().toArray();
+            if (!Arrays.equals(want, have)) {
+                throw new WorkerInitException("setgroups(" + Arrays.toString(want) + ") did not take: groups "
+                        + Arrays.toString(have));
+            }
+        }
+        if (uid.isPresent() && uid.getAsInt() != 0) {
+            long[] capabilities = posix.capabilities();
+            if (capabilities[0] != 0 || capabilities[1] != 0) {
+                throw new WorkerInitException("capabilities left after dropping to uid " + uid.getAsInt()
+                        + ": effective " + Long.toHexString(capabilities[0]) + ", permitted " + Long.toHexString(capabilities[1]));
+            }
+        }
     }
 
     /**

@@ -37,6 +37,15 @@ class WorkerCredentialsIT extends WorkerProcessTest {
         assertThat(status).anySatisfy(l -> assertThat(l).matches("Uid:\\s+65534\\s+65534\\s+65534\\s+65534"));
         assertThat(status).anySatisfy(l -> assertThat(l).matches("Gid:\\s+65534\\s+65534\\s+65534\\s+65534"));
         assertThat(status).anySatisfy(l -> assertThat(l).matches("Groups:\\s+100 65534\\s*"));
+        // Issue 23: nothing left to regain root with: no capability in any set that matters, and no_new_privs.
+        assertThat(status).anySatisfy(l -> assertThat(l).matches("CapEff:\\s+0000000000000000"));
+        assertThat(status).anySatisfy(l -> assertThat(l).matches("CapPrm:\\s+0000000000000000"));
+        // no_new_privs is per thread: set by init, so the event loop (started after it) carries it. The threads the
+        // JVM started before init get it from the master (a root master sets it before it spawns: SafeByDefaultIT).
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + master.pid + "/task"))) {
+            Path loop = tasks.filter(t -> readQuietly(t.resolve("comm")).trim().equals("loop")).findFirst().orElseThrow();
+            assertThat(Files.readAllLines(loop.resolve("status"))).anySatisfy(l -> assertThat(l).matches("NoNewPrivs:\\s+1"));
+        }
         // Every thread, not just the one that called setuid (glibc applies it to all).
         try (Stream<Path> tasks = Files.list(Path.of("/proc/" + master.pid + "/task"))) {
             for (Path task : tasks.toList()) {
@@ -49,6 +58,14 @@ class WorkerCredentialsIT extends WorkerProcessTest {
         // The title was set before the switch (a process that left root may not write its own memory).
         assertThat(Files.readString(Path.of("/proc/" + master.pid + "/cmdline")).replace("\0", "").trim())
                 .isEqualTo("masterwork: worker process");
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private static String readableCopyOfClassPath(Path target) throws IOException {

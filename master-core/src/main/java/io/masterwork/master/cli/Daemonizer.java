@@ -1,6 +1,7 @@
 package io.masterwork.master.cli;
 
 import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.log.LogFileOpener;
 import io.masterwork.master.pid.PidFile;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
@@ -52,7 +53,8 @@ final class Daemonizer {
         int log = -1;
         try {
             devNull = posix.open("/dev/null", OpenFlags.RDWR, 0);
-            log = posix.open(errorLog.toString(), OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+            // Not by path: a link or a FIFO put there by whoever can write the directory is refused (docs/SECURITY.md).
+            log = LogFileOpener.openForAppend(posix, errorLog.toAbsolutePath(), null);
             SpawnRequest request = new SpawnRequest(posix.executablePath())
                     .argv(masterArgv())
                     .environment(masterEnvironment())
@@ -63,7 +65,7 @@ final class Daemonizer {
                     .blockedSignals(MasterSignalSet.SIGNALS)
                     .newSession(true);
             pid = posix.spawn(request);
-        } catch (PosixException e) {
+        } catch (PosixException | LogFileOpener.UnsafeLogFileException e) {
             console.error("emerg", "cannot start the master in the background: " + e.getMessage());
             return 1;
         } finally {

@@ -5,6 +5,8 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.pid.PidFile;
+import io.masterwork.master.process.WorkerReadableFiles;
+import io.masterwork.master.process.WorkerUser;
 import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.SignalRoute;
 import picocli.CommandLine;
@@ -112,6 +114,14 @@ public final class Masterwork implements Callable<Integer> {
             return 1;
         }
         if (test) {
+            try {
+                // As at start: who the workers run as, and whether that user can read what a worker loads.
+                WorkerReadableFiles.check(WorkerUser.resolve(NativePosix.get(), config), config);
+            } catch (IllegalStateException e) {
+                console.error("emerg", e.getMessage());
+                console.err().println("masterwork: configuration file " + file + " test failed");
+                return 1;
+            }
             console.info("the configuration file " + file + " syntax is ok");
             console.info("configuration ok: configuration file " + file + " test is successful");
             return 0;

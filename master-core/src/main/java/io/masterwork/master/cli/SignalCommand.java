@@ -7,13 +7,17 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import io.masterwork.master.control.ControlClient;
 import io.masterwork.master.pid.PidFile;
+import io.masterwork.posix.Errno;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
 import io.masterwork.posix.Signal;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 
@@ -54,7 +58,7 @@ final class SignalCommand {
                 return status;
             }
         }
-        return send(name, pidFile);
+        return signal(name, pidFile, controlSocket);
     }
 
     /** The exit status, or null when no master listens on the socket (then the pid file decides). */
@@ -90,6 +94,16 @@ final class SignalCommand {
     }
 
     int send(String name, PidFile pidFile) {
+        return signal(name, pidFile, null);
+    }
+
+    /**
+     * The signal goes to the process the pid file names only once it is known to be a masterwork master of root or
+     * of this user: anyone can write a command line that looks like one, and a pid file in a directory someone
+     * else can write may name any process. The process is held by a pidfd first, so a pid recycled while it is
+     * checked cannot redirect the signal.
+     */
+    private int signal(String name, PidFile pidFile, Path controlSocket) {
         Signal signal = parse(name);
         PidFile.Status status = pidFile.status();
         switch (status.state()) {
@@ -108,13 +122,75 @@ final class SignalCommand {
             default -> {
             }
         }
+        Posix posix = NativePosix.get();
+        int pid = status.pid();
+        int pidfd = -1;
         try {
-            NativePosix.get().kill(status.pid(), signal);
+            try {
+                pidfd = posix.pidfdOpen(pid);
+            } catch (PosixException e) {
+                if (e.errno() != Errno.ENOSYS) {
+                    console.error("error", "cannot send \"" + name + "\": process " + pid + " of pid file " + pidFile
+                            + " is gone (" + e.getMessage() + ")");
+                    return 1;
+                }
+                // a kernel before 5.3: kill(2) by pid below
+            }
+            String refusal = notOurMaster(posix, pid, controlSocket);
+            if (refusal != null) {
+                console.error("error", "cannot send \"" + name + "\": " + refusal);
+                return 1;
+            }
+            if (pidfd >= 0) {
+                posix.pidfdSendSignal(pidfd, signal);
+            } else {
+                posix.kill(pid, signal);
+            }
         } catch (PosixException e) {
-            console.error("error", "cannot send " + signal.fullName() + " to master " + status.pid() + ": " + e.getMessage());
+            console.error("error", "cannot send " + signal.fullName() + " to master " + pid + ": " + e.getMessage());
             return 1;
+        } finally {
+            if (pidfd >= 0) {
+                posix.closeQuietly(pidfd);
+            }
         }
-        console.info("sent " + signal.fullName() + " (" + name + ") to master " + status.pid());
+        console.info("sent " + signal.fullName() + " (" + name + ") to master " + pid);
         return 0;
+    }
+
+    /**
+     * Null when {@code pid} is a master of root or this user: the one that answers on the control socket (whose
+     * server's credentials ControlClient checks), or, without a socket to ask, a process of root or this user
+     * whose command line is a master's. Otherwise why not.
+     */
+    private static String notOurMaster(Posix posix, int pid, Path controlSocket) {
+        if (controlSocket != null && Files.exists(controlSocket, LinkOption.NOFOLLOW_LINKS)) {
+            try (ControlClient client = ControlClient.connect(controlSocket)) {
+                Config answer = ConfigFactory.parseString(client.ask("status", Duration.ofSeconds(10)),
+                        ConfigParseOptions.defaults().setSyntax(ConfigSyntax.JSON));
+                int master = answer.getInt("pid");
+                return master == pid ? null : "the pid file names process " + pid + ", but the master on control socket "
+                        + controlSocket + " is process " + master + "; not signalling " + pid;
+            } catch (ControlClient.UntrustedServer e) {
+                return e.getMessage();
+            } catch (ControlClient.Unreachable e) {
+                // a socket a dead master left: judge the process itself
+            } catch (IOException | ConfigException e) {
+                return "the master on control socket " + controlSocket + " did not say its pid (" + e.getMessage() + ")";
+            }
+        }
+        int owner;
+        try {
+            owner = (Integer) Files.getAttribute(Path.of("/proc", Integer.toString(pid)), "unix:uid");
+        } catch (IOException e) {
+            return "process " + pid + " is gone";
+        }
+        if (owner != 0 && owner != posix.geteuid()) {
+            return "process " + pid + " belongs to uid " + owner + ", neither root nor you: it is no master of yours";
+        }
+        if (!PidFile.isMasterworkMaster(pid)) {
+            return "process " + pid + " is not a masterwork master";
+        }
+        return null;
     }
 }

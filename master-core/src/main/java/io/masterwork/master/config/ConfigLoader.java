@@ -562,6 +562,10 @@ public final class ConfigLoader {
         if (words.length == 2 && posix.lookupGroup(words[1]) == null) {
             throw invalid(v, key, "no such group \"" + words[1] + "\"");
         }
+        if (words.length == 1 && posix.lookupGroup(words[0]) == null) {
+            throw invalid(v, key, "no group named \"" + words[0] + "\" (as in nginx, \"user " + words[0]
+                    + "\" alone means the group of that name); write \"user " + words[0] + " <group>\"");
+        }
     }
 
     /** A Unix socket path (relative to the prefix) or "off"; sun_path holds 107 bytes and a NUL. */

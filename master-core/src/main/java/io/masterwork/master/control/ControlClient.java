@@ -12,6 +12,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 import java.time.Duration;
 
 /**
@@ -62,10 +65,38 @@ public final class ControlClient implements Closeable {
             }
             throw new Unreachable("cannot connect to control socket " + path + ": " + reason, false, e);
         }
+        try {
+            checkServer(path, channel);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
         channel.configureBlocking(false);
         Selector selector = Selector.open();
         channel.register(selector, SelectionKey.OP_READ);
         return new ControlClient(path, channel, selector);
+    }
+
+    /** Thrown when the process behind the socket is neither root nor this user: its answers are not believed. */
+    public static final class UntrustedServer extends IOException {
+        UntrustedServer(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The master's user is root or the operator's own: a socket served by anyone else (someone who could write
+     * the directory and put a listener of their own at the path, a worker user among them) is not talked to.
+     * The kernel's SO_PEERCRED names the process that listens, whatever the file's owner says.
+     */
+    private static void checkServer(Path path, SocketChannel channel) throws IOException {
+        UnixDomainPrincipal server = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        UserPrincipal self = Files.getOwner(Path.of("/proc/self"));
+        UserPrincipal root = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("root");
+        if (!server.user().equals(self) && !server.user().equals(root)) {
+            throw new UntrustedServer("control socket " + path + " is served by user " + server.user().getName()
+                    + ", neither root nor " + self.getName() + ": not a master of yours, its answers are not believed");
+        }
     }
 
     /**

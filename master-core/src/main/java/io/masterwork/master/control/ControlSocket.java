@@ -78,13 +78,21 @@ public final class ControlSocket implements MasterExtension {
         }
         int fd;
         try {
-            fd = posix.listenUnix(socketPath.toString(), BACKLOG);
+            // Born with its mode: no window in which the file exists with the umask's wider one. No chmod by
+            // path afterwards either (it would follow a link put there by someone who can write the directory).
+            // bind(2) applies the umask to that mode: for the moment of the bind, the umask is exactly what
+            // leaves the configured mode (0600 unless a module widens it), so the file is born with it.
+            int previousUmask = posix.umask(~limits.mode() & 0777);
+            try {
+                fd = posix.listenUnix(socketPath.toString(), BACKLOG, limits.mode());
+            } finally {
+                posix.umask(previousUmask);
+            }
         } catch (PosixException e) {
             throw new IllegalStateException("cannot listen on the control socket " + socketPath + ": " + e.getMessage(), e);
         }
         try {
             posix.setNonBlocking(fd, true);
-            posix.chmod(socketPath.toString(), limits.mode());
         } catch (RuntimeException e) {
             posix.closeQuietly(fd);
             throw new IllegalStateException("cannot set up the control socket " + socketPath + ": " + e.getMessage(), e);

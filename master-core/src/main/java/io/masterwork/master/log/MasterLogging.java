@@ -4,32 +4,40 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
-import ch.qos.logback.core.CoreConstants;
-import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.status.ErrorStatus;
 import ch.qos.logback.core.status.Status;
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Posix;
 import org.slf4j.LoggerFactory;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The master's logging, configured in code (no logback.xml is ever looked up, see
  * {@link StartupLogConfigurator}): nginx-style lines to the {@code error_log} file (appended) and, while the
  * master runs in the foreground, to stderr as well. {@link #reopen()} is USR1's half of log rotation:
  * it opens the file again by path, so after logrotate moved it the master writes to a fresh file.
+ *
+ * <p>The file is opened as {@link LogFileOpener} opens every log file of a root master (no symbolic link
+ * followed, no FIFO, one link only), not by Logback's FileAppender, which opens whatever the path names.
+ * Logback writes to a stream on that very descriptor (/proc/self/fd/N names the open file, not the path);
+ * the descriptor itself stays open too, for a worker's stdout when its error log cannot be opened safely.
  */
 public final class MasterLogging {
     private static final String FILE_APPENDER = "error_log";
     private static final String STDERR_APPENDER = "stderr";
 
     private static Path errorLog;
-    private static FileAppender<ILoggingEvent> fileAppender;
+    private static OutputStreamAppender<ILoggingEvent> fileAppender;
+    /** The descriptor of the error log Logback writes, or -1. */
+    private static int descriptor = -1;
     private static String level = "notice";
 
     private MasterLogging() {
@@ -43,7 +51,8 @@ public final class MasterLogging {
     public static synchronized void configure(Path errorLog, String level, boolean toStderr) {
         LoggerContext context = context();
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        FileAppender<ILoggingEvent> file = openFile(context, errorLog);
+        OpenedLog opened = openFile(context, errorLog);
+        OutputStreamAppender<ILoggingEvent> file = opened.appender;
         root.detachAndStopAllAppenders();
         root.setLevel(ErrorLogLevels.threshold(level));
         file.addFilter(new SeverityFilter(level));
@@ -57,6 +66,7 @@ public final class MasterLogging {
         MasterLogging.errorLog = errorLog;
         MasterLogging.level = level;
         MasterLogging.fileAppender = file;
+        replaceDescriptor(opened.fd);
     }
 
     /** Only stderr, at the given nginx level: before the configuration is known, and for one-shot commands. */
@@ -68,11 +78,12 @@ public final class MasterLogging {
         root.addAppender(stderr(context));
         errorLog = null;
         fileAppender = null;
+        replaceDescriptor(-1);
     }
 
     /**
-     * Reopens the error log by path (USR1). On failure the old file stays in use and the failure is
-     * logged there; nothing is lost.
+     * Reopens the error log by path (USR1). On failure (the path is no longer a plain file: a symbolic link,
+     * a FIFO) the old file stays in use and an alert naming the path is logged there; nothing is lost.
      */
     public static synchronized void reopen() {
         if (errorLog == null || fileAppender == null) {
@@ -80,19 +91,22 @@ public final class MasterLogging {
         }
         LoggerContext context = context();
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        FileAppender<ILoggingEvent> fresh;
+        OpenedLog opened;
         try {
-            fresh = openFile(context, errorLog);
+            opened = openFile(context, errorLog);
         } catch (UncheckedIOException e) {
-            LoggerFactory.getLogger("masterwork.master").error("reopening {} failed: {}", errorLog, e.getMessage());
+            LoggerFactory.getLogger("masterwork.master").error(ErrorLogLevels.ALERT,
+                    "reopening {} failed, the master goes on writing the file it had open: {}", errorLog, e.getMessage());
             return;
         }
+        OutputStreamAppender<ILoggingEvent> fresh = opened.appender;
         fresh.addFilter(new SeverityFilter(level));
         // attach the new file before detaching the old one: a line may land in both, none in neither
         root.addAppender(fresh);
         root.detachAppender(fileAppender);
         fileAppender.stop();
         fileAppender = fresh;
+        replaceDescriptor(opened.fd);
         LoggerFactory.getLogger("masterwork.master").info("reopened {}", errorLog);
     }
 
@@ -101,42 +115,61 @@ public final class MasterLogging {
         return errorLog;
     }
 
+    /**
+     * A new descriptor (the caller owns it) of the error log the master writes, or -1 when it writes none:
+     * what a worker gets as stdout and stderr when its configured error log cannot be opened safely.
+     */
+    public static synchronized int duplicateDescriptor() {
+        return descriptor < 0 ? -1 : NativePosix.get().dup(descriptor);
+    }
+
+    private static void replaceDescriptor(int fd) {
+        if (descriptor >= 0) {
+            NativePosix.get().closeQuietly(descriptor);
+        }
+        descriptor = fd;
+    }
+
+    private record OpenedLog(OutputStreamAppender<ILoggingEvent> appender, int fd) {
+    }
+
     private static LoggerContext context() {
         return (LoggerContext) LoggerFactory.getILoggerFactory();
     }
 
-    private static FileAppender<ILoggingEvent> openFile(LoggerContext context, Path path) {
+    private static OpenedLog openFile(LoggerContext context, Path path) {
         try {
             Files.createDirectories(path.toAbsolutePath().getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the directory of error log " + path + ": " + e, e);
         }
-        forgetEarlierAppenders(context, path.toAbsolutePath().toString());
+        Posix posix = NativePosix.get();
+        int fd;
+        FileOutputStream stream;
+        try {
+            // Owned by the master's user here; MasterLogFiles hands it to the worker user, through a descriptor too.
+            fd = LogFileOpener.openForAppend(posix, path.toAbsolutePath(), null);
+        } catch (LogFileOpener.UnsafeLogFileException e) {
+            throw new UncheckedIOException(new IOException(e.getMessage(), e));
+        }
+        try {
+            stream = new FileOutputStream("/proc/self/fd/" + fd, true);
+        } catch (IOException e) {
+            posix.closeQuietly(fd);
+            throw new UncheckedIOException("cannot open error log " + path + ": " + e.getMessage(), e);
+        }
         long statusesBefore = context.getStatusManager().getCount();
-        FileAppender<ILoggingEvent> appender = new FileAppender<>();
+        OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
         appender.setContext(context);
         appender.setName(FILE_APPENDER);
-        appender.setFile(path.toAbsolutePath().toString());
-        appender.setAppend(true);
         appender.setEncoder(encoder(context));
+        appender.setOutputStream(stream);
         appender.start();
         if (!appender.isStarted()) {
+            posix.closeQuietly(fd);
             throw new UncheckedIOException(new IOException("cannot open error log " + path + errorsSince(context, statusesBefore)));
         }
-        return appender;
-    }
-
-    /**
-     * Logback refuses a second FileAppender on a file any earlier appender used (its collision map is never
-     * cleared, not even on stop). Reopening the same path is exactly what USR1 wants, and only this class
-     * writes the error log, so its earlier entries are dropped before the new appender starts.
-     */
-    @SuppressWarnings("unchecked")
-    private static void forgetEarlierAppenders(LoggerContext context, String file) {
-        Object map = context.getObject(CoreConstants.FA_FILENAME_COLLISION_MAP);
-        if (map instanceof Map<?, ?> m) {
-            ((Map<String, String>) m).values().removeIf(file::equals);
-        }
+        return new OpenedLog(appender, fd);
     }
 
     private static String errorsSince(LoggerContext context, long before) {

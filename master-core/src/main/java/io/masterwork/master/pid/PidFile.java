@@ -1,6 +1,11 @@
 package io.masterwork.master.pid;
 
+import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.OpenFlags;
+import io.masterwork.posix.Posix;
+import io.masterwork.posix.PosixException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -8,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.OptionalInt;
 
 /**
@@ -22,35 +25,68 @@ public final class PidFile {
     static final String MAIN_CLASS = "io.masterwork.master.cli.Masterwork";
     static final String MASTER_TITLE = "masterwork: master process";
 
+    private static final int MODE = 0644;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     private final Path path;
+    private final Posix posix;
 
     public PidFile(Path path) {
+        this(path, null);
+    }
+
+    /** With the native calls to make (a test stands a hostile directory between them); null: the process's own. */
+    PidFile(Path path, Posix posix) {
         this.path = path.toAbsolutePath().normalize();
+        this.posix = posix;
     }
 
     public Path path() {
         return path;
     }
 
-    /** Writes {@code pid}, creating missing directories; replaces any previous file atomically. */
+    /**
+     * Writes {@code pid}, creating missing directories; replaces any previous file atomically. The temporary
+     * file is created exclusively (never through a link), given its final mode and filled through that one
+     * descriptor: nothing is done by path to it afterwards but the rename, so someone who can write the
+     * directory and swaps the file for a link gets no chmod or truncate of the link's target from root.
+     */
     public void write(int pid) {
+        Posix posix = this.posix != null ? this.posix : NativePosix.get();
+        Path tmp;
         try {
             Path dir = path.getParent();
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
-            try {
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-                Files.writeString(tmp, pid + "\n", StandardCharsets.US_ASCII, StandardOpenOption.TRUNCATE_EXISTING);
-                try {
-                    Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            tmp = dir.resolve("." + path.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write pid file " + path + ": " + e.getMessage(), e);
+        }
+        try {
+            int fd = posix.open(tmp.toString(),
+                    OpenFlags.WRONLY | OpenFlags.CREAT | OpenFlags.EXCL | OpenFlags.NOFOLLOW, MODE);
+            try {
+                posix.fchmod(fd, MODE); // the umask may have narrowed it
+                ByteBuffer contents = ByteBuffer.wrap((pid + "\n").getBytes(StandardCharsets.US_ASCII));
+                while (contents.hasRemaining()) {
+                    posix.write(fd, contents);
+                }
+            } finally {
+                posix.close(fd);
+            }
+            try {
+                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | PosixException e) {
+            throw new UncheckedIOException("cannot write pid file " + path + ": " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the rename took it, or it is gone
+            }
         }
     }
 

@@ -90,7 +90,7 @@ public final class MasterProcessCycle {
         long firstGeneration = upgrade.firstGeneration();
         MasterTitle.set();
         try (MasterSignals signals = new MasterSignals(posix)) {
-            UserInfo workerUser = WorkerUser.resolve(posix, config);
+            UserInfo workerUser = WorkerUser.prepareForWorkers(posix, config);
             logFiles.prepareForWorkers(config, workerUser);
             List<Integer> fds = listeners.openAtStart(inheritedListeners.take(), config.listen());
             pidFile.write(posix.getpid());

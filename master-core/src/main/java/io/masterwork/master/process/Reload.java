@@ -55,7 +55,7 @@ final class Reload {
         List<Integer> fds;
         UserInfo nextUser;
         try {
-            nextUser = WorkerUser.resolve(posix, next);
+            nextUser = WorkerUser.prepareForWorkers(posix, next);
             fds = listeners.openAll(next.listen());
         } catch (RuntimeException e) {
             listeners.retainOnly(serving.config.listen());

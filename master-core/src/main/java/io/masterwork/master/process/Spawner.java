@@ -121,8 +121,7 @@ final class Spawner {
 
             int devNull = posix.open("/dev/null", OpenFlags.RDWR, 0);
             temporary.add(devNull);
-            int errorLog = posix.open(generation.config.errorLog().toString(),
-                    OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+            int errorLog = MasterLogFiles.openWorkerOutput(posix, generation.config.errorLog());
             temporary.add(errorLog);
             int configFd = posix.memfd("masterwork-config", generation.configJson);
             temporary.add(configFd);

@@ -46,6 +46,14 @@ public final class SystemdNotifier implements MasterExtension {
     private int successorPid;
     /** As an old master: MAINPID= named the new master; this one's exit is no longer the service's. */
     private boolean handedOver;
+    /**
+     * As a new master: its old master (its parent) is gone, so systemd's main process is this one. Until then
+     * nothing is sent: with NotifyAccess=main systemd drops what any other process says (and a rollback would
+     * keep the old master the main process).
+     */
+    private boolean succeeded;
+    private long nextSuccessionCheckNanos = Long.MAX_VALUE;
+    private static final long SUCCESSION_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     @Inject
     public SystemdNotifier(Posix posix) {
@@ -59,6 +67,9 @@ public final class SystemdNotifier implements MasterExtension {
         this.watchdogPeriodNanos = socketPath == null ? 0 : watchdogPeriod(environment, posix.getpid(), predecessorPid);
         if (watchdogPeriodNanos > 0) {
             nextWatchdogNanos = System.nanoTime();
+        }
+        if (predecessorPid > 0 && socketPath != null) {
+            nextSuccessionCheckNanos = System.nanoTime();
         }
     }
 
@@ -125,9 +136,8 @@ public final class SystemdNotifier implements MasterExtension {
     public void serving(MasterControl master) {
         if (predecessorPid > 0) {
             // A binary upgrade's new master: the old one is still systemd's main process (a rollback may keep
-            // it so); it names this one with MAINPID= when it hands over.
-            notify("STATUS=new master (binary upgrade from " + predecessorPid + ") " + servingStatus(master)
-                    + "; the old master has not handed over yet");
+            // it so); it names this one with MAINPID= when it hands over, and the timer notices its exit.
+            notify("STATUS=new master (binary upgrade from " + predecessorPid + ") " + servingStatus(master));
             return;
         }
         notify("READY=1\nMAINPID=" + master.pid() + "\nSTATUS=" + servingStatus(master));
@@ -214,13 +224,40 @@ public final class SystemdNotifier implements MasterExtension {
 
     @Override
     public long nextTimerNanos() {
-        return nextWatchdogNanos;
+        return Math.min(nextWatchdogNanos, nextSuccessionCheckNanos);
     }
 
     @Override
     public void timer(MasterControl master) {
-        nextWatchdogNanos = System.nanoTime() + watchdogPeriodNanos;
-        notify("WATCHDOG=1");
+        long now = System.nanoTime();
+        if (now - nextSuccessionCheckNanos >= 0) {
+            nextSuccessionCheckNanos = now + SUCCESSION_CHECK_NANOS;
+            if (isMainProcess()) {
+                nextSuccessionCheckNanos = Long.MAX_VALUE;
+                notify("STATUS=" + servingStatus(master) + " (the service's main process since the old master "
+                        + predecessorPid + " handed over)");
+            }
+        }
+        if (now - nextWatchdogNanos >= 0) {
+            nextWatchdogNanos = now + watchdogPeriodNanos;
+            notify("WATCHDOG=1");
+        }
+    }
+
+    /**
+     * Whether systemd takes this process's word: always, unless it is a binary upgrade's new master whose old master
+     * (its parent) still lives. The old master says MAINPID= before it exits; its exit reparents this one.
+     */
+    private boolean isMainProcess() {
+        if (predecessorPid <= 0 || succeeded) {
+            return true;
+        }
+        if (posix.getppid() == predecessorPid && posix.isAlive(predecessorPid)) {
+            return false;
+        }
+        succeeded = true;
+        log.info("the old master {} is gone: this master speaks for the systemd service now", predecessorPid);
+        return true;
     }
 
     /**
@@ -255,6 +292,12 @@ public final class SystemdNotifier implements MasterExtension {
             return;
         }
         String datagram = boundStatus(message);
+        if (!isMainProcess()) {
+            // systemd (NotifyAccess=main) would drop it: the old master is the main process until it hands over.
+            log.debug("not notifying systemd while the old master {} is its main process: {}", predecessorPid,
+                    datagram.replace('\n', ' '));
+            return;
+        }
         try {
             if (fd < 0) {
                 fd = posix.unixDatagramSocket();

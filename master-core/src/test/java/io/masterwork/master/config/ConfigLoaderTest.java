@@ -230,6 +230,10 @@ class ConfigLoaderTest {
         rejected("user = \"a b c\"\n", 1, "user");
         assertThat(rejected("user = \"no_such_user_here\"\n", 1, "user")).contains("no such user \"no_such_user_here\"");
         assertThat(rejected("user = \"nobody no_such_group_here\"\n", 1, "user")).contains("no such group");
+        // nginx: "user u" alone means the group named u (Debian's nobody has none: its group is nogroup).
+        if (io.masterwork.posix.NativePosix.get().lookupGroup("nobody") == null) {
+            assertThat(rejected("user = \"nobody\"\n", 1, "user")).contains("no group named \"nobody\"");
+        }
         rejected("env = [\"1BAD=x\"]\n", 1, "env");
         rejected("listen = [\"127.0.0.1:8080\", \"127.0.0.1:8080\"]\n", 1, "listen");
         rejected("listen = [\n  \"127.0.0.1:8080\",\n  \"::1:8080\"\n]\n", 3, "listen");

@@ -34,6 +34,39 @@ class PidFileTest {
         return p;
     }
 
+    /**
+     * Someone who can write the pid file's directory swaps the new file for a link to a root file the moment it is
+     * created (here: right after open(2) returns, through the native calls PidFile makes): the pid goes where the
+     * descriptor points, the link's target keeps its mode and content.
+     */
+    @Test
+    void aFileSwappedForALinkRightAfterItsCreationGetsNeitherChmodNorTruncate() throws Exception {
+        Path target = Files.writeString(dir.resolve("shadow"), "root's own\n");
+        Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        io.masterwork.posix.Posix real = io.masterwork.posix.NativePosix.get();
+        io.masterwork.posix.Posix swapping = (io.masterwork.posix.Posix) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {io.masterwork.posix.Posix.class}, (proxy, method, args) -> {
+                    Object result;
+                    try {
+                        result = method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (method.getName().equals("open")) {
+                        Path created = Path.of((String) args[0]);
+                        Files.move(created, dir.resolve("moved-away"));
+                        Files.createSymbolicLink(created, target);
+                    }
+                    return result;
+                });
+        PidFile pidFile = new PidFile(dir.resolve("masterwork.pid"), swapping);
+        pidFile.write(4242);
+        assertThat(Files.readString(target)).isEqualTo("root's own\n");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+                .isEqualTo("rw-------");
+        assertThat(Files.readString(dir.resolve("moved-away"))).isEqualTo("4242\n");
+    }
+
     @Test
     void writeCreatesDirectoriesAndReadsBack() {
         PidFile pidFile = new PidFile(dir.resolve("run/sub/masterwork.pid"));

@@ -189,8 +189,29 @@ class SystemdNotifierTest {
         assertThat(receive()).startsWith("STOPPING=1\n");
     }
 
+    /**
+     * With NotifyAccess=main systemd drops what a process other than the main one says: while the old master (the
+     * new one's parent: here this JVM's own parent stands in for it) lives, a new master says nothing at all.
+     */
     @Test
-    void theNewMasterOfAnUpgradeLeavesReadinessToTheOldOneUntilItHandsOver() {
+    void theNewMasterOfAnUpgradeSaysNothingWhileTheOldOneIsTheMainProcess() {
+        String socket = bindReceiver(dir.resolve("notify").toString());
+        int parent = posix.getppid();
+        SystemdNotifier n = notifier(socket, "MASTERWORK_UPGRADE", "protocol=1 pid=" + parent + " version=0.1.0 generation=3",
+                "WATCHDOG_USEC", "4000000", "WATCHDOG_PID", Integer.toString(parent));
+        n.started(master);
+        n.serving(master);
+        state.generation = 4;
+        n.reloadStarted(master);
+        n.reloadCommitted(master);
+        n.timer(master);
+        assertThat(nothingPending()).as("nothing sent while the old master is the main process").isTrue();
+        assertThat(n.nextTimerNanos()).as("it keeps watching for the hand-over").isNotEqualTo(Long.MAX_VALUE);
+    }
+
+    /** Once the old master is gone (it said MAINPID= and exited: the new one is no longer its child), it speaks. */
+    @Test
+    void theNewMasterOfAnUpgradeSpeaksOnceTheOldOneIsGone() {
         String socket = bindReceiver(dir.resolve("notify").toString());
         SystemdNotifier n = notifier(socket, "MASTERWORK_UPGRADE", "protocol=1 pid=77 version=0.1.0 generation=3",
                 "WATCHDOG_USEC", "4000000", "WATCHDOG_PID", "77");

@@ -41,8 +41,23 @@ final class AccessLog implements AutoCloseable {
         return new AccessLog(path, openFile(path));
     }
 
+    /**
+     * A regular file only, never through a symbolic link: the log directory may be writable by the worker user,
+     * and a FIFO put there would block the event loop in open(2) (the JDK has no O_NONBLOCK to open with).
+     */
     private static FileChannel openFile(Path path) throws IOException {
-        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        try {
+            java.nio.file.attribute.BasicFileAttributes found = java.nio.file.Files.readAttributes(path,
+                    java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (!found.isRegularFile()) {
+                throw new IOException(path + " is " + (found.isSymbolicLink() ? "a symbolic link" : found.isDirectory()
+                        ? "a directory" : "a FIFO, socket or device") + ", not a regular file");
+            }
+        } catch (java.nio.file.NoSuchFileException absent) {
+            // created below
+        }
+        return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
 
     Path path() {

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleState;
@@ -34,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 final class HttpConnection {
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
 
-    /** Request bodies are read and ignored; nginx's client_max_body_size default. */
+    /** Request bodies are read and dropped as they stream; a larger one is 413 (nginx's client_max_body_size default). */
     static final int MAX_BODY = 1024 * 1024;
     /** After QUIT an idle connection gets this long for a request already on its way. */
     static final Duration DRAIN_GRACE = Duration.ofMillis(200);
@@ -137,11 +136,26 @@ final class HttpConnection {
                 .addLast("connection", new ConnectionEvents())
                 // HttpServerCodec's halves, with a decoder that knows when it stands between two requests.
                 .addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpResponseEncoder()))
-                .addLast("aggregator", new HttpObjectAggregator(MAX_BODY))
+                .addLast("body", new RequestBodyDiscarder(this))
                 .addLast("send-timeout", new IdleStateHandler(true, 0, settings.sendTimeout().toMillis(), 0,
                         TimeUnit.MILLISECONDS))
                 .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("requests", requestHandler);
+    }
+
+    /**
+     * Reads only while the client takes what it is sent and the requests it pipelined ahead have room to wait:
+     * otherwise the kernel's buffers hold the rest, not this worker's heap. Runs on writability changes and when
+     * the pipelining queue fills or empties, never per request.
+     */
+    void updateReading() {
+        if (closing || webSocket != null) {
+            return; // a lingering close reads to discard; a WebSocket manages its own reading
+        }
+        boolean read = channel.isWritable() && (requestHandler == null || !requestHandler.queueFull());
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
     }
 
     /** Whether this connection may accept another request after the current one. */
@@ -328,6 +342,12 @@ final class HttpConnection {
             cancelTimer();
             application.closed(HttpConnection.this);
             ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            updateReading();
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

@@ -23,7 +23,9 @@ public record HttpSettings(
         int clientMaxHeaderSize,
         Duration sendTimeout,
         long maxBytes,
-        String accessLog) {
+        String accessLog,
+        Duration websocketReadTimeout,
+        Duration websocketSendTimeout) {
 
     public static final String SECTION = "http";
 
@@ -36,7 +38,9 @@ public record HttpSettings(
             "client_max_header_size = 8k",
             "send_timeout = 60s",
             "max_bytes = 1g",
-            "access_log = logs/access.log"), com.typesafe.config.ConfigParseOptions.defaults()
+            "access_log = logs/access.log",
+            "websocket_read_timeout = 60s",
+            "websocket_send_timeout = 60s"), com.typesafe.config.ConfigParseOptions.defaults()
             .setOriginDescription("built-in http defaults"));
 
     private static final Set<String> KEYS = DEFAULTS.root().keySet();
@@ -68,8 +72,12 @@ public record HttpSettings(
         if (accessLog.isEmpty()) {
             throw bad(http, "access_log", "must be a path or \"off\"");
         }
+        // nginx's proxy_read_timeout and proxy_send_timeout, as a proxied WebSocket gets them there (60 s each).
+        Duration websocketReadTimeout = duration(http, "websocket_read_timeout", true);
+        Duration websocketSendTimeout = duration(http, "websocket_send_timeout", true);
         return new HttpSettings(body.getBytes(StandardCharsets.UTF_8), keepaliveTimeout, keepaliveRequests,
-                workerConnections, clientHeaderTimeout, (int) headerSize, sendTimeout, maxBytes, accessLog);
+                workerConnections, clientHeaderTimeout, (int) headerSize, sendTimeout, maxBytes, accessLog,
+                websocketReadTimeout, websocketSendTimeout);
     }
 
     public boolean accessLogOff() {

@@ -42,6 +42,12 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     static final String CACHE_PURGE_PATH = "/_cache/purge";
 
     private final HttpConnection connection;
+    /**
+     * Requests pipelined behind an answer that waits for the siblings hold no body (RequestBodyDiscarder); once this
+     * many wait, the connection stops reading until they are answered (one read more may still decode a few).
+     */
+    static final int PIPELINED_LIMIT = 16;
+
     /** Requests that arrived (pipelined) while an answer waits for the siblings: answered after it, in order. */
     private final java.util.ArrayDeque<FullHttpRequest> waiting = new java.util.ArrayDeque<>();
     private boolean answerPending;
@@ -54,6 +60,9 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (answerPending) {
             waiting.add(request.retain());
+            if (waiting.size() == PIPELINED_LIMIT) {
+                connection.updateReading();
+            }
             return;
         }
         handle(ctx, request);
@@ -127,6 +136,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                         held.release();
                     }
                     answerPending = false;
+                    boolean wasFull = queueFull();
                     FullHttpRequest next;
                     while (!answerPending && (next = waiting.poll()) != null) {
                         try {
@@ -135,7 +145,14 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                             next.release();
                         }
                     }
+                    if (wasFull && !queueFull()) {
+                        connection.updateReading();
+                    }
                 }));
+    }
+
+    boolean queueFull() {
+        return waiting.size() >= PIPELINED_LIMIT;
     }
 
     /** No answer waits for siblings and no pipelined request waits behind one. */

@@ -25,7 +25,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
+import io.netty.handler.codec.compression.DecompressionException;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -42,14 +49,22 @@ import java.util.concurrent.TimeUnit;
  * A connection that negotiated permessage-deflate keeps a compression context in this JVM that does not
  * travel, so it ends with a close frame (1001, going away) instead.
  *
+ * <p>A client cannot make this worker hold more than about one read of its frames: while the echo cannot be
+ * written (the client does not read), nothing more is read from it; a compressed frame may inflate to
+ * {@link #MAX_FRAME} at most (close 1009 beyond); {@code websocket_read_timeout} ends an idle WebSocket (close
+ * 1000), {@code websocket_send_timeout} one whose client takes nothing while echoes wait (nginx's
+ * proxy_read_timeout and proxy_send_timeout).
+ *
  * <p>Only loaded when a client asks for {@code /_ws}: a worker that never sees a WebSocket never loads
  * Netty's WebSocket classes (worker start-up time is class loading).
  */
 final class WebSocketEcho extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(WebSocketEcho.class);
     static final String PATH = "/_ws";
     static final String PROTOCOL = "websocket";
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    private static final int MAX_FRAME = 65536;
+    /** The largest frame payload, and the largest a compressed frame may inflate to (beyond: close 1009). */
+    static final int MAX_FRAME = 65536;
 
     private final HttpConnection connection;
     private final FrameBoundaryDecoder decoder = new FrameBoundaryDecoder();
@@ -84,7 +99,8 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
         WebSocketServerExtension deflate = null;
         String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
         if (offered != null && offered.toLowerCase().contains("permessage-deflate")) {
-            deflate = new PerMessageDeflateServerExtensionHandshaker()
+            // maxAllocation: a 64 KiB frame of zeros would otherwise inflate to ~64 MiB on this heap.
+            deflate = new PerMessageDeflateServerExtensionHandshaker(MAX_FRAME)
                     .handshakeExtension(new WebSocketExtensionData("permessage-deflate", Map.of()));
         }
         if (deflate != null) {
@@ -103,6 +119,7 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
             p.addBefore("codec", "ws-deflate-encoder", deflate.newExtensionEncoder());
             p.addBefore("codec", "ws-deflate-decoder", deflate.newExtensionDecoder());
         }
+        p.addBefore("codec", "ws-timeouts", timeouts(connection.settings()));
         p.addLast("ws-echo", echo);
         connection.upgraded(echo);
         ctx.writeAndFlush(response).addListener((ChannelFuture f) -> {
@@ -110,7 +127,7 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
                 f.channel().close();
                 return;
             }
-            for (String http : List.of("codec", "aggregator", "send-timeout", "chunked", "requests")) {
+            for (String http : List.of("codec", "body", "send-timeout", "chunked", "requests")) {
                 if (p.get(http) != null) {
                     p.remove(http);
                 }
@@ -124,8 +141,15 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
         WebSocketEcho echo = new WebSocketEcho(connection, false);
         channel.pipeline().addLast("ws-encoder", new WebSocket13FrameEncoder(false))
                 .addLast("ws-decoder", echo.decoder)
+                .addLast("ws-timeouts", timeouts(connection.settings()))
                 .addLast("ws-echo", echo);
         return echo;
+    }
+
+    /** Reader idle: no frame for websocket_read_timeout; writer idle: no echo byte taken for websocket_send_timeout. */
+    private static IdleStateHandler timeouts(HttpSettings settings) {
+        return new IdleStateHandler(true, settings.websocketReadTimeout().toMillis(),
+                settings.websocketSendTimeout().toMillis(), 0, TimeUnit.MILLISECONDS);
     }
 
     private static String accept(String key) {
@@ -184,6 +208,51 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
         });
     }
 
+    /** Backpressure: while the echoes cannot be written, the client's frames wait in the kernel, not on this heap. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel channel = ctx.channel();
+        if (channel.isActive() && channel.config().isAutoRead() != channel.isWritable()) {
+            channel.config().setAutoRead(channel.isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent idle) {
+            if (idle.state() == IdleState.READER_IDLE && !closing) {
+                log.debug("WebSocket {} idle for websocket_read_timeout: closing", ctx.channel().remoteAddress());
+                goAway(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE, "idle"));
+            } else if (idle.state() == IdleState.WRITER_IDLE && writing > 0) {
+                log.info("WebSocket client {} timed out taking frames (websocket_send_timeout)", ctx.channel().remoteAddress());
+                ctx.channel().close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    /**
+     * A frame too large, or a compressed one that inflates beyond {@link #MAX_FRAME}: close 1009 (RFC 6455's "message
+     * too big"). Anything else (a reset, a protocol violation the decoder already answered) ends the connection.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        boolean tooBig = cause instanceof DecompressionException
+                || cause instanceof CorruptedWebSocketFrameException corrupted
+                && corrupted.closeStatus() != null && corrupted.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code();
+        if (tooBig && !closing && ctx.channel().isActive()) {
+            log.info("WebSocket {}: {}; closed with 1009", ctx.channel().remoteAddress(), cause.getMessage());
+            closing = true;
+            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.MESSAGE_TOO_BIG))
+                    .addListener(f -> ctx.channel().close());
+            return;
+        }
+        log.debug("WebSocket {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.channel().close();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (closeTimer != null) {
@@ -201,7 +270,7 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
             moving = true;
             moveSoon();
         } else {
-            goAway();
+            goAway(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE));
         }
     }
 
@@ -225,17 +294,18 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
             return;
         }
         moving = false;
-        goAway();
+        goAway(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE));
     }
 
-    /** The graceful end of a WebSocket: a close frame (1001), the client's answer, then the TCP close. */
-    private void goAway() {
+    /** The graceful end of a WebSocket: a close frame (1001; 1000 when idle), the client's answer, then the TCP close. */
+    private void goAway(CloseWebSocketFrame close) {
         Channel channel = connection.channel();
         if (closing || !channel.isActive()) {
+            close.release();
             return;
         }
         closing = true;
-        channel.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE));
+        channel.writeAndFlush(close);
         closeTimer = channel.eventLoop().schedule(() -> {
             channel.close();
         }, HttpConnection.LINGERING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
