@@ -165,6 +165,33 @@ class SafeByDefaultIT {
         }
     }
 
+    /**
+     * A worker reopens the error log by path on USR1 (its stdout and stderr): a FIFO the worker user planted there
+     * must not hold its event loop in open(2) (with no reader, O_NONBLOCK makes it ENXIO; with one, fstat refuses it).
+     * Each worker says it refused the FIFO, on the error log it still has
+     * (read through /proc/<pid>/fd/2), and serves on.
+     */
+    @Test
+    void aFifoPlantedAsTheErrorLogDoesNotHoldAWorkerOnReopen() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> workers = master.awaitWorkers(2);
+            Path logs = master.prefix.resolve("logs");
+            Files.setOwner(logs, logs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+            asWorkerUser("rm -f logs/error.log && mkfifo logs/error.log", master.prefix);
+
+            master.signal("USR1");
+            for (int worker : workers) {
+                Path stderr = Path.of("/proc/" + worker + "/fd/2");
+                await().atMost(Duration.ofSeconds(20)).until(() ->
+                        Files.readString(stderr).contains("cannot reopen the error log " + logs.resolve("error.log") + ": "));
+            }
+            for (int i = 0; i < 10; i++) {
+                assertThat(Http.get(master.port, "/after-usr1").status()).isEqualTo(200);
+            }
+            assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
+        }
+    }
+
     private static void asWorkerUser(String script, Path cwd) throws Exception {
         Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script)
                 .directory(cwd.toFile()).redirectErrorStream(true).start();

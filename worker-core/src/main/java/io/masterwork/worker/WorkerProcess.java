@@ -11,6 +11,7 @@ import io.masterwork.channel.FrameException;
 import io.masterwork.channel.Received;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.channel.Successors;
+import io.masterwork.posix.FileStatus;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
@@ -350,7 +351,14 @@ final class WorkerProcess {
         config.errorLogPath().ifPresent(path -> {
             int fd = -1;
             try {
-                fd = posix.open(path.toString(), OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT, 0644);
+                // Never through a link, never blocked on a FIFO: the file is the master's to create (MasterLogFiles).
+                fd = posix.open(path.toString(), OpenFlags.WRONLY | OpenFlags.APPEND | OpenFlags.CREAT
+                        | OpenFlags.NOFOLLOW | OpenFlags.NONBLOCK | OpenFlags.CLOEXEC, 0644);
+                FileStatus found = posix.fstat(fd);
+                if (!found.isRegularFile()) {
+                    log.error("cannot reopen the error log {}: it is a {}, not a regular file", path, found.kind());
+                    return;
+                }
                 posix.dup2(fd, 1);
                 posix.dup2(fd, 2);
             } catch (PosixException e) {
