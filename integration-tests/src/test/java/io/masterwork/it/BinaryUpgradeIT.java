@@ -35,15 +35,6 @@ class BinaryUpgradeIT {
         return ProcFs.children(newMaster);
     }
 
-    private static void killTree(int pid) {
-        if (pid > 0) {
-            for (int child : ProcFs.children(pid)) {
-                RunningMaster.kill("KILL", child);
-            }
-            RunningMaster.kill("KILL", pid);
-        }
-    }
-
     @Test
     void usr2WinchQuitHandsOverToTheNewMasterWithoutLosingARequest() throws Exception {
         int newMaster = -1;
@@ -80,16 +71,19 @@ class BinaryUpgradeIT {
                 assertThat(oldbin).doesNotExist();
                 assertThat(readPid(pid)).isEqualTo(newMaster);
                 assertThat(ProcFs.exists(newMaster)).isTrue();
-                Thread.sleep(1000);
+                // The new master's workers go on serving the load once the old master is gone, and they are the same.
+                long okAtQuit = load.ok.get();
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAtQuit + 200);
                 assertThat(ProcFs.children(newMaster)).containsExactlyInAnyOrderElementsOf(newWorkers);
             } finally {
                 load.close();
             }
             assertThat(load.failures).as("failures by kind").isEmpty();
+            assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(load.ok.get()).isGreaterThan(500);
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
         } finally {
-            killTree(newMaster);
+            RunningMaster.killTree(newMaster);
         }
     }
 
@@ -124,7 +118,7 @@ class BinaryUpgradeIT {
             master.signal("USR2");
             newMaster = awaitNewMaster(master);
         } finally {
-            killTree(newMaster);
+            RunningMaster.killTree(newMaster);
         }
     }
 }

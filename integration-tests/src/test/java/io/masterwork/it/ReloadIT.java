@@ -180,13 +180,14 @@ class ReloadIT {
                     await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
                             .until(() -> count(master.errorLog(), "reload complete") >= reloads);
                 }
-                Thread.sleep(1000);
+                long okAfterReloads = load.ok.get();
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAfterReloads + 200);
             } finally {
                 load.close();
             }
             assertThat(load.ok.get()).isGreaterThan(1000);
             assertThat(load.failures).as("failures by kind").isEmpty();
-            assertThat(load.failed.get()).isZero();
+            assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":9");
         }
     }

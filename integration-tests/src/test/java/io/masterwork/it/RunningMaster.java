@@ -254,19 +254,49 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    /** Sends a real signal, as an operator's kill(1) does. */
+    /** Sends a real signal, as an operator's kill(1) does; fails the test when kill(1) says it could not. */
     void signal(String name) {
         kill(name, pid());
     }
 
+    /** kill(1) with {@code signal} to {@code pid}; a non-zero status (no such process, say) fails the test. */
     static void kill(String signal, int pid) {
+        int status = runKill(signal, pid);
+        if (status != 0) {
+            throw new AssertionError("kill -" + signal + " " + pid + " exited with status " + status
+                    + (ProcFs.exists(pid) ? "" : " (no such process)"));
+        }
+    }
+
+    /** SIGKILL to a master this test did not start directly (an upgrade's new master) and to its children. */
+    static void killTree(int pid) {
+        if (pid > 0 && ProcFs.exists(pid)) {
+            for (int child : ProcFs.children(pid)) {
+                killQuietly("KILL", child);
+            }
+            killQuietly("KILL", pid);
+        }
+    }
+
+    /** kill(1) for cleaning up: a process that is already gone is what was wanted. */
+    static void killQuietly(String signal, int pid) {
+        runKill(signal, pid);
+    }
+
+    private static int runKill(String signal, int pid) {
         try {
-            Process p = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid)).inheritIO().start();
-            p.waitFor();
+            Process p = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("kill -" + signal + " " + pid + " did not finish within 10 s");
+            }
+            return p.exitValue();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return -1;
         }
     }
 
@@ -283,11 +313,11 @@ final class RunningMaster implements AutoCloseable {
     public void close() {
         seenWorkers.addAll(ProcFs.children(pid()));
         if (process.isAlive()) {
-            kill("KILL", pid());
+            killQuietly("KILL", pid());
         }
         for (int w : seenWorkers) {
             if (ProcFs.exists(w)) {
-                kill("KILL", w);
+                killQuietly("KILL", w);
             }
         }
         try {

@@ -344,12 +344,7 @@ class SystemdIT {
             // Only the new master's own QUIT said STOPPING=1: the hand-over did not.
             assertThat(systemd.all()).filteredOn(d -> has(d, "STOPPING=1")).hasSize(1);
         } finally {
-            if (newMaster > 0 && ProcFs.exists(newMaster)) {
-                for (int child : ProcFs.children(newMaster)) {
-                    RunningMaster.kill("KILL", child);
-                }
-                RunningMaster.kill("KILL", newMaster);
-            }
+            RunningMaster.killTree(newMaster);
         }
     }
 }
