@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -74,15 +76,22 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         } finally {
             MasterStandIn.POSIX.close(inboxFd);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> count(master.errorLogText(), "ignored OPEN_CHANNEL from pid 4242 on the inbox") == forgedEach
-                && count(master.errorLogText(), "ignored QUIT from pid") == forgedEach
-                && count(master.errorLogText(), "ignored TERMINATE from pid") == forgedEach);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(List.of(
+                        count(master.errorLogText(), "ignored QUIT from pid"),
+                        count(master.errorLogText(), "ignored TERMINATE from pid"),
+                        count(master.errorLogText(), "ignored OPEN_CHANNEL from pid 4242 on the inbox")))
+                .as("forged QUIT, TERMINATE, OPEN_CHANNEL on the inbox, each logged as ignored").containsOnly((long) forgedEach));
+        List<String> drops = new ArrayList<>();
         for (String where : new String[] {"the command channel", "the inbox"}) {
             for (BadOpenChannel bad : BadOpenChannel.values()) {
-                String line = "dropped a malformed frame on " + where + ": " + bad.reason;
-                await().atMost(Duration.ofSeconds(10)).until(() -> count(master.errorLogText(), line) >= 1);
+                drops.add("dropped a malformed frame on " + where + ": " + bad.reason);
             }
         }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(drops)
+                .as("the spoiled OPEN_CHANNELs dropped; the log's OPEN_CHANNEL lines:%n%s", master.errorLogText().lines()
+                        .filter(l -> l.contains("OPEN_CHANNEL") || l.contains("31 bytes") || l.contains("bytes 12..15"))
+                        .collect(java.util.stream.Collectors.joining("\n")))
+                .allMatch(line -> master.errorLogText().contains(line)));
         assertThat(master.exitStatus()).as("the worker is alive\n%s", tail(master)).isNull();
         assertThat(HttpProbe.get(master.address, "/_worker").text()).as("no sibling was introduced from the inbox")
                 .contains("\"siblings\":[]");
@@ -122,13 +131,13 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
 
     /** OPEN_CHANNEL spoiled one way each: the codec's reason, as the worker logs it. */
     private enum BadOpenChannel {
-        NO_DESCRIPTOR(false, "OPEN_CHANNEL arrived without a descriptor"),
-        TRAILING_BYTES(true, "OPEN_CHANNEL: 8 bytes after the 32-byte frame"),
-        FD_FIELD_MINUS_ONE(true, "OPEN_CHANNEL: fd field -1, must name the sender's descriptor"),
-        NEGATIVE_SLOT(true, "OPEN_CHANNEL: slot -1 is negative"),
-        NEGATIVE_PID(true, "OPEN_CHANNEL: pid -5 is negative"),
-        PID_PADDING(true, "bytes 12..15 (after pid) are 0x1, must be zero"),
-        CUT_SHORT(true, "31 bytes, a frame has at least 32");
+        NO_DESCRIPTOR(false, "MISSING_DESCRIPTOR: OPEN_CHANNEL arrived without a descriptor"),
+        TRAILING_BYTES(true, "TRAILING_BYTES: OPEN_CHANNEL: 8 bytes after the 32-byte frame"),
+        FD_FIELD_MINUS_ONE(true, "BAD_FD_FIELD: OPEN_CHANNEL: fd field -1, must name the sender's descriptor"),
+        NEGATIVE_SLOT(true, "BAD_FIELD: OPEN_CHANNEL: slot -1 is negative"),
+        NEGATIVE_PID(true, "BAD_FIELD: OPEN_CHANNEL: pid -5 is negative"),
+        PID_PADDING(true, "BAD_PADDING: bytes 12..15 (after pid) are 0x1, must be zero"),
+        CUT_SHORT(true, "SHORT_FRAME: 31 bytes, a frame has at least 32");
 
         final boolean withDescriptor;
         final String reason;
@@ -223,10 +232,21 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         };
     }
 
+    /** {@code pid}'s descriptors, read until two readings 20 ms apart agree (one can land mid-open, mid-close). */
     private static long openDescriptors(int pid) throws Exception {
-        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return s.count();
+        long previous = -1;
+        for (int i = 0; i < 250; i++) {
+            long now;
+            try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                now = s.count();
+            }
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+            Thread.sleep(20);
         }
+        throw new AssertionError("the descriptor count of " + pid + " did not settle within 5 s");
     }
 
     /** Whether an epoll instance of {@code pid} watches its descriptor {@code fd} ("tfd:" lines of /proc fdinfo). */
