@@ -16,6 +16,12 @@ class BinaryUpgradeIT {
         return Integer.parseInt(Files.readString(file).trim());
     }
 
+    /** Lets the load run between two steps: {@code n} more requests answered (bounded). */
+    private static void awaitMoreAnswers(KeepAliveLoad load, long n) {
+        long now = load.ok.get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() >= now + n);
+    }
+
     /** The new master: the old master's child that is not one of its workers. */
     private static int awaitNewMaster(RunningMaster master) {
         return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -44,7 +50,7 @@ class BinaryUpgradeIT {
             Path oldbin = pid.resolveSibling("masterwork.pid.oldbin");
             KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
             try {
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
                 master.signal("USR2");
                 newMaster = awaitNewMaster(master);
                 assertThat(readPid(oldbin)).isEqualTo(master.pid());
@@ -58,13 +64,13 @@ class BinaryUpgradeIT {
                 shared.retainAll(oldSockets);
                 assertThat(shared).containsExactly(ProcFs.fds(oldWorkers.get(0)).get(6));
                 assertThat(master.errorLog()).contains("binary upgrade: masterwork/");
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
 
                 master.signal("WINCH");
                 await().atMost(Duration.ofSeconds(30)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
                 assertThat(master.isAlive()).isTrue();
                 assertThat(readPid(oldbin)).isEqualTo(master.pid());
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
 
                 master.signal("QUIT");
                 assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
@@ -72,8 +78,7 @@ class BinaryUpgradeIT {
                 assertThat(readPid(pid)).isEqualTo(newMaster);
                 assertThat(ProcFs.exists(newMaster)).isTrue();
                 // The new master's workers go on serving the load once the old master is gone, and they are the same.
-                long okAtQuit = load.ok.get();
-                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAtQuit + 200);
+                awaitMoreAnswers(load, 500);
                 assertThat(ProcFs.children(newMaster)).containsExactlyInAnyOrderElementsOf(newWorkers);
             } finally {
                 load.close();
