@@ -129,9 +129,18 @@ final class RunningMaster implements AutoCloseable {
      */
     static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher)
             throws IOException {
+        return start(extraConfig, environment, port, launcher, lib());
+    }
+
+    /**
+     * As {@link #start(String, Map, int, List)}, with the master's class path {@code classPathDir/*}: a master
+     * that runs from a build directory of its own (a binary upgrade looks for the newest build beside it).
+     */
+    static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher,
+                               Path classPathDir) throws IOException {
         Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
         List<String> command = new ArrayList<>(launcher);
-        command.addAll(masterCommand(prefix));
+        command.addAll(masterCommand(prefix, classPathDir));
         ProcessBuilder pb = new ProcessBuilder(command).directory(prefix.toFile())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
         pb.environment().putAll(environment);
@@ -185,7 +194,40 @@ final class RunningMaster implements AutoCloseable {
     }
 
     private static List<String> masterCommand(Path prefix) throws IOException {
-        return List.of(System.getProperty("java.home") + "/bin/java", "-cp", lib() + "/*", MAIN, "-p", prefix.toString());
+        return masterCommand(prefix, lib());
+    }
+
+    private static List<String> masterCommand(Path prefix, Path classPathDir) {
+        return List.of(java(), "-cp", classPathDir + "/*", MAIN, "-p", prefix.toString());
+    }
+
+    /** The java of this JVM: masters and their commands run on it. */
+    static String java() {
+        return System.getProperty("java.home") + "/bin/java";
+    }
+
+    /** What one run of the masterwork command printed, and its exit status. */
+    record CommandResult(int exit, String output) {
+    }
+
+    /** Runs the masterwork command for this master's prefix ({@code -p <prefix> args...}) to its end (bounded). */
+    CommandResult command(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(java(), "-cp", lib() + "/*", MAIN, "-p", prefix.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(command + " did not finish within 60 s");
+        }
+        return new CommandResult(p.exitValue(), output.join());
     }
 
     private static RunningMaster awaitPidFile(RunningMaster master) {
