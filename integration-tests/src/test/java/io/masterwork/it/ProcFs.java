@@ -177,7 +177,7 @@ final class ProcFs {
     /** ms since boot now, on the clock of {@link #startMillis} (/proc/uptime, 10 ms resolution). */
     static long uptimeMillis() {
         try {
-            String uptime = Files.readString(Path.of("/proc/uptime")).split(" ")[0];
+            String uptime = Files.readAllLines(Path.of("/proc/uptime")).get(0).split(" ")[0];
             return Math.round(Double.parseDouble(uptime) * 1000);
         } catch (IOException e) {
             throw new IllegalStateException(e);

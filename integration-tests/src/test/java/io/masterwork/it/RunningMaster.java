@@ -269,8 +269,14 @@ final class RunningMaster implements AutoCloseable {
 
     /** Waits until exactly n workers are alive and have said READY (they answer HTTP). */
     List<Integer> awaitWorkers(int n) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                .until(() -> workers().size() == n && readyCount() >= n);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> workers().size() == n && readyCount() >= n);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            String log = errorLog();
+            throw new AssertionError("not " + n + " ready workers within 60 s (now " + workers() + ") in " + prefix
+                    + "; the error log ends:\n" + log.substring(Math.max(0, log.length() - 4000)) + "\nstdout:\n" + output(), e);
+        }
         return workers();
     }
 
