@@ -77,9 +77,16 @@ class CrashLoopAndWatchdogIT {
     void anExternallyKilledWorkerIsReplacedAtOnceWithoutBackoff() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_respawn_backoff = 30s\nworker_respawn_backoff_max = 30s")) {
             List<Integer> before = master.awaitWorkers(2);
-            RunningMaster.kill("KILL", before.get(0));
+            int victim = before.get(0);
+            RunningMaster.kill("KILL", victim);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() -> !ProcFs.exists(victim));
+            long seenGone = ProcFs.uptimeMillis();
             await().atMost(Duration.ofSeconds(20)).until(() -> master.workers().size() == 2
-                    && !master.workers().contains(before.get(0)));
+                    && !master.workers().contains(victim));
+            int replacement = master.workers().stream().filter(p -> !before.contains(p)).findFirst().orElseThrow();
+            // At once: the replacement started within the master's latency of the death, not 30 s later.
+            assertThat(ProcFs.startMillis(replacement) - seenGone).as("death seen -> replacement started, ms")
+                    .isLessThanOrEqualTo(MASTER_LATENCY_MILLIS);
             assertThat(master.errorLog()).doesNotContain("respawning in");
         }
     }

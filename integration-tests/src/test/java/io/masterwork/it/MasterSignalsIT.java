@@ -98,6 +98,23 @@ class MasterSignalsIT {
         }
     }
 
+    /** On a terminal a resize sends WINCH too: with no upgrade under way, a master that has one ignores it. */
+    @Test
+    void winchWithoutAnUpgradeIsIgnoredByAMasterOnATerminal() throws Exception {
+        try (RunningMaster master = RunningMaster.startOnATerminal("worker_processes = 1")) {
+            List<Integer> workers = master.awaitWorkers(1);
+            assertThat(ProcFs.read(master.pid(), "stat").split("\\) ")[1].split(" ")[4]).as("tty_nr of the master")
+                    .isNotEqualTo("0");
+            master.signal("WINCH");
+            // Logged as the master handles the signal: the workers' fate is decided by then.
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog()
+                    .contains("WINCH ignored: no upgrade is in progress and this master has a controlling terminal"));
+            assertThat(master.errorLog()).doesNotContain("gracefully shutting down the worker processes (WINCH)");
+            assertThat(master.workers()).containsExactlyElementsOf(workers);
+            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+        }
+    }
+
     /** TERM: TERMINATE to every worker; one whose event loop is stuck cannot read it and is killed a second later. */
     @Test
     void termKillsAWorkerThatIsStillAliveASecondLater() throws Exception {

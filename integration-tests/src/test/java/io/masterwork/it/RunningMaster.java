@@ -104,6 +104,68 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
+    /**
+     * A master that is not the process this test started but a descendant of it (under script(1), say): known by
+     * its pid file once it has written it, watched through /proc, ended with the process that was started.
+     */
+    private static final class DescendantProcess implements Launched {
+        private final Process launcher;
+        private final Path pidFile;
+        private volatile int pid = -1;
+
+        DescendantProcess(Process launcher, Path pidFile) {
+            this.launcher = launcher;
+            this.pidFile = pidFile;
+        }
+
+        public long pid() {
+            if (pid < 0) {
+                try {
+                    pid = Integer.parseInt(Files.readString(pidFile).trim());
+                } catch (IOException | NumberFormatException notYet) {
+                    return -1;
+                }
+            }
+            return pid;
+        }
+
+        public boolean isAlive() {
+            return pid() < 0 ? launcher.isAlive() : ProcFs.exists(pid);
+        }
+
+        public int exitValue() {
+            if (isAlive()) {
+                throw new IllegalStateException("process " + pid + " has not exited");
+            }
+            return -1; // not our child: its status went to its own parent
+        }
+
+        public void waitFor() throws InterruptedException {
+            launcher.destroy();
+            launcher.waitFor();
+        }
+    }
+
+    /**
+     * A master whose controlling terminal is a pseudo-terminal: started by script(1), which runs it in a session of
+     * its own on a new pty, as an operator's shell runs a foreground master.
+     */
+    static RunningMaster startOnATerminal(String extraConfig) throws IOException {
+        int port = freePort();
+        Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
+        String command = "exec " + String.join(" ", masterCommand(prefix).stream().map(a -> "'" + a + "'").toList());
+        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", command, "/dev/null").directory(prefix.toFile())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
+        RunningMaster master = new RunningMaster(prefix, port, new DescendantProcess(pb.start(), prefix.resolve("logs/masterwork.pid")));
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> master.pid() > 0);
+        } catch (RuntimeException e) {
+            master.close();
+            throw new IllegalStateException("no master pid file under script(1):\n" + master.output(), e);
+        }
+        return master;
+    }
+
     private RunningMaster(Path prefix, int port, Launched process) {
         this.prefix = prefix;
         this.port = port;
@@ -332,6 +394,10 @@ final class RunningMaster implements AutoCloseable {
     }
 
     private static int runKill(String signal, int pid) {
+        if (pid <= 0) {
+            // kill(1) with 0 or a negative number signals a whole process group, or every process: never that.
+            throw new IllegalArgumentException("refusing to signal pid " + pid);
+        }
         try {
             Process p = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -359,9 +425,11 @@ final class RunningMaster implements AutoCloseable {
 
     @Override
     public void close() {
-        seenWorkers.addAll(ProcFs.children(pid()));
-        if (process.isAlive()) {
-            killQuietly("KILL", pid());
+        if (pid() > 0) {
+            seenWorkers.addAll(ProcFs.children(pid()));
+            if (process.isAlive()) {
+                killQuietly("KILL", pid());
+            }
         }
         for (int w : seenWorkers) {
             if (ProcFs.exists(w)) {
