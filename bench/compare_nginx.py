@@ -284,12 +284,16 @@ def run_wrk(port, threads, conns, seconds, wait_extra=20):
 
 
 def wrk_result(proc, timeout):
+    """wrk's figures; a RuntimeError when its output does not say how many requests it made (wrk failed, or its
+    output changed): a figure of 0 requests/s would otherwise enter the table as a measurement."""
     out, _ = proc.communicate(timeout=timeout)
     r = {"raw": out}
     m = re.search(r"(\d+) requests in", out)
     r["requests"] = int(m.group(1)) if m else 0
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     r["rps"] = float(m.group(1)) if m else 0.0
+    if r["requests"] <= 0 or not m:
+        raise RuntimeError(f"wrk's output did not parse (exit status {proc.returncode}): {out.strip()[:400]!r}")
     for q in ("50", "99"):
         m = re.search(rf"^\s+{q}%\s+(\S+)", out, re.M)
         r[f"p{q}"] = to_ms(m.group(1)) if m else float("nan")
@@ -489,35 +493,49 @@ def fmt(x, d):
     return f"{x:,.{d}f}"
 
 
-def targets(s):
-    """Issue 13's targets, judged on the medians."""
+def targets(s, missing=None):
+    """Issue 13's targets, judged on the medians. A target whose figures were not measured (a round that failed
+    before them) says so in its cell and is added to `missing`: it is never left out in silence."""
     s = {k: v for k, v in s.items() if v.get("masterwork") and v.get("nginx")}
     mw = {k: med(v["masterwork"]) for k, v in s.items()}
     ng = {k: med(v["nginx"]) for k, v in s.items()}
     out = {}
-    try:
-        judge(s, mw, ng, out)
-    except KeyError:
-        pass
+    for key, needs, judge in TARGETS:
+        absent = [k for k in needs if k not in s]
+        if absent:
+            out[key] = "not measured (no " + ", ".join(absent) + ")"
+            if missing is not None:
+                missing.append(f"target of {key}: no figure for " + ", ".join(absent))
+        else:
+            out[key] = judge(s, mw, ng)
     return out
 
 
-def judge(s, mw, ng, out):
-    for load in ("t1c50", "t2c100"):
-        ok = mw[f"{load}_rps"] >= 0.8 * ng[f"{load}_rps"] and mw[f"{load}_p99_ms"] <= 2 * ng[f"{load}_p99_ms"]
-        out[f"{load}_rps"] = ("met" if ok else "missed") + " (≥ 0.8× nginx with p99 ≤ 2×)"
-        out[f"{load}_cpu_us_per_req"] = ("met" if mw[f"{load}_cpu_us_per_req"] <= 1.3 * ng[f"{load}_cpu_us_per_req"]
-                                         else "missed") + " (≤ 1.3×)"
-    out["reload_errors"] = ("met" if max(s["reload_errors"]["masterwork"]) == 0 else "missed") + " (0 in every round)"
-    out["reload_failed"] = ("met" if max(s["reload_failed"]["masterwork"]) == 0 else "missed") + " (every reload completes)"
-    out["respawn_ms"] = ("met" if mw["respawn_ms"] <= 250 else "missed") + " (≤ 250 ms)"
-    out["idle_worker_pss"] = ("met" if mw["idle_worker_pss"] <= 32 else "missed") + " (≤ 32 MiB)"
-    out["master_idle_cpu_ms"] = ("met" if max(s["master_idle_cpu_ms"]["masterwork"]) == 0 else "missed") + \
-        " (0 apart from named timers)"
+def _met(ok, what):
+    return ("met" if ok else "missed") + f" ({what})"
 
 
-def table(s):
-    t = targets(s)
+# row key, the figures its target needs, how it is judged (issue 13)
+TARGETS = [
+    ("t1c50_rps", ("t1c50_rps", "t1c50_p99_ms"), lambda s, mw, ng: _met(
+        mw["t1c50_rps"] >= 0.8 * ng["t1c50_rps"] and mw["t1c50_p99_ms"] <= 2 * ng["t1c50_p99_ms"], "≥ 0.8× nginx with p99 ≤ 2×")),
+    ("t1c50_cpu_us_per_req", ("t1c50_cpu_us_per_req",), lambda s, mw, ng: _met(
+        mw["t1c50_cpu_us_per_req"] <= 1.3 * ng["t1c50_cpu_us_per_req"], "≤ 1.3×")),
+    ("t2c100_rps", ("t2c100_rps", "t2c100_p99_ms"), lambda s, mw, ng: _met(
+        mw["t2c100_rps"] >= 0.8 * ng["t2c100_rps"] and mw["t2c100_p99_ms"] <= 2 * ng["t2c100_p99_ms"], "≥ 0.8× nginx with p99 ≤ 2×")),
+    ("t2c100_cpu_us_per_req", ("t2c100_cpu_us_per_req",), lambda s, mw, ng: _met(
+        mw["t2c100_cpu_us_per_req"] <= 1.3 * ng["t2c100_cpu_us_per_req"], "≤ 1.3×")),
+    ("reload_errors", ("reload_errors",), lambda s, mw, ng: _met(max(s["reload_errors"]["masterwork"]) == 0, "0 in every round")),
+    ("reload_failed", ("reload_failed",), lambda s, mw, ng: _met(max(s["reload_failed"]["masterwork"]) == 0, "every reload completes")),
+    ("respawn_ms", ("respawn_ms",), lambda s, mw, ng: _met(mw["respawn_ms"] <= 250, "≤ 250 ms")),
+    ("idle_worker_pss", ("idle_worker_pss",), lambda s, mw, ng: _met(mw["idle_worker_pss"] <= 32, "≤ 32 MiB")),
+    ("master_idle_cpu_ms", ("master_idle_cpu_ms",), lambda s, mw, ng: _met(
+        max(s["master_idle_cpu_ms"]["masterwork"]) == 0, "0 apart from named timers")),
+]
+
+
+def table(s, missing=None):
+    t = targets(s, missing)
     lines = ["| figure | unit | masterwork median | min | max | nginx median | min | max | masterwork / nginx | target |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key, label, unit, d in ROWS:
@@ -686,9 +704,11 @@ def main():
         json.dump(samples, f, indent=1)
 
     info["load_after"] = open("/proc/loadavg").read().split()[:3]
-    tbl = table(samples)
+    missing = []
+    tbl = table(samples, missing)
+    failures += missing
     if failures:
-        tbl += "\n\nWaits that ran out (their round is missing from the figures after that point):\n\n" + \
+        tbl += "\n\nErrors in this run (a wait that ran out leaves its round out of the figures after that point):\n\n" + \
             "\n".join(f"- {f}" for f in failures)
     print(tbl)
     print(f"\nraw output (wrk, logs, samples.json): {args.work}", file=sys.stderr)
@@ -706,15 +726,17 @@ Command: `{args.command}` — {args.rounds} rounds, {args.workers} workers each,
 load after a {args.warmup} s warm-up, {args.reloads} reloads every {args.every} s under `wrk -t1 -c50`,
 {args.idle} s idle for the master's CPU. Machine: {info['cores']} cores, {info['cpu']}, kernel
 {info['kernel']}, {info['jdk']}, {info['nginx']}, {info['wrk']}; masterwork build `{args.build}`.
-Load average {info['load']} before, {' '.join(info['load_after'])} after: **the machine was shared with other
-agents' builds and tests**, so compare the two columns (measured alternately, round by round), not the
-absolute figures with another run.
+Load average (1, 5, 15 min) {info['load']} before, {' '.join(info['load_after'])} after, on {info['cores']} cores.
+The two columns were measured alternately, round by round, under the same load.
 
 {tbl}
 """)
             if drew:
                 f.write(f"\n![masterwork vs nginx, {began:%Y-%m-%d}]({rel_png})\n")
         log(f"appended to {args.record}" + (f", chart {args.png}" if drew else ""))
+    if failures:
+        log(f"{len(failures)} error(s) in this run (listed under the table): exit status 1")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

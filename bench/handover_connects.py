@@ -136,6 +136,8 @@ def main():
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     minutes = (datetime.datetime.now(datetime.timezone.utc) - began).total_seconds() / 60
+    with open("/proc/loadavg") as f:
+        load_after = " ".join(f.read().split()[:3])
     text = f"""
 ### Connection handover: TCP connects during reloads — {began:%Y-%m-%d %H:%M} UTC ({minutes:.1f} min)
 
@@ -144,7 +146,7 @@ def main():
 {args.keepalive_requests}` on every server so that only reloads end connections; SYNs counted with tcpdump on lo from
 before wrk connects (its 50 first connections are in the count) until it stops. Machine: {info['cores']} cores,
 {info['cpu']}, Linux {info['kernel']}, {info['jdk']}, nginx {info['nginx']}, {info['wrk']}, load average {info['load']}
-at the start. Raw wrk outputs in `{work}`.
+at the start and {load_after} at the end. Raw wrk outputs in `{work}`.
 
 {table}
 """

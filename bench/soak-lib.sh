@@ -96,3 +96,15 @@ load_summary() {
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
   echo "wrk -t1 -c20: ${req:-?} requests, socket errors: ${errs:-none}, non-2xx: ${non2xx:-0}"
 }
+# Requests the load lost: wrk's connect, read and write errors and non-2xx answers ("timeout" counts answers
+# slower than 2 s, which still came). Prints the number; fails when wrk's output does not say how many requests
+# it made (wrk died, or its output changed): a soak that cannot count its failures has not shown there were none.
+load_failures() {
+  local req
+  req=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+  if [ -z "$req" ] || [ "$req" -eq 0 ]; then
+    echo "wrk's output gives no request count:" >&2; cat "$work/wrk.out" >&2
+    return 1
+  fi
+  awk '/Socket errors/ {gsub(",",""); e += $4 + $6 + $8} /Non-2xx/ {e += $5} END {print e + 0}' "$work/wrk.out"
+}

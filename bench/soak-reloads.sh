@@ -7,8 +7,9 @@
 # one is gone. Before the first measured reload (after one warm-up reload) and after the last: the master's
 # descriptors, RSS, threads, heap in use after a full GC (jcmd), its children and zombies. wrk keeps 20
 # keep-alive connections busy throughout; any socket error or non-2xx answer is printed. Every 50 reloads a
-# progress line. Exit status 1 when a reload fails, a descriptor, child or zombie is left over (threads, RSS
-# and heap are reported: a JVM starts and ends helper threads of its own). docs/RELIABILITY.md has the figures.
+# progress line. Exit status 1 when a reload fails, wrk lost a request (a socket error other than its 2 s
+# "timeout", or a non-2xx answer), or a descriptor, child or zombie is left over (threads, RSS and heap are
+# reported: a JVM starts and ends helper threads of its own). docs/RELIABILITY.md has the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reloads=${1:-200}
@@ -35,7 +36,7 @@ for i in $(seq 1 "$reloads"); do
   fi
 done
 total=$(( $(ms) - t0 ))
-stop_load; load=$(load_summary)
+stop_load; load=$(load_summary); lost=$(load_failures)
 sleep 1
 fds1=$(fds "$master"); rss1=$(rss_kib "$master"); thr1=$(threads "$master"); heap1=$(heap_after_gc_kib "$master")
 kids=$(children "$master" | wc -l); z=$(zombies "$master")
@@ -43,4 +44,5 @@ echo "after:  master $master fds $fds1, RSS $rss1 KiB, threads $thr1, heap/metas
 echo "$reloads reloads in $total ms ($((total / reloads)) ms each, slowest $slowest ms), $failed failed; $load"
 echo "generation $(control "$prefix" status | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
-[ "$failed" -eq 0 ] && [ "$fds1" -eq "$fds0" ] && [ "$kids" -eq "$workers" ] && [ "$z" -eq 0 ]
+[ "$lost" -eq 0 ] || echo "FAILED: wrk lost $lost requests (connect, read or write errors, non-2xx)"
+[ "$failed" -eq 0 ] && [ "$lost" -eq 0 ] && [ "$fds1" -eq "$fds0" ] && [ "$kids" -eq "$workers" ] && [ "$z" -eq 0 ]

@@ -6,8 +6,9 @@
 # Each step waits for its outcome (the new master's workers all READY; the old workers gone; the old master
 # gone). A descriptor leaked from one master to the next would accumulate over the chain, so the descriptors
 # of the first upgraded master and of the last are compared (the very first master was started by this script,
-# with its own stdio), as are the processes of the soak (exactly one master and its workers must remain). wrk keeps 20 keep-alive connections busy throughout. Exit status 1 when an
-# upgrade failed or something leaked. docs/RELIABILITY.md has the figures.
+# with its own stdio), as are the processes of the soak (exactly one master and its workers must remain). wrk
+# keeps 20 keep-alive connections busy throughout. Exit status 1 when an upgrade failed, wrk lost a request (a
+# socket error other than its 2 s "timeout", or a non-2xx answer), or something leaked. docs/RELIABILITY.md has the figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 upgrades=${1:-20}
@@ -48,7 +49,7 @@ for i in $(seq 1 "$upgrades"); do
   [ $((i % 5)) -eq 0 ] && echo "after $i upgrades: master $new fds $(fds "$new"), RSS $(rss_kib "$new") KiB, processes of the soak $(soak_processes)"
 done
 total=$(( $(ms) - t0 ))
-stop_load; load=$(load_summary)
+stop_load; load=$(load_summary); lost=$(load_failures)
 last=$(cat "$pidfile")
 sleep 1
 fds1=$(fds "$last"); rss1=$(rss_kib "$last"); procs1=$(soak_processes)
@@ -56,4 +57,5 @@ echo "last master $last: fds $fds1, RSS $rss1 KiB; processes of the soak $procs1
 echo "$upgrades upgrades in $total ms ($((total / upgrades)) ms each, slowest $slowest ms); $load"
 echo "generation $(control "$prefix" status | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
-[ "$fds1" -eq "$fds0" ] && [ "$procs1" -eq "$procs0" ]
+[ "$lost" -eq 0 ] || echo "FAILED: wrk lost $lost requests (connect, read or write errors, non-2xx)"
+[ "$lost" -eq 0 ] && [ "$fds1" -eq "$fds0" ] && [ "$procs1" -eq "$procs0" ]

@@ -7,6 +7,7 @@
 # workers), WINCH to the old master (its workers gone), QUIT to the old master (it exited); prints wrk's errors
 # and the time of each step, measured the same way for both (child pids of the masters). nginx runs daemonized:
 # it upgrades its binary only then. Installs nginx and wrk from Debian when missing. Loopback only, every wait bounded.
+# Exit status 1 when a step times out, wrk's output does not parse, or masterwork lost a request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 record=false
@@ -73,6 +74,15 @@ dance() { # name port pidfile
   errs=$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' "$work/$name.wrk")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.wrk")
   printf '| %s | %s | %s | %s | %s ms | %s ms | %s ms |\n' "$name" "${errs:-none}" "${non2xx:-0}" "$rps" "$t_usr2" "$t_winch" "$t_quit"
+  # The run's own errors: wrk's output that does not parse, and any request masterwork lost (it claims none;
+  # nginx's losses are the comparison). wrk's "timeout" counts answers slower than 2 s, which still came.
+  if [ -z "$rps" ] || ! grep -q 'requests in' "$work/$name.wrk"; then
+    echo "$name: wrk's output did not parse (see $work/$name.wrk)" >>"$work/failed"
+  elif [ "$name" = masterwork ]; then
+    local lost
+    lost=$(awk '/Socket errors/ {gsub(",",""); e += $4 + $6 + $8} /Non-2xx/ {e += $5} END {print e + 0}' "$work/$name.wrk")
+    [ "$lost" -eq 0 ] || echo "masterwork lost $lost requests during the upgrade (connect, read, write errors, non-2xx)" >>"$work/failed"
+  fi
 }
 
 # nginx, daemonized (its binary upgrade needs it)
@@ -116,4 +126,8 @@ if $record; then
     echo
     echo "$table"
   } >> docs/BENCHMARKS.md
+fi
+if [ -s "$work/failed" ]; then
+  echo "FAILED:" >&2; cat "$work/failed" >&2
+  exit 1
 fi

@@ -7,7 +7,8 @@
 #   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
 #           other load on the machine than the wall-clock figures
 #   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests (one connection, the
-#           timer's probe)
+#           timer's probe); and once, of the 2 workers of a master that has accepted no connection at all (watched
+#           through its log only)
 #   kill  : `kill -9` of the only worker -> a request sent right after it is answered by the replacement
 #           (the master keeps the listener: the request waits in the backlog until the new worker accepts)
 #   nginx : when Debian's nginx is installed (NGINX=0 leaves it out), the same start with 2 workers, run by
@@ -150,6 +151,17 @@ for ((r = 1; r <= runs; r++)); do
     fi
 done
 
+# 2 workers that have accepted no connection at all: this master is watched through its log only (the start runs
+# above connect to see the port listening, and Netty's pooled allocator takes its first chunk for that connection).
+dir=$work/untouched
+port=$(free_port)
+start_master "$dir" 2
+await_log "$dir/logs/error.log" "serving: 2 workers" 120
+sleep 3
+untouched_pss=()
+for w in $(workers_of "$master"); do untouched_pss+=("$(pss_kib "$w")"); done
+stop_master "$master"
+
 dir=$work/kill
 port=$(free_port)
 start_master "$dir" 1
@@ -175,6 +187,8 @@ printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' 
 printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
 printf 'pss:    worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
     "$(printf '%s\n' "${pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${pss[*]}"
+printf '        worker Pss idle, nothing accepted   median %5s MiB  2 workers of one master (KiB): %s\n' \
+    "$(printf '%s\n' "${untouched_pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${untouched_pss[*]}"
 if [[ $with_nginx == 1 ]]; then
     echo "nginx: $("$nginx_bin" -v 2>&1)"
     printf 'nginx:  launched -> listening               median %5s ms   runs: %s\n' "$(printf '%s\n' "${nginx_listen_ms[@]}" | median)" "${nginx_listen_ms[*]}"

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * A million random messages, half of them with a descriptor attached, written with raw sendmsg into
  * a real SEQPACKET socketpair and read by a {@link Channel}. Every one is either a valid frame (whose
  * bytes are canonical) or a typed rejection; nothing else happens, and the process ends with exactly
- * the descriptors it started with.
+ * the descriptors it started with. About one in a hundred is an empty message, which recvmsg returns as it
+ * returns end of file: the channel must reject it, and go on, because its writer is still open.
  */
 class ChannelFuzzTest {
 
@@ -58,6 +59,9 @@ class ChannelFuzzTest {
         // The generator reaches both sides of the decoder, every command and every reason a single
         // sendmsg with at most one descriptor can produce.
         assertThat(accepted.keySet()).containsExactlyInAnyOrder(COMMANDS);
+        // Empty messages, with and without a descriptor, were among them and each was rejected as a short frame.
+        assertThat(empties).containsOnlyKeys(FrameException.Reason.SHORT_FRAME.toString());
+        assertThat(empties.get(FrameException.Reason.SHORT_FRAME.toString())).isGreaterThan(FRAMES / 1000);
         assertThat(rejections.keySet()).contains(FrameException.Reason.UNKNOWN_COMMAND,
                 FrameException.Reason.SHORT_FRAME, FrameException.Reason.OVERSIZED,
                 FrameException.Reason.TRAILING_BYTES, FrameException.Reason.BAD_PADDING,
@@ -65,6 +69,9 @@ class ChannelFuzzTest {
                 FrameException.Reason.BAD_FD_FIELD, FrameException.Reason.BAD_FIELD,
                 FrameException.Reason.BAD_VERSION, FrameException.Reason.BAD_PAYLOAD_LENGTH);
     }
+
+    /** What the reader made of each empty message: its rejection's reason (or, wrongly, anything else). */
+    private final Map<String, Integer> empties = new java.util.TreeMap<>();
 
     private void run(int frames, int writer, int passFd, Channel reader, ByteBuffer out,
                      Map<FrameException.Reason, Integer> rejections, Map<Command, Integer> accepted) {
@@ -74,13 +81,14 @@ class ChannelFuzzTest {
             out.flip();
             int length = out.remaining();
             boolean withDescriptor = random.nextBoolean();
-            if (length == 0 && !withDescriptor) {
-                continue; // an empty message is indistinguishable from EOF (PROTOCOL.md); never sent
-            }
             int sent = posix.sendMessage(writer, out, withDescriptor ? passFd : -1);
             assertThat(sent).as("frame %d", i).isEqualTo(length);
 
             Received received = reader.receive();
+            if (length == 0) {
+                // An empty message while the writer is open is a malformed frame, never end of file (PROTOCOL.md 4).
+                empties.merge(received.isRejected() ? received.error().reason().toString() : received.toString(), 1, Integer::sum);
+            }
             if (received.isFrame()) {
                 ChannelFrame frame = received.frame();
                 if (frame.hasDescriptor()) {
@@ -111,6 +119,9 @@ class ChannelFuzzTest {
     /** Mostly damaged valid frames (they reach deep into the decoder), some pure noise, some oversized. */
     private void fill(ByteBuffer out) {
         int kind = random.nextInt(100);
+        if (kind < 1) {
+            return; // an empty message
+        }
         if (kind < 8) {
             int length = random.nextInt(64);
             for (int i = 0; i < length; i++) {

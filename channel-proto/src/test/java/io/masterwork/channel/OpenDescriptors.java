@@ -47,12 +47,38 @@ final class OpenDescriptors {
         }
     }
 
+    /**
+     * How many descriptors this process holds, read until two readings 20 ms apart agree: a single reading can
+     * land while another thread of the JVM holds a descriptor for a moment (a jar opened to load a class, say).
+     */
     static long count() {
+        long previous = reading();
+        for (int i = 0; i < 250; i++) {
+            pause(20);
+            long now = reading();
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+        }
+        throw new AssertionError("this process's descriptor count did not settle within 5 s: " + list());
+    }
+
+    private static long reading() {
         // The listing's own directory descriptor is counted every time, so counts compare equal.
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.count();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -16,6 +16,12 @@ class BinaryUpgradeIT {
         return Integer.parseInt(Files.readString(file).trim());
     }
 
+    /** Lets the load run between two steps: {@code n} more requests answered (bounded). */
+    private static void awaitMoreAnswers(KeepAliveLoad load, long n) {
+        long now = load.ok.get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() >= now + n);
+    }
+
     /** The new master: the old master's child that is not one of its workers. */
     private static int awaitNewMaster(RunningMaster master) {
         return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -35,15 +41,6 @@ class BinaryUpgradeIT {
         return ProcFs.children(newMaster);
     }
 
-    private static void killTree(int pid) {
-        if (pid > 0) {
-            for (int child : ProcFs.children(pid)) {
-                RunningMaster.kill("KILL", child);
-            }
-            RunningMaster.kill("KILL", pid);
-        }
-    }
-
     @Test
     void usr2WinchQuitHandsOverToTheNewMasterWithoutLosingARequest() throws Exception {
         int newMaster = -1;
@@ -53,7 +50,7 @@ class BinaryUpgradeIT {
             Path oldbin = pid.resolveSibling("masterwork.pid.oldbin");
             KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
             try {
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
                 master.signal("USR2");
                 newMaster = awaitNewMaster(master);
                 assertThat(readPid(oldbin)).isEqualTo(master.pid());
@@ -67,29 +64,31 @@ class BinaryUpgradeIT {
                 shared.retainAll(oldSockets);
                 assertThat(shared).containsExactly(ProcFs.fds(oldWorkers.get(0)).get(6));
                 assertThat(master.errorLog()).contains("binary upgrade: masterwork/");
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
 
                 master.signal("WINCH");
                 await().atMost(Duration.ofSeconds(30)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
                 assertThat(master.isAlive()).isTrue();
                 assertThat(readPid(oldbin)).isEqualTo(master.pid());
-                Thread.sleep(1000);
+                awaitMoreAnswers(load, 500);
 
                 master.signal("QUIT");
                 assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
                 assertThat(oldbin).doesNotExist();
                 assertThat(readPid(pid)).isEqualTo(newMaster);
                 assertThat(ProcFs.exists(newMaster)).isTrue();
-                Thread.sleep(1000);
+                // The new master's workers go on serving the load once the old master is gone, and they are the same.
+                awaitMoreAnswers(load, 500);
                 assertThat(ProcFs.children(newMaster)).containsExactlyInAnyOrderElementsOf(newWorkers);
             } finally {
                 load.close();
             }
             assertThat(load.failures).as("failures by kind").isEmpty();
+            assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(load.ok.get()).isGreaterThan(500);
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
         } finally {
-            killTree(newMaster);
+            RunningMaster.killTree(newMaster);
         }
     }
 
@@ -124,7 +123,104 @@ class BinaryUpgradeIT {
             master.signal("USR2");
             newMaster = awaitNewMaster(master);
         } finally {
-            killTree(newMaster);
+            RunningMaster.killTree(newMaster);
         }
+    }
+
+    /**
+     * A master running from a build directory of the launcher's layout ({@code .masterwork/builds/<build>/lib}): USR2
+     * starts {@code .masterwork/current/bin/masterwork}, the newest build, not itself. Each build's bin/masterwork here
+     * is a script that notes its pid (the pid the master keeps: it execs java) before starting the master.
+     */
+    @Test
+    void usr2StartsTheNewestBuildRollsBackFromOneThatCannotTakeOverAndRefusesASecondUsr2() throws Exception {
+        Path root = Files.createTempDirectory("masterwork-builds-");
+        Path builds = root.resolve(".masterwork/builds");
+        Path first = build(builds.resolve("first"), root, "");
+        // A build whose master does not speak this master's hand-over protocol: the script makes the hand-over it
+        // receives say protocol 99, which is what such a master would see.
+        Path foreign = build(builds.resolve("foreign"), root, "MASTERWORK_UPGRADE=$(printf '%s' \"$MASTERWORK_UPGRADE\""
+                + " | sed 's/protocol=[0-9]*/protocol=99/')\nexport MASTERWORK_UPGRADE\n");
+        Path newest = build(builds.resolve("newest"), root, "");
+        setCurrent(root, foreign);
+        int newMaster = -1;
+        try (RunningMaster master = RunningMaster.start("", java.util.Map.of(), RunningMaster.freePort(), List.of(),
+                first.resolve("lib"))) {
+            List<Integer> oldWorkers = master.awaitWorkers(2);
+            Path pid = master.pidFile();
+            Path oldbin = pid.resolveSibling("masterwork.pid.oldbin");
+
+            // 1. The newest build cannot take over: it refuses, exits, and this master carries on as before.
+            master.signal("USR2");
+            int refusing = await().atMost(Duration.ofSeconds(30)).until(() -> startedBy(root, foreign), p -> p.size() == 1).get(0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> master.errorLog().contains("the new master process " + refusing));
+            assertThat(master.errorLog()).containsPattern("the new master process " + refusing
+                    + " exited with code [1-9]\\d*; the upgrade is rolled back, this master carries on");
+            assertThat(master.output()).contains("it hands over with protocol 99, this master speaks "
+                    + io.masterwork.master.process.UpgradeHandover.PROTOCOL);
+            assertThat(ProcFs.exists(refusing)).isFalse();
+            assertThat(readPid(pid)).isEqualTo(master.pid());
+            assertThat(oldbin).doesNotExist();
+            assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(oldWorkers);
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+
+            // 2. USR2 again, the newest build now able to: the new master is the one .masterwork/current names.
+            setCurrent(root, newest);
+            master.signal("USR2");
+            newMaster = awaitNewMaster(master);
+            assertThat(startedBy(root, newest)).containsExactly(newMaster);
+            awaitReadyWorkers(master, newMaster, 2);
+
+            // 3. A second USR2 while that upgrade is under way is refused: no third master.
+            master.signal("USR2");
+            final int upgraded = newMaster;
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog()
+                    .contains("USR2 refused: the upgrade to master " + upgraded + " is in progress"));
+            // 4. And the new master ignores USR2 while its old master lives.
+            RunningMaster.kill("USR2", newMaster);
+            await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog()
+                    .contains(upgraded + "#main: USR2 ignored: the old master " + master.pid() + " still runs; QUIT it first"));
+            // The refusals are logged as each USR2 is handled, so no master could have been started before them.
+            assertThat(startedBy(root, newest)).containsExactly(newMaster);
+            assertThat(startedBy(root, foreign)).containsExactly(refusing);
+            List<Integer> oldChildren = ProcFs.children(master.pid());
+            assertThat(oldChildren).containsExactlyInAnyOrder(oldWorkers.get(0), oldWorkers.get(1), newMaster);
+            assertThat(ProcFs.children(newMaster)).hasSize(2).allMatch(w -> ProcFs.cmdline(w).equals("masterwork: worker process"));
+            assertThat(readPid(oldbin)).isEqualTo(master.pid());
+            assertThat(readPid(pid)).isEqualTo(newMaster);
+        } finally {
+            RunningMaster.killTree(newMaster);
+        }
+    }
+
+    /** A build directory: lib/ (the test's class path, linked) and bin/masterwork, which notes its pid first. */
+    private static Path build(Path dir, Path root, String beforeExec) throws Exception {
+        Files.createDirectories(dir.resolve("bin"));
+        Files.createSymbolicLink(dir.resolve("lib"), RunningMaster.lib());
+        Path script = dir.resolve("bin/masterwork");
+        Files.writeString(script, "#!/bin/sh\n"
+                + "echo $$ >> " + root.resolve("started-by-" + dir.getFileName()) + "\n"
+                + beforeExec
+                + "exec " + RunningMaster.java() + " -cp '" + dir.resolve("lib") + "/*' " + RunningMaster.MAIN + " \"$@\"\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Path p = dir; !p.equals(root.getParent()); p = p.getParent()) {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        return dir;
+    }
+
+    /** Points .masterwork/current at {@code build}, replacing the link in one rename, as the launcher does. */
+    private static void setCurrent(Path root, Path build) throws Exception {
+        Path link = root.resolve(".masterwork/current.tmp");
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, Path.of("builds", build.getFileName().toString()));
+        Files.move(link, root.resolve(".masterwork/current"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The pids the build's bin/masterwork noted, in order. */
+    private static List<Integer> startedBy(Path root, Path build) throws Exception {
+        Path file = root.resolve("started-by-" + build.getFileName());
+        return Files.exists(file) ? Files.readAllLines(file).stream().map(String::trim).map(Integer::parseInt).toList() : List.of();
     }
 }

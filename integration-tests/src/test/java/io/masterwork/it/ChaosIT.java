@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -22,29 +24,37 @@ import org.junit.jupiter.api.Test;
 class ChaosIT {
     /** The master's resident set may grow this much over a scenario (class loading, JIT, heap not yet collected). */
     static final long RSS_BOUND_KIB = 24 * 1024;
-    /** Each reload starts two worker JVMs (1-4 s on a busy 2-core host); bench/soak-reloads.sh does 200. */
-    static final int RELOADS = 10;
+    /**
+     * Reloads in a row under load: each starts two worker JVMs (1-4 s on a busy 2-core host). 10 in the suite;
+     * {@code -Dmasterwork.chaos.reloads=30} gives docs/RELIABILITY.md's longer run; bench/soak-reloads.sh does 200.
+     */
+    static final int RELOADS = Integer.getInteger("masterwork.chaos.reloads", 10);
+    /** SIGKILLs, one every 500 ms. */
+    static final int KILLS = 30;
 
     @Test
     void workersKilledEvery500msUnderKeepAliveLoad() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 2\n")) {
             List<Integer> first = master.awaitWorkers(2);
             warmUp(master);
-            int fdsBefore = ProcFs.fds(master.pid()).size();
+            int fdsBefore = ProcFs.settledFdCount(master.pid());
             long rssBefore = rssKib(master.pid());
             List<Integer> killed = new ArrayList<>();
+            long atRisk = 0;
             long okDuring;
+            long start = System.nanoTime();
             KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > 100);
-                long start = System.nanoTime();
+                start = System.nanoTime();
                 // 15 s of SIGKILL every 500 ms, alternating between the live workers (a respawned one may
                 // be killed before it is even READY: the master must cope with that too).
-                for (int i = 0; i < 30; i++) {
+                for (int i = 0; i < KILLS; i++) {
                     List<Integer> live = master.workers();
                     if (!live.isEmpty()) {
                         int victim = live.get(i % live.size());
-                        RunningMaster.kill("KILL", victim);
+                        atRisk += requestsAtRisk(master, load, live, victim);
+                        RunningMaster.kill("KILL", victim); // kill(1)'s status checked: each kill happened
                         killed.add(victim);
                     }
                     Thread.sleep(500);
@@ -58,25 +68,47 @@ class ChaosIT {
                 killed.forEach(p -> assertThat(ProcFs.exists(p)).as("killed worker %d", p).isFalse());
                 long okAfterRefill = load.ok.get();
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAfterRefill + 200);
-                Figures.record("kill -9 every 500 ms under keep-alive load", killed.size() + " workers SIGKILLed in "
-                        + (System.nanoTime() - start) / 1_000_000 + " ms; " + load.ok.get() + " requests ok ("
-                        + okDuring + " while killing), " + load.failed.get() + " lost " + load.failures
-                        + ", " + load.connects.get() + " connects");
             } finally {
                 load.close();
             }
-            // No connection was refused: the listener lives in the master, only requests in flight on a killed worker are lost.
-            assertThat(load.failures.keySet()).noneMatch(why -> why.contains("refused"));
+            Figures.record("kill -9 every 500 ms under keep-alive load", killed.size() + " workers SIGKILLed in "
+                    + (System.nanoTime() - start) / 1_000_000 + " ms; " + load.ok.get() + " requests ok (" + okDuring
+                    + " while killing), " + load.failed.get() + " lost of at most " + atRisk + " in flight on the killed"
+                    + " workers " + load.failures + ", " + load.connects.get() + " connects");
+            assertThat(killed).as("workers killed (a kill is skipped while both slots are empty)").hasSizeGreaterThanOrEqualTo(KILLS / 3);
+            // No connection was turned away (refused or timed out): the listener lives in the master.
+            assertThat(load.failuresOf(KeepAliveLoad.CONNECT)).as("connects refused or timed out: %s", load).isZero();
+            // Only requests in flight on a killed worker were lost: never more than its connections carried, and
+            // only as a killed peer fails a request (reset, closed, or never answered), never a bad answer.
+            assertThat(load.failed.get()).as("lost requests against those at risk: %s", load).isLessThanOrEqualTo(atRisk);
+            assertThat(load.failuresOf(KeepAliveLoad.STATUS) + load.failuresOf(KeepAliveLoad.CLIENT)).as("%s", load).isZero();
             assertThat(load.ok.get()).isGreaterThan(1000);
             assertThat(first).allMatch(p -> !ProcFs.exists(p));
             // What the master holds afterwards: the same descriptors, about the same memory.
-            await().atMost(Duration.ofSeconds(10)).until(() -> ProcFs.fds(master.pid()).size() == fdsBefore);
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcFs.settledFdCount(master.pid()) == fdsBefore);
             long rssAfter = rssKib(master.pid());
             Figures.record("kill -9 every 500 ms: master", "fds " + fdsBefore + " -> " + ProcFs.fds(master.pid()).size()
                     + ", RSS " + rssBefore + " -> " + rssAfter + " KiB, respawns " + killed.size());
             assertThat(rssAfter - rssBefore).isLessThan(RSS_BOUND_KIB);
             assertThat(master.errorLog()).doesNotContain("could not spawn").doesNotContain("error while handling");
         }
+    }
+
+    /**
+     * The load's requests that killing {@code victim} now may cost: one per load connection not held by another
+     * live worker (each connection carries at most one request at a time). Those are the victim's own, and those
+     * in no worker's hands yet (in the listen queue, or reconnecting: the victim may accept them before it dies).
+     */
+    private static int requestsAtRisk(RunningMaster master, KeepAliveLoad load, List<Integer> live, int victim) {
+        Set<Integer> loadPorts = new HashSet<>(load.localPorts());
+        Set<Integer> safe = new HashSet<>();
+        for (int worker : live) {
+            if (worker != victim) {
+                safe.addAll(ProcFs.tcpPeerPorts(worker, master.port));
+            }
+        }
+        safe.retainAll(loadPorts);
+        return load.connections() - safe.size();
     }
 
     @Test
@@ -87,26 +119,32 @@ class ChaosIT {
             // One reload before measuring: the master loads its reload classes once.
             reload(master, 2);
             master.awaitWorkers(2);
-            int fdsBefore = ProcFs.fds(master.pid()).size();
+            int fdsBefore = ProcFs.settledFdCount(master.pid());
             long rssBefore = rssKib(master.pid());
             long start = System.nanoTime();
-            try (KeepAliveLoad load = new KeepAliveLoad(master.port, 4)) {
+            long took;
+            long rssAfter;
+            KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
+            try {
                 for (int generation = 3; generation < 3 + RELOADS; generation++) {
                     reload(master, generation);
                 }
-                long took = (System.nanoTime() - start) / 1_000_000;
+                took = (System.nanoTime() - start) / 1_000_000;
                 assertThat(master.awaitWorkers(2)).hasSize(2);
                 await().atMost(Duration.ofSeconds(10)).until(() -> zombiesOf(master.pid()).isEmpty());
                 assertThat(ProcFs.children(master.pid())).hasSize(2);
-                await().atMost(Duration.ofSeconds(10)).until(() -> ProcFs.fds(master.pid()).size() == fdsBefore);
-                long rssAfter = rssKib(master.pid());
-                Figures.record(RELOADS + " reloads in a row under keep-alive load", took + " ms (" + took / RELOADS + " ms each); "
-                        + load.ok.get() + " requests ok, " + load.failed.get() + " failed " + load.failures
-                        + "; master fds " + fdsBefore + " -> " + ProcFs.fds(master.pid()).size() + ", RSS " + rssBefore
-                        + " -> " + rssAfter + " KiB; children 2");
-                assertThat(load.failed.get()).as("failures: %s", load.failures).isZero();
-                assertThat(rssAfter - rssBefore).isLessThan(RSS_BOUND_KIB);
+                await().atMost(Duration.ofSeconds(10)).until(() -> ProcFs.settledFdCount(master.pid()) == fdsBefore);
+                rssAfter = rssKib(master.pid());
+            } finally {
+                load.close();
             }
+            Figures.record(RELOADS + " reloads in a row under keep-alive load", took + " ms (" + took / RELOADS + " ms each); "
+                    + load.ok.get() + " requests ok, " + load.failed.get() + " failed " + load.failures
+                    + "; master fds " + fdsBefore + " -> " + ProcFs.fds(master.pid()).size() + ", RSS " + rssBefore
+                    + " -> " + rssAfter + " KiB; children 2");
+            assertThat(load.failed.get()).as("failures: %s", load).isZero();
+            assertThat(load.ok.get()).isPositive();
+            assertThat(rssAfter - rssBefore).isLessThan(RSS_BOUND_KIB);
         }
     }
 

@@ -167,12 +167,13 @@ class ConnectionHandoverIT {
                     rewriteConfig(master, http);
                     reloadAndWait(master, reload);
                 }
-                Thread.sleep(1000);
+                long okAfterReloads = load.ok.get();
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAfterReloads + 200);
             } finally {
                 load.close();
             }
             assertThat(load.failures).as("failures by kind").isEmpty();
-            assertThat(load.failed.get()).isZero();
+            assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(load.connects.get()).as("TCP connections opened by the client").isEqualTo(20);
             assertThat(load.ok.get()).isGreaterThan(1000);
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":6");

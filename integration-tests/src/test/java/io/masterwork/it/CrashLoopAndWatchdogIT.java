@@ -16,21 +16,49 @@ import org.junit.jupiter.api.Test;
 /** Issue "Crash-loop backoff and the hung-worker watchdog", with fault-injecting worker applications. */
 class CrashLoopAndWatchdogIT {
     private static final Pattern RESPAWN_DELAY = Pattern.compile("respawning in (\\d+) ms");
+    /** /proc's process start times are in clock ticks of 10 ms. */
+    static final long PROC_TICK_MILLIS = 10;
+    /**
+     * What a spawn may lag behind its due time: the master noticing the death, its loop waking at the due time,
+     * posix_spawn; under the 800 ms cap a doubling to 1600 ms would still show.
+     */
+    static final long MASTER_LATENCY_MILLIS = 700;
 
     @Test
     void aCrashLoopingSlotIsRespawnedWithGrowingCappedDelays() throws Exception {
+        List<Long> expected = List.of(100L, 200L, 400L, 800L, 800L, 800L);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n"
                 + "worker_respawn_backoff = 100ms\nworker_respawn_backoff_max = 800ms\n"
-                + "modules { worker = [\"io.masterwork.it.apps.CrashAtStartModule\"] }")) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> delays(master.errorLog()).size() >= 6);
-            List<Long> delays = delays(master.errorLog());
-            assertThat(delays.subList(0, 6)).containsExactly(100L, 200L, 400L, 800L, 800L, 800L);
+                + "modules { worker = [\"io.masterwork.it.apps.CrashAtStartModule\"] }");
+             ChildWatch spawns = new ChildWatch(master.pid())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> spawns.lives().size() > expected.size());
+            // The real spacing: from the moment a crashed worker was last seen alive (before its death) to its
+            // successor's start as the kernel recorded it, at least the delay; from the moment it was seen gone
+            // (after its death), at most the delay and the master's own latency. /proc's clock has 10 ms ticks.
+            List<ChildWatch.Life> lives = spawns.lives();
+            List<String> measured = new ArrayList<>();
+            for (int i = 0; i < expected.size(); i++) {
+                ChildWatch.Life crashed = lives.get(i);
+                ChildWatch.Life next = lives.get(i + 1);
+                assertThat(crashed.gone()).as("worker %d crashed before the next spawn", crashed.pid()).isTrue();
+                long atLeast = next.startMillis() - crashed.lastSeenAliveMillis();
+                long atMost = next.startMillis() - crashed.firstSeenGoneMillis();
+                measured.add(atMost + ".." + atLeast + " ms");
+                assertThat(atLeast).as("spawn %d: %s (expected delays %s)", i + 2, measured, expected)
+                        .isGreaterThan(expected.get(i) - PROC_TICK_MILLIS);
+                assertThat(atMost).as("spawn %d: %s (expected delays %s)", i + 2, measured, expected)
+                        .isLessThanOrEqualTo(expected.get(i) + MASTER_LATENCY_MILLIS);
+            }
+            Figures.record("crash loop backoff", "spawn spacing after each crash (from /proc start times) " + measured
+                    + " for delays " + expected);
+            // The log says the same.
+            await().atMost(Duration.ofSeconds(10)).until(() -> delays(master.errorLog()).size() >= expected.size());
+            assertThat(delays(master.errorLog()).subList(0, expected.size())).containsExactlyElementsOf(expected);
             assertThat(master.errorLog()).contains("exited with code 1").doesNotContain("fatal code 2");
             assertThat(master.isAlive()).isTrue();
             // The backoff is visible to an operator.
             String status = controlCommand(master, "status");
             assertThat(status).containsPattern("\"quick_crashes\":[1-9]");
-
         }
     }
 
@@ -49,9 +77,16 @@ class CrashLoopAndWatchdogIT {
     void anExternallyKilledWorkerIsReplacedAtOnceWithoutBackoff() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_respawn_backoff = 30s\nworker_respawn_backoff_max = 30s")) {
             List<Integer> before = master.awaitWorkers(2);
-            RunningMaster.kill("KILL", before.get(0));
+            int victim = before.get(0);
+            RunningMaster.kill("KILL", victim);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() -> !ProcFs.exists(victim));
+            long seenGone = ProcFs.uptimeMillis();
             await().atMost(Duration.ofSeconds(20)).until(() -> master.workers().size() == 2
-                    && !master.workers().contains(before.get(0)));
+                    && !master.workers().contains(victim));
+            int replacement = master.workers().stream().filter(p -> !before.contains(p)).findFirst().orElseThrow();
+            // At once: the replacement started within the master's latency of the death, not 30 s later.
+            assertThat(ProcFs.startMillis(replacement) - seenGone).as("death seen -> replacement started, ms")
+                    .isLessThanOrEqualTo(MASTER_LATENCY_MILLIS);
             assertThat(master.errorLog()).doesNotContain("respawning in");
         }
     }

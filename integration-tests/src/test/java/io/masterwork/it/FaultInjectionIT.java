@@ -93,38 +93,78 @@ class FaultInjectionIT {
     void failedSpawnsAreRetriedWithBackoffWhileTheOtherWorkerServesAndLeakNothing() throws Exception {
         try (RunningMaster master = RunningMaster.start(MASTER_FAULTS + "worker_respawn_backoff = 100ms\n")) {
             List<Integer> workers = master.awaitWorkers(2);
-            int fdsBefore = ProcFs.fds(master.pid()).size();
-            try (KeepAliveLoad load = new KeepAliveLoad(master.port, 4)) {
+            int fdsBefore = ProcFs.settledFdCount(master.pid());
+            String spacing;
+            KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
+            try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > 200);
 
+                // A SIGKILL is respawned at once; the three failed attempts back off 100, 200 and 400 ms.
                 arm(master, "posix_spawn:EAGAIN:count=3");
-                RunningMaster.kill("KILL", workers.get(0));
-                List<Integer> second = awaitRefilled(master, workers.get(0));
+                Respawn first = killAndAwaitRefill(master, workers.get(0));
+                List<Integer> second = first.workers;
                 List<String[]> retries = retries(master.errorLog());
                 assertThat(retries).hasSize(3);
                 assertThat(retries).allSatisfy(r -> assertThat(r[0] + " " + r[1]).isEqualTo("posix_spawn EAGAIN"));
                 assertThat(retries.stream().map(r -> r[2]).toList()).containsExactly("100", "200", "400");
+                first.assertSpacing(100 + 200 + 400);
 
-                // Failures half-way through a spawn: the inbox socketpair, then the configuration memfd.
+                // Failures half-way through a spawn: the inbox socketpair, then the configuration memfd (100, 200 ms).
                 arm(master, "socketpair:EMFILE:nth=2\nmemfd_create:ENOMEM:once");
-                RunningMaster.kill("KILL", second.get(0).equals(workers.get(1)) ? second.get(1) : second.get(0));
                 int killed = second.get(0).equals(workers.get(1)) ? second.get(1) : second.get(0);
-                awaitRefilled(master, killed);
+                Respawn again = killAndAwaitRefill(master, killed);
                 List<String[]> more = retries(master.errorLog()).subList(3, 5);
                 assertThat(more.get(0)).startsWith("socketpair", "EMFILE");
                 assertThat(more.get(1)).startsWith("memfd_create", "ENOMEM");
+                assertThat(more.stream().map(r -> r[2]).toList()).containsExactly("100", "200");
+                again.assertSpacing(100 + 200);
+                spacing = "kill -> replacement started " + first.spacing() + " (delays 100+200+400 ms), then "
+                        + again.spacing() + " (delays 100+200 ms)";
                 long okBefore = load.ok.get();
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okBefore + 200);
-                // The listener lives in the master: a dead slot never turns a connect away.
-                assertThat(load.failures.keySet()).noneMatch(why -> why.contains("refused"));
-                Figures.record("failed spawns under keep-alive load", "5 spawn failures injected (posix_spawn EAGAIN x3, "
-                        + "socketpair EMFILE, memfd_create ENOMEM), 2 workers SIGKILLed; " + load.ok.get() + " requests ok, "
-                        + load.failed.get() + " failed " + load.failures + "; master fds " + fdsBefore + " before");
+            } finally {
+                load.close();
             }
+            Figures.record("failed spawns under keep-alive load", "5 spawn failures injected (posix_spawn EAGAIN x3, "
+                    + "socketpair EMFILE, memfd_create ENOMEM), 2 workers SIGKILLed; " + spacing + "; " + load.ok.get()
+                    + " requests ok, " + load.failed.get() + " failed " + load.failures + "; master fds " + fdsBefore + " before");
+            // The listener lives in the master: a dead slot never turns a connect away.
+            assertThat(load.failuresOf(KeepAliveLoad.CONNECT)).as("connects refused or timed out: %s", load).isZero();
+            // Only the requests in flight on the two killed workers can be lost: one per connection at most.
+            assertThat(load.failed.get()).as("%s", load).isLessThanOrEqualTo(2L * load.connections());
             assertThat(master.isAlive()).isTrue();
             // Every descriptor a failed spawn opened was closed: the master holds what it held before.
-            await().atMost(Duration.ofSeconds(5)).until(() -> ProcFs.fds(master.pid()).size() == fdsBefore);
+            await().atMost(Duration.ofSeconds(5)).until(() -> ProcFs.settledFdCount(master.pid()) == fdsBefore);
         }
+    }
+
+    /** A SIGKILLed worker and its replacement, timed on /proc's clock (ms since boot). */
+    private record Respawn(long killedAtMillis, long seenGoneAtMillis, long replacementStartMillis, List<Integer> workers) {
+        /**
+         * The replacement started at least {@code delays} ms after the kill (the kill precedes the death), and at
+         * most {@code delays} + the master's latency after the death was seen; /proc's ticks are 10 ms.
+         */
+        void assertSpacing(long delays) {
+            assertThat(replacementStartMillis - killedAtMillis).as("kill -> replacement started: %s", spacing())
+                    .isGreaterThan(delays - CrashLoopAndWatchdogIT.PROC_TICK_MILLIS);
+            assertThat(replacementStartMillis - seenGoneAtMillis).as("death seen -> replacement started: %s", spacing())
+                    .isLessThanOrEqualTo(delays + CrashLoopAndWatchdogIT.MASTER_LATENCY_MILLIS);
+        }
+
+        String spacing() {
+            return (replacementStartMillis - seenGoneAtMillis) + ".." + (replacementStartMillis - killedAtMillis) + " ms";
+        }
+    }
+
+    private static Respawn killAndAwaitRefill(RunningMaster master, int victim) {
+        long killedAt = ProcFs.uptimeMillis();
+        RunningMaster.kill("KILL", victim);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2)).until(() -> !ProcFs.exists(victim));
+        long seenGone = ProcFs.uptimeMillis();
+        List<Integer> now = awaitRefilled(master, victim);
+        int replacement = now.stream().filter(p -> ProcFs.startMillis(p) >= killedAt - CrashLoopAndWatchdogIT.PROC_TICK_MILLIS)
+                .findFirst().orElseThrow(() -> new AssertionError("no worker started after the kill: " + now));
+        return new Respawn(killedAt, seenGone, ProcFs.startMillis(replacement), now);
     }
 
     @Test

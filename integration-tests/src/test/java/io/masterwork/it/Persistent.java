@@ -59,7 +59,7 @@ final class Persistent implements AutoCloseable {
         StringBuilder headers = new StringBuilder();
         int length = -1;
         String header;
-        while (!(header = line()).isEmpty()) {
+        while (!(header = KeepAliveLoad.headerLine(in)).isEmpty()) {
             headers.append(header).append("\r\n");
             if (header.toLowerCase().startsWith("content-length:")) {
                 length = Integer.parseInt(header.substring(15).trim());
@@ -68,7 +68,11 @@ final class Persistent implements AutoCloseable {
         if (length < 0) {
             throw new IOException("no Content-Length: " + status);
         }
-        return new Response(status, headers.toString(), new String(in.readNBytes(length), StandardCharsets.UTF_8));
+        byte[] body = in.readNBytes(length);
+        if (body.length != length) {
+            throw new IOException("connection closed inside the body of " + status);
+        }
+        return new Response(status, headers.toString(), new String(body, StandardCharsets.UTF_8));
     }
 
     /** -1 when the server closed the connection (FIN); what a graceful end looks like to a client. */

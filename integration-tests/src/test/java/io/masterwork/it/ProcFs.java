@@ -74,6 +74,32 @@ final class ProcFs {
         return out;
     }
 
+    /**
+     * How many descriptors {@code pid} holds, read until two readings 20 ms apart agree: one reading can land in
+     * the middle of something the process opens and closes at once (a /proc listing, a class loaded from a jar).
+     */
+    static int settledFdCount(int pid) {
+        int previous = fds(pid).size();
+        for (int i = 0; i < 250; i++) {
+            pause(20);
+            int now = fds(pid).size();
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+        }
+        throw new AssertionError("the descriptor count of process " + pid + " did not settle within 5 s");
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     static List<Integer> tasks(int pid) {
         List<Integer> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/task"))) {
@@ -104,6 +130,62 @@ final class ProcFs {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Integer.parseInt(f[19 - 3]);
     }
+
+    /**
+     * The remote ports of the established TCP connections {@code pid} holds whose local port is {@code localPort}:
+     * which clients of a server port this process is serving ({@code /proc/<pid>/fd} socket inodes matched in
+     * {@code /proc/<pid>/net/tcp} and {@code tcp6}). A connection still in the listen queue has no owner yet.
+     */
+    static java.util.Set<Integer> tcpPeerPorts(int pid, int localPort) {
+        java.util.Set<String> inodes = new java.util.HashSet<>();
+        for (String target : fds(pid).values()) {
+            if (target.startsWith("socket:[")) {
+                inodes.add(target.substring(8, target.length() - 1));
+            }
+        }
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        for (String table : List.of("net/tcp", "net/tcp6")) {
+            String text = read(pid, table);
+            if (text == null) {
+                continue;
+            }
+            for (String line : text.lines().skip(1).toList()) {
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && f[3].equals("01") && inodes.contains(f[9]) && hexPort(f[1]) == localPort) {
+                    out.add(hexPort(f[2]));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int hexPort(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1), 16);
+    }
+
+    /** When {@code pid} started, in ms since boot (field 22 of its stat; clock ticks of 10 ms): the kernel's, not a poll's. */
+    static long startMillis(int pid) {
+        String stat = read(pid, "stat");
+        if (stat == null) {
+            return -1;
+        }
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[22 - 3]) * 1000 / CLOCK_TICKS_PER_SECOND;
+    }
+
+    /** ms since boot now, on the clock of {@link #startMillis} (/proc/uptime, 10 ms resolution). */
+    static long uptimeMillis() {
+        try {
+            String uptime = Files.readAllLines(Path.of("/proc/uptime")).get(0).split(" ")[0];
+            return Math.round(Double.parseDouble(uptime) * 1000);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** USER_HZ, the unit of /proc's process times: 100 on every Linux architecture masterwork runs on. */
+    static final long CLOCK_TICKS_PER_SECOND = 100;
 
     static String read(int pid, String name) {
         try {

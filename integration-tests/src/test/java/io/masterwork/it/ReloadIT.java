@@ -91,6 +91,79 @@ class ReloadIT {
         }
     }
 
+    /** README: "a reload rolls back when a new worker has not said READY within worker_ready_timeout". */
+    @Test
+    void aNewGenerationNotReadyWithinWorkerReadyTimeoutIsRolledBack() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> old = master.awaitWorkers(2);
+            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old);
+            // Nothing changed: the old generation serves, the never-ready workers got no slot of theirs.
+            assertThat(master.workers()).containsAll(old);
+            for (int i = 0; i < 4; i++) {
+                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            }
+            // The master's table: one failed reload, generation 1 serving, the never-ready workers told to go.
+            com.typesafe.config.Config status = com.typesafe.config.ConfigFactory.parseString(
+                    CrashLoopAndWatchdogIT.controlCommand(master, "status"));
+            assertThat(status.getInt("failed_reloads")).isEqualTo(1);
+            assertThat(status.getInt("generation")).isEqualTo(1);
+            for (com.typesafe.config.Config slot : status.getConfigList("workers")) {
+                if (!slot.getIsNull("pid") && neverReady.contains(slot.getInt("pid"))) {
+                    assertThat(slot.getString("state")).as("slot of never-ready worker %d", slot.getInt("pid")).isEqualTo("exiting");
+                } else {
+                    assertThat(slot.getInt("generation")).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    /**
+     * The rolled-back workers are told TERMINATE; they must be gone soon after (README: workers never outlive a
+     * fast stop by more than a second).
+     */
+    @org.junit.jupiter.api.Disabled("issue 22 merge: a worker whose application never finishes starting ignores TERMINATE"
+            + " (WorkerProcess.startApplication blocks the main thread in started.get(); the event loop completes exitStatus,"
+            + " nobody halts) and MasterProcessCycle.rollbackReload sets no SIGKILL deadline: both stay alive")
+    @Test
+    void theWorkersOfARolledBackGenerationAreGoneWithinASecondOrTwo() throws Exception {
+        try (RunningMaster master = RunningMaster.start("")) {
+            List<Integer> old = master.awaitWorkers(2);
+            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(neverReady).as("workers of the rolled-back"
+                    + " generation still alive; the error log:%n%s", master.errorLog()).noneMatch(ProcFs::exists));
+            assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(old);
+        }
+    }
+
+    /** A reload into an application that never finishes starting, worker_ready_timeout 2 s: refused after 2 s. */
+    private static List<Integer> reloadIntoWorkersThatNeverSayReady(RunningMaster master, List<Integer> old) throws Exception {
+        rewriteConfig(master, "worker_ready_timeout = 2s\nmodules { worker = [\"io.masterwork.it.apps.NeverReadyModule\"] }");
+        long asked = System.nanoTime();
+        String answer;
+        try (io.masterwork.master.control.ControlClient client =
+                     io.masterwork.master.control.ControlClient.connect(master.prefix.resolve("logs/masterwork.sock"))) {
+            answer = client.ask("reload", Duration.ofSeconds(60));
+        }
+        long tookMillis = (System.nanoTime() - asked) / 1_000_000;
+        assertThat(answer).contains("\"ok\":false").contains("\"generation\":1")
+                .contains("the new workers were not ready within 2 s (worker_ready_timeout)");
+        // Not before the timeout, and not long after it.
+        assertThat(tookMillis).as("reload asked -> rolled back").isBetween(2_000L, 2_000L + 3_000L);
+        assertThat(master.errorLog()).contains("reload failed, generation 1 goes on serving: the new workers were not ready");
+        List<Integer> neverReady = startedWorkers(master.errorLog()).stream().filter(p -> !old.contains(p)).toList();
+        assertThat(neverReady).hasSize(2);
+        return neverReady;
+    }
+
+    private static List<Integer> startedWorkers(String log) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("start worker process (\\d+) \\(slot").matcher(log);
+        List<Integer> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(Integer.parseInt(m.group(1)));
+        }
+        return out;
+    }
+
     @Test
     void aLongDownloadOnAnOldWorkerCompletesAcrossAReload() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
@@ -180,13 +253,14 @@ class ReloadIT {
                     await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
                             .until(() -> count(master.errorLog(), "reload complete") >= reloads);
                 }
-                Thread.sleep(1000);
+                long okAfterReloads = load.ok.get();
+                await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > okAfterReloads + 200);
             } finally {
                 load.close();
             }
             assertThat(load.ok.get()).isGreaterThan(1000);
             assertThat(load.failures).as("failures by kind").isEmpty();
-            assertThat(load.failed.get()).isZero();
+            assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":9");
         }
     }

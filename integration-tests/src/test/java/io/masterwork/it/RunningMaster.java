@@ -104,6 +104,68 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
+    /**
+     * A master that is not the process this test started but a descendant of it (under script(1), say): known by
+     * its pid file once it has written it, watched through /proc, ended with the process that was started.
+     */
+    private static final class DescendantProcess implements Launched {
+        private final Process launcher;
+        private final Path pidFile;
+        private volatile int pid = -1;
+
+        DescendantProcess(Process launcher, Path pidFile) {
+            this.launcher = launcher;
+            this.pidFile = pidFile;
+        }
+
+        public long pid() {
+            if (pid < 0) {
+                try {
+                    pid = Integer.parseInt(Files.readString(pidFile).trim());
+                } catch (IOException | NumberFormatException notYet) {
+                    return -1;
+                }
+            }
+            return pid;
+        }
+
+        public boolean isAlive() {
+            return pid() < 0 ? launcher.isAlive() : ProcFs.exists(pid);
+        }
+
+        public int exitValue() {
+            if (isAlive()) {
+                throw new IllegalStateException("process " + pid + " has not exited");
+            }
+            return -1; // not our child: its status went to its own parent
+        }
+
+        public void waitFor() throws InterruptedException {
+            launcher.destroy();
+            launcher.waitFor();
+        }
+    }
+
+    /**
+     * A master whose controlling terminal is a pseudo-terminal: started by script(1), which runs it in a session of
+     * its own on a new pty, as an operator's shell runs a foreground master.
+     */
+    static RunningMaster startOnATerminal(String extraConfig) throws IOException {
+        int port = freePort();
+        Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
+        String command = "exec " + String.join(" ", masterCommand(prefix).stream().map(a -> "'" + a + "'").toList());
+        ProcessBuilder pb = new ProcessBuilder("script", "-qfec", command, "/dev/null").directory(prefix.toFile())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
+        RunningMaster master = new RunningMaster(prefix, port, new DescendantProcess(pb.start(), prefix.resolve("logs/masterwork.pid")));
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> master.pid() > 0);
+        } catch (RuntimeException e) {
+            master.close();
+            throw new IllegalStateException("no master pid file under script(1):\n" + master.output(), e);
+        }
+        return master;
+    }
+
     private RunningMaster(Path prefix, int port, Launched process) {
         this.prefix = prefix;
         this.port = port;
@@ -129,9 +191,18 @@ final class RunningMaster implements AutoCloseable {
      */
     static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher)
             throws IOException {
+        return start(extraConfig, environment, port, launcher, lib());
+    }
+
+    /**
+     * As {@link #start(String, Map, int, List)}, with the master's class path {@code classPathDir/*}: a master
+     * that runs from a build directory of its own (a binary upgrade looks for the newest build beside it).
+     */
+    static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher,
+                               Path classPathDir) throws IOException {
         Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
         List<String> command = new ArrayList<>(launcher);
-        command.addAll(masterCommand(prefix));
+        command.addAll(masterCommand(prefix, classPathDir));
         ProcessBuilder pb = new ProcessBuilder(command).directory(prefix.toFile())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
         pb.environment().putAll(environment);
@@ -185,7 +256,40 @@ final class RunningMaster implements AutoCloseable {
     }
 
     private static List<String> masterCommand(Path prefix) throws IOException {
-        return List.of(System.getProperty("java.home") + "/bin/java", "-cp", lib() + "/*", MAIN, "-p", prefix.toString());
+        return masterCommand(prefix, lib());
+    }
+
+    private static List<String> masterCommand(Path prefix, Path classPathDir) {
+        return List.of(java(), "-cp", classPathDir + "/*", MAIN, "-p", prefix.toString());
+    }
+
+    /** The java of this JVM: masters and their commands run on it. */
+    static String java() {
+        return System.getProperty("java.home") + "/bin/java";
+    }
+
+    /** What one run of the masterwork command printed, and its exit status. */
+    record CommandResult(int exit, String output) {
+    }
+
+    /** Runs the masterwork command for this master's prefix ({@code -p <prefix> args...}) to its end (bounded). */
+    CommandResult command(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(java(), "-cp", lib() + "/*", MAIN, "-p", prefix.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(command + " did not finish within 60 s");
+        }
+        return new CommandResult(p.exitValue(), output.join());
     }
 
     private static RunningMaster awaitPidFile(RunningMaster master) {
@@ -227,8 +331,14 @@ final class RunningMaster implements AutoCloseable {
 
     /** Waits until exactly n workers are alive and have said READY (they answer HTTP). */
     List<Integer> awaitWorkers(int n) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                .until(() -> workers().size() == n && readyCount() >= n);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> workers().size() == n && readyCount() >= n);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            String log = errorLog();
+            throw new AssertionError("not " + n + " ready workers within 60 s (now " + workers() + ") in " + prefix
+                    + "; the error log ends:\n" + log.substring(Math.max(0, log.length() - 4000)) + "\nstdout:\n" + output(), e);
+        }
         return workers();
     }
 
@@ -254,19 +364,53 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    /** Sends a real signal, as an operator's kill(1) does. */
+    /** Sends a real signal, as an operator's kill(1) does; fails the test when kill(1) says it could not. */
     void signal(String name) {
         kill(name, pid());
     }
 
+    /** kill(1) with {@code signal} to {@code pid}; a non-zero status (no such process, say) fails the test. */
     static void kill(String signal, int pid) {
+        int status = runKill(signal, pid);
+        if (status != 0) {
+            throw new AssertionError("kill -" + signal + " " + pid + " exited with status " + status
+                    + (ProcFs.exists(pid) ? "" : " (no such process)"));
+        }
+    }
+
+    /** SIGKILL to a master this test did not start directly (an upgrade's new master) and to its children. */
+    static void killTree(int pid) {
+        if (pid > 0 && ProcFs.exists(pid)) {
+            for (int child : ProcFs.children(pid)) {
+                killQuietly("KILL", child);
+            }
+            killQuietly("KILL", pid);
+        }
+    }
+
+    /** kill(1) for cleaning up: a process that is already gone is what was wanted. */
+    static void killQuietly(String signal, int pid) {
+        runKill(signal, pid);
+    }
+
+    private static int runKill(String signal, int pid) {
+        if (pid <= 0) {
+            // kill(1) with 0 or a negative number signals a whole process group, or every process: never that.
+            throw new IllegalArgumentException("refusing to signal pid " + pid);
+        }
         try {
-            Process p = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid)).inheritIO().start();
-            p.waitFor();
+            Process p = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("kill -" + signal + " " + pid + " did not finish within 10 s");
+            }
+            return p.exitValue();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return -1;
         }
     }
 
@@ -281,13 +425,15 @@ final class RunningMaster implements AutoCloseable {
 
     @Override
     public void close() {
-        seenWorkers.addAll(ProcFs.children(pid()));
-        if (process.isAlive()) {
-            kill("KILL", pid());
+        if (pid() > 0) {
+            seenWorkers.addAll(ProcFs.children(pid()));
+            if (process.isAlive()) {
+                killQuietly("KILL", pid());
+            }
         }
         for (int w : seenWorkers) {
             if (ProcFs.exists(w)) {
-                kill("KILL", w);
+                killQuietly("KILL", w);
             }
         }
         try {

@@ -32,7 +32,8 @@ class SpareWorkersIT {
 
     @Test
     void aPromotedSpareServesInTheDeadWorkersSlotWithTheSlotsAffinityAndAnotherSpareIsStarted() throws Exception {
-        try (RunningMaster master = RunningMaster.start("worker_spares = 1\nworker_cpu_affinity = [\"01\", \"10\"]")) {
+        String slot1Cpu = Integer.toString(AllowedCpus.nth(1));
+        try (RunningMaster master = RunningMaster.start("worker_spares = 1\n" + AllowedCpus.affinityForWorkers(2))) {
             List<Integer> workers = awaitServing(master, 2);
             int spare = awaitSpare(master, Set.of());
             assertThat(ProcFs.parentOf(spare)).isEqualTo(master.pid());
@@ -46,10 +47,9 @@ class SpareWorkersIT {
             assertThat(status.substring(status.indexOf("\"workers\""), status.indexOf("\"spares\"")))
                     .doesNotContain("\"pid\":" + spare + ",");
 
-            // The worker in slot 1 runs on CPU 1 ("10"); it dies, and the spare takes its slot.
-            int victim = workers.stream().filter(w -> threadCpus(w).equals(Set.of("1"))).findFirst().orElseThrow();
-            String victimSlot = slotOf(master.errorLog(), victim);
-            assertThat(victimSlot).isEqualTo("1");
+            // The worker in slot 1 runs on the second allowed CPU; it dies, and the spare takes its slot.
+            int victim = workers.stream().filter(w -> "1".equals(slotOf(master.errorLog(), w))).findFirst().orElseThrow();
+            assertThat(threadCpus(victim)).containsOnly(slot1Cpu);
             RunningMaster.kill("KILL", victim);
 
             String answer = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
@@ -63,7 +63,7 @@ class SpareWorkersIT {
             assertThat(ProcFs.cmdline(spare)).isEqualTo("masterwork: worker process");
             // The slot's CPUs follow READY (no client waits for them); the promoted worker's own ready line comes after.
             await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains(spare + "#loop: worker ready: slot 1 "));
-            assertThat(threadCpus(spare)).as("every thread of the promoted spare runs on slot 1's CPU").containsOnly("1");
+            assertThat(threadCpus(spare)).as("every thread of the promoted spare runs on slot 1's CPU").containsOnly(slot1Cpu);
             assertThat(ProcFs.fds(spare).get(5)).startsWith("/memfd:masterwork-config");
             // The surviving sibling learned of the new worker in slot 1 (OPEN_CHANNEL, as for a fresh worker).
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(siblingsAnsweredBy(master, sibling))

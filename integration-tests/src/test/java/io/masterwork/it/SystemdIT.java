@@ -383,12 +383,7 @@ class SystemdIT {
             assertThat(systemd.all()).filteredOn(d -> has(d, "STOPPING=1")).hasSize(1);
             assertThat(systemd.dropped()).as("nothing said out of turn").isEmpty();
         } finally {
-            if (newMaster > 0 && ProcFs.exists(newMaster)) {
-                for (int child : ProcFs.children(newMaster)) {
-                    RunningMaster.kill("KILL", child);
-                }
-                RunningMaster.kill("KILL", newMaster);
-            }
+            RunningMaster.killTree(newMaster);
         }
     }
 }

@@ -104,6 +104,52 @@ class WorkerIT {
         }
     }
 
+    /**
+     * A client that downloads as fast as it can must not hold up the worker's own event loop: heartbeats, commands
+     * and other clients are served meanwhile (nginx bounds one connection's turn with sendfile_max_chunk).
+     */
+    @org.junit.jupiter.api.Disabled("worker http package (issue 23's area): RequestHandler.streamBytes writes the /_bytes body"
+            + " through ChunkedWriteHandler.doFlush, which loops while the channel is writable: with a client that keeps"
+            + " up, the whole body is written inside one event-loop task, so no heartbeat, command or accept is handled"
+            + " until it ends; with worker_watchdog_timeout = 2s the healthy worker is SIGQUIT/SIGKILLed mid-download")
+    @Test
+    void aFastDownloadDoesNotStopTheWorkerAnsweringItsMaster() throws Exception {
+        long size = 500_000_000L;
+        try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_watchdog_timeout = 2s\n"
+                + "http { max_bytes = 1g, access_log = off }")) {
+            int worker = master.awaitWorkers(1).get(0);
+            java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+            Thread reader = new Thread(() -> {
+                try (Socket s = new Socket("127.0.0.1", master.port)) {
+                    s.setSoTimeout(20_000);
+                    s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    InputStream in = s.getInputStream();
+                    byte[] buf = new byte[1 << 20];
+                    int n;
+                    while ((n = in.read(buf)) != -1) {
+                        received.addAndGet(n);
+                    }
+                } catch (java.io.IOException e) {
+                    // counted below
+                }
+            }, "fast-reader");
+            reader.start();
+            // While the download runs, another client is answered within a second, each time.
+            while (reader.isAlive()) {
+                long t0 = System.nanoTime();
+                assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a request during the download, after %d bytes",
+                        received.get()).isLessThan(Duration.ofSeconds(1));
+                Thread.sleep(200);
+            }
+            reader.join();
+            assertThat(received.get()).as("the whole download").isGreaterThan(size);
+            assertThat(master.errorLog()).doesNotContain("has not answered a heartbeat");
+            assertThat(master.workers()).containsExactly(worker);
+        }
+    }
+
     /** When a channel write fails the master signals instead: TERM for QUIT, USR1 for REOPEN (WorkerCommands). */
     @Test
     void aWorkerObeysTheMastersFallbackSignals() throws Exception {

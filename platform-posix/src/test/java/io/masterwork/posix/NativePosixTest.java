@@ -149,7 +149,7 @@ class NativePosixTest {
     }
 
     @Test
-    void messageWithDescriptorCrossesASocketpair() {
+    void messageWithDescriptorCrossesASocketpair() throws InterruptedException {
         int[] pair = posix.socketpair(SocketType.SEQPACKET);
         int[] p = posix.pipe();
         try {
@@ -179,12 +179,12 @@ class NativePosixTest {
             assertThat(posix.receiveMessage(pair[0], ByteBuffer.allocate(16))).isNull();
 
             // A message larger than the buffer is reported truncated and its descriptor closed.
-            List<Integer> before = posix.openDescriptors();
+            List<Integer> before = settledDescriptors();
             posix.sendMessage(pair[1], ByteBuffer.wrap(new byte[32]), p[0]);
             ReceivedMessage cut = posix.receiveMessage(pair[0], ByteBuffer.allocate(4));
             assertThat(cut.truncated()).isTrue();
             assertThat(cut.fd()).isEqualTo(-1);
-            assertThat(posix.openDescriptors()).isEqualTo(before);
+            assertThat(settledDescriptors()).isEqualTo(before);
 
             // EOF once the peer is gone.
             posix.close(pair[1]);
@@ -590,5 +590,22 @@ class NativePosixTest {
         assertThatThrownBy(() -> SignalRoute.reexecWithBlockedSignals(EnumSet.noneOf(Signal.class), List.of()))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(SignalRoute.isRouted()).isFalse();
+    }
+
+    /**
+     * This process's descriptors, read until two readings 20 ms apart agree: another thread of the JVM may hold one
+     * for a moment (a jar opened to load a class).
+     */
+    private List<Integer> settledDescriptors() throws InterruptedException {
+        List<Integer> previous = posix.openDescriptors();
+        for (int i = 0; i < 250; i++) {
+            Thread.sleep(20);
+            List<Integer> now = posix.openDescriptors();
+            if (now.equals(previous)) {
+                return now;
+            }
+            previous = now;
+        }
+        throw new AssertionError("this process's descriptors did not settle within 5 s: " + previous);
     }
 }

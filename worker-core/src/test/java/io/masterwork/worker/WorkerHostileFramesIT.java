@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,9 @@ import org.junit.jupiter.api.Test;
  * <p>Empty messages are among them: recvmsg returns 0 for those as for end of file, and the channel tells them
  * apart by the peer's state (PROTOCOL.md section 4), so neither channel's watch ends. Never sent on the command
  * channel: a frame that happens to decode as QUIT, TERMINATE or OPEN_CHANNEL (a valid command is obeyed there, by
- * design: only the master holds that channel's other end).
+ * design: only the master holds that channel's other end). On the inbox, where only siblings write, those are sent
+ * well formed on purpose (an OPEN_CHANNEL with a real socketpair end) and must be ignored; OPEN_CHANNEL frames spoiled
+ * one way each go to both channels and must be dropped with their descriptors.
  */
 class WorkerHostileFramesIT extends WorkerProcessTest {
     static final int FRAMES = 3000;
@@ -51,6 +55,49 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
             MasterStandIn.POSIX.close(inbox);
         }
         assertThat(master.exitStatus()).as("the worker is alive\n%s", tail(master)).isNull();
+
+        // Well-formed commands where only siblings write, the inbox: none obeyed. An OPEN_CHANNEL there carries a
+        // real socketpair end, which an obeyed one would keep as a sibling's inbox.
+        int[] bait = MasterStandIn.POSIX.socketpair(io.masterwork.posix.SocketType.SEQPACKET);
+        int forgedEach = 20;
+        int inboxFd = MasterStandIn.POSIX.dup(master.inboxWriteFd);
+        try {
+            for (int i = 0; i < forgedEach; i++) {
+                sendRaw(inboxFd, FrameCodec.encode(ChannelFrame.quit()), -1);
+                sendRaw(inboxFd, FrameCodec.encode(ChannelFrame.terminate()), -1);
+                sendRaw(inboxFd, FrameCodec.encode(ChannelFrame.openChannel(4242, 7, bait[0])), bait[0]);
+            }
+            // OPEN_CHANNEL frames that are not well formed, on both channels: each dropped, its descriptor closed.
+            for (int channel : new int[] {master.command.fd(), inboxFd}) {
+                for (BadOpenChannel bad : BadOpenChannel.values()) {
+                    sendRaw(channel, bad.spoiled(ChannelFrame.openChannel(4242, 7, bait[0])), bad.withDescriptor ? bait[0] : -1);
+                }
+            }
+        } finally {
+            MasterStandIn.POSIX.close(inboxFd);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(List.of(
+                        count(master.errorLogText(), "ignored QUIT from pid"),
+                        count(master.errorLogText(), "ignored TERMINATE from pid"),
+                        count(master.errorLogText(), "ignored OPEN_CHANNEL from pid 4242 on the inbox")))
+                .as("forged QUIT, TERMINATE, OPEN_CHANNEL on the inbox, each logged as ignored").containsOnly((long) forgedEach));
+        List<String> drops = new ArrayList<>();
+        for (String where : new String[] {"the command channel", "the inbox"}) {
+            for (BadOpenChannel bad : BadOpenChannel.values()) {
+                drops.add("dropped a malformed frame on " + where + ": " + bad.reason);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(drops)
+                .as("the spoiled OPEN_CHANNELs dropped; the log's OPEN_CHANNEL lines:%n%s", master.errorLogText().lines()
+                        .filter(l -> l.contains("OPEN_CHANNEL") || l.contains("31 bytes") || l.contains("bytes 12..15"))
+                        .collect(java.util.stream.Collectors.joining("\n")))
+                .allMatch(line -> master.errorLogText().contains(line)));
+        assertThat(master.exitStatus()).as("the worker is alive\n%s", tail(master)).isNull();
+        assertThat(HttpProbe.get(master.address, "/_worker").text()).as("no sibling was introduced from the inbox")
+                .contains("\"siblings\":[]");
+        MasterStandIn.POSIX.close(bait[0]);
+        MasterStandIn.POSIX.close(bait[1]);
+
         // The channel is still in step: after the answers to the flood's own heartbeats, a heartbeat is answered.
         while (master.receive(Duration.ofMillis(500)) != null) {
             // answers to heartbeats that were in the flood
@@ -80,6 +127,51 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         WaitStatus status = master.awaitExit(Duration.ofSeconds(30));
         assertThat(status).isNotNull();
         assertThat(status.exited() && status.exitCode() == 0).as("%s", status).isTrue();
+    }
+
+    /** OPEN_CHANNEL spoiled one way each: the codec's reason, as the worker logs it. */
+    private enum BadOpenChannel {
+        NO_DESCRIPTOR(false, "MISSING_DESCRIPTOR: OPEN_CHANNEL arrived without a descriptor"),
+        TRAILING_BYTES(true, "TRAILING_BYTES: OPEN_CHANNEL: 8 bytes after the 32-byte frame"),
+        FD_FIELD_MINUS_ONE(true, "BAD_FD_FIELD: OPEN_CHANNEL: fd field -1, must name the sender's descriptor"),
+        NEGATIVE_SLOT(true, "BAD_FIELD: OPEN_CHANNEL: slot -1 is negative"),
+        NEGATIVE_PID(true, "BAD_FIELD: OPEN_CHANNEL: pid -5 is negative"),
+        PID_PADDING(true, "BAD_PADDING: bytes 12..15 (after pid) are 0x1, must be zero"),
+        CUT_SHORT(true, "SHORT_FRAME: 31 bytes, a frame has at least 32");
+
+        final boolean withDescriptor;
+        final String reason;
+
+        BadOpenChannel(boolean withDescriptor, String reason) {
+            this.withDescriptor = withDescriptor;
+            this.reason = reason;
+        }
+
+        /** A valid OPEN_CHANNEL spoiled this way. ngx_channel_t: command 0..7, pid 8..11 (+ padding), slot 16..23, fd 24..27 (+ padding). */
+        ByteBuffer spoiled(ChannelFrame valid) {
+            ByteBuffer frame = ByteBuffer.allocateDirect(FrameCodec.CORE_SIZE + 8).order(ByteOrder.LITTLE_ENDIAN);
+            frame.put(FrameCodec.encode(valid));
+            switch (this) {
+                case TRAILING_BYTES -> frame.putLong(0x0102030405060708L);
+                case FD_FIELD_MINUS_ONE -> frame.putInt(24, -1);
+                case NEGATIVE_SLOT -> frame.putLong(16, -1);
+                case NEGATIVE_PID -> frame.putInt(8, -5);
+                case PID_PADDING -> frame.putInt(12, 1);
+                case CUT_SHORT -> frame.position(31);
+                default -> {
+                }
+            }
+            return frame.flip();
+        }
+    }
+
+    /** One message with raw sendmsg, retried while the worker's socket buffer is full. */
+    private static void sendRaw(int fd, ByteBuffer message, int passFd) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(message.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        direct.put(message.duplicate()).flip();
+        while (MasterStandIn.POSIX.sendMessage(fd, direct, passFd) < 0) {
+            MasterStandIn.sleep(2);
+        }
     }
 
     /** Sends FRAMES hostile messages; returns how many were sent. */
@@ -140,10 +232,21 @@ class WorkerHostileFramesIT extends WorkerProcessTest {
         };
     }
 
+    /** {@code pid}'s descriptors, read until two readings 20 ms apart agree (one can land mid-open, mid-close). */
     private static long openDescriptors(int pid) throws Exception {
-        try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return s.count();
+        long previous = -1;
+        for (int i = 0; i < 250; i++) {
+            long now;
+            try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+                now = s.count();
+            }
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+            Thread.sleep(20);
         }
+        throw new AssertionError("the descriptor count of " + pid + " did not settle within 5 s");
     }
 
     /** Whether an epoll instance of {@code pid} watches its descriptor {@code fd} ("tfd:" lines of /proc fdinfo). */
