@@ -96,7 +96,7 @@ class ReloadIT {
     void aNewGenerationNotReadyWithinWorkerReadyTimeoutIsRolledBack() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
-            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old);
+            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old, "NeverReadyModule");
             // Nothing changed: the old generation serves, the never-ready workers got no slot of theirs.
             assertThat(master.workers()).containsAll(old);
             for (int i = 0; i < 4; i++) {
@@ -119,25 +119,43 @@ class ReloadIT {
 
     /**
      * The rolled-back workers are told TERMINATE; they must be gone soon after (README: workers never outlive a
-     * fast stop by more than a second).
+     * fast stop by more than a second). A worker whose application is still starting obeys it by itself.
      */
-    @org.junit.jupiter.api.Disabled("issue 22 merge: a worker whose application never finishes starting ignores TERMINATE"
-            + " (WorkerProcess.startApplication blocks the main thread in started.get(); the event loop completes exitStatus,"
-            + " nobody halts) and MasterProcessCycle.rollbackReload sets no SIGKILL deadline: both stay alive")
     @Test
     void theWorkersOfARolledBackGenerationAreGoneWithinASecondOrTwo() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
-            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old);
+            List<Integer> neverReady = reloadIntoWorkersThatNeverSayReady(master, old, "NeverReadyModule");
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(neverReady).as("workers of the rolled-back"
                     + " generation still alive; the error log:%n%s", master.errorLog()).noneMatch(ProcFs::exists));
+            assertThat(master.errorLog()).as("TERMINATE alone ends a worker whose application is still starting")
+                    .doesNotContain("did not exit in time");
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(old);
         }
     }
 
+    /** A rolled-back worker whose event loop is blocked cannot read TERMINATE: a second later it gets SIGKILL. */
+    @Test
+    void aRolledBackWorkerThatCannotHearTerminateIsKilledASecondLater() throws Exception {
+        try (RunningMaster master = RunningMaster.start("worker_watchdog_timeout = off")) {
+            List<Integer> old = master.awaitWorkers(2);
+            List<Integer> hanging = reloadIntoWorkersThatNeverSayReady(master, old, "HangingStartModule");
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(hanging).as("workers of the rolled-back"
+                    + " generation still alive; the error log:%n%s", master.errorLog()).noneMatch(ProcFs::exists));
+            for (int pid : hanging) {
+                assertThat(master.errorLog()).contains("worker process " + pid + " did not exit in time; sending SIGKILL");
+            }
+            assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(old);
+            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+        }
+    }
+
     /** A reload into an application that never finishes starting, worker_ready_timeout 2 s: refused after 2 s. */
-    private static List<Integer> reloadIntoWorkersThatNeverSayReady(RunningMaster master, List<Integer> old) throws Exception {
-        rewriteConfig(master, "worker_ready_timeout = 2s\nmodules { worker = [\"io.masterwork.it.apps.NeverReadyModule\"] }");
+    private static List<Integer> reloadIntoWorkersThatNeverSayReady(RunningMaster master, List<Integer> old, String module)
+            throws Exception {
+        // The watchdog off: what ends a rolled-back worker must not depend on it.
+        rewriteConfig(master, "worker_ready_timeout = 2s\nworker_watchdog_timeout = off\n"
+                + "modules { worker = [\"io.masterwork.it.apps." + module + "\"] }");
         long asked = System.nanoTime();
         String answer;
         try (io.masterwork.master.control.ControlClient client =

@@ -113,8 +113,10 @@ final class WorkerProcess {
             loop.execute(() -> spare.reportSpareReady(identity, phases));
             return awaitExitStatus();
         }
-        startApplication(new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings)
-                .handover(handovers));
+        if (!startApplication(new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings)
+                .handover(handovers))) {
+            return awaitExitStatus(); // told to exit (or the master died) before the application finished starting
+        }
         // Only now: a message a sibling sent while this worker was starting (the master announces a new worker to
         // its siblings at once) waits in the inbox until the application has set its handler.
         watch(inbox, this::onInboxMessage, "the inbox");
@@ -191,8 +193,13 @@ final class WorkerProcess {
         return handle;
     }
 
-    /** The application's start, on the event loop, awaited here: a failure is this worker's init failure (exit 2). */
-    private void startApplication(WorkerContext context) {
+    /**
+     * The application's start, on the event loop, awaited here: a failure is this worker's init failure (exit 2).
+     * False when the worker was told to exit (TERMINATE, QUIT, the master's death) before the start completed: an
+     * application that never finishes starting must not make the worker deaf to its master (a reload rolled back
+     * for worker_ready_timeout terminates exactly such workers).
+     */
+    private boolean startApplication(WorkerContext context) {
         CompletableFuture<Void> started = new CompletableFuture<>();
         loop.execute(() -> {
             try {
@@ -208,7 +215,12 @@ final class WorkerProcess {
             }
         });
         try {
+            CompletableFuture.anyOf(started, exitStatus).get();
+            if (!started.isDone()) {
+                return false;
+            }
             started.get();
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WorkerInitException("interrupted while starting the application");

@@ -6,7 +6,10 @@ import io.masterwork.api.WorkerApplication;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** Fault injection: an application whose start-up never completes, so its worker never says READY. */
+/**
+ * Fault injection: an application whose start-up never completes, so its worker never says READY. Its event loop
+ * stays free (the worker still reads its command channel); {@link HangingStartModule} blocks the loop instead.
+ */
 public final class NeverReadyModule extends AbstractModule {
     @Override
     protected void configure() {

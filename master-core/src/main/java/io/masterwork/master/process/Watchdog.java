@@ -43,6 +43,12 @@ final class Watchdog {
     /** One round over the table: dumps and kills what is due, and asks for heartbeats when they are due. */
     void watch(List<WorkerSlot> slots, Optional<Duration> timeout, long nowNanos) {
         if (timeout.isEmpty()) {
+            // No heartbeats; a worker told to TERMINATE that outlives its grace is still killed.
+            for (WorkerSlot slot : slots) {
+                if (slot.current() instanceof Exiting && killDue(slot.current(), nowNanos)) {
+                    kill(slot, nowNanos);
+                }
+            }
             return;
         }
         long timeoutNanos = timeout.get().toNanos();
@@ -54,9 +60,7 @@ final class Watchdog {
                 signal(ready.worker().pid, Signal.QUIT);
                 slot.hung(nowNanos + WATCHDOG_DUMP_GRACE_NANOS);
             } else if (killDue(state, nowNanos)) {
-                log.error("worker process {} is still hung; sending SIGKILL", state.worker().pid);
-                signal(state.worker().pid, Signal.KILL);
-                slot.killAgainAt(nowNanos + WATCHDOG_DUMP_GRACE_NANOS);
+                kill(slot, nowNanos);
             }
         }
         if (nowNanos - nextHeartbeatNanos >= 0) {
@@ -72,6 +76,17 @@ final class Watchdog {
             }
             nextHeartbeatNanos = nowNanos + heartbeatInterval(timeoutNanos);
         }
+    }
+
+    private void kill(WorkerSlot slot, long nowNanos) {
+        int pid = slot.current().worker().pid;
+        if (slot.current() instanceof Hung) {
+            log.error("worker process {} is still hung; sending SIGKILL", pid);
+        } else {
+            log.warn("worker process {} did not exit in time; sending SIGKILL", pid);
+        }
+        signal(pid, Signal.KILL);
+        slot.killAgainAt(nowNanos + WATCHDOG_DUMP_GRACE_NANOS);
     }
 
     /** A HEARTBEAT answer from {@code slot}'s worker. */
@@ -91,16 +106,13 @@ final class Watchdog {
 
     /** The watchdog's next deadline (a heartbeat round, a SIGKILL), System.nanoTime(); Long.MAX_VALUE without one. */
     long nextDeadlineNanos(List<WorkerSlot> slots, Optional<Duration> timeout, long nowNanos) {
-        if (timeout.isEmpty()) {
-            return Long.MAX_VALUE;
-        }
-        long next = nextHeartbeatNanos;
+        long next = timeout.isEmpty() ? Long.MAX_VALUE : nextHeartbeatNanos;
         for (WorkerSlot slot : slots) {
             SlotState state = slot.current();
-            if (state instanceof Hung hung && hung.killAtNanos() - next < 0) {
+            if (state instanceof Hung hung && (next == Long.MAX_VALUE || hung.killAtNanos() - next < 0)) {
                 next = hung.killAtNanos();
             } else if (state instanceof Exiting exiting && exiting.killAtNanos().isPresent()
-                    && exiting.killAtNanos().getAsLong() - next < 0) {
+                    && (next == Long.MAX_VALUE || exiting.killAtNanos().getAsLong() - next < 0)) {
                 next = exiting.killAtNanos().getAsLong();
             }
         }

@@ -95,10 +95,12 @@ final class WorkerProcesses {
             table.release(slot);
             return;
         }
-        slot.exiting();
         if (slot.generation.number > serving.number) {
+            // As a fast stop would: what has not exited a second after TERMINATE gets SIGKILL (Watchdog).
+            slot.exiting(System.nanoTime() + MasterProcessCycle.TERMINATE_GRACE_NANOS);
             commands.send(slot, ChannelFrame.terminate());
         } else {
+            slot.exiting();
             commands.retire(slot, successors, serving.config.connectionHandover());
         }
     }

@@ -89,6 +89,18 @@ public final class WorkerSlot {
         }
     }
 
+    /**
+     * Told to TERMINATE outside a stop of the master (a rolled-back reload's workers): never respawned, and SIGKILL is
+     * due at {@code killAtNanos} should it outlive that (a hung worker keeps its earlier SIGKILL time).
+     */
+    void exiting(long killAtNanos) {
+        if (state instanceof Starting || state instanceof Ready) {
+            state = new Exiting(state.worker(), OptionalLong.of(killAtNanos));
+        } else {
+            exiting();
+        }
+    }
+
     /** Told to QUIT or TERMINATE: never respawned from now on. A hung worker keeps its SIGKILL time. */
     void exiting() {
         if (state instanceof Hung hung) {
