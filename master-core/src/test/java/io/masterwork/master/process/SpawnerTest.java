@@ -24,7 +24,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A spawn is all or nothing: whichever native call fails on the way (real calls, one of them made to fail), the
  * spawn throws, no process is started, and every descriptor it opened is closed exactly once — never twice, which
- * could close a descriptor another thread has just been given the same number.
+ * could close a descriptor another thread has just been given the same number. (The error log's own open is not
+ * among the failures: one it refuses or cannot make gives the worker the master's error log instead, an alert —
+ * MasterLogFiles.openWorkerOutput.)
  */
 class SpawnerTest {
     private static final Posix REAL = NativePosix.get();
@@ -34,7 +36,7 @@ class SpawnerTest {
 
     @ParameterizedTest(name = "{0} #{1} fails")
     @CsvSource({"socketpair,1", "setNonBlocking,1", "socketpair,2", "setOwner,1", "setAsync,1", "setNonBlocking,2",
-            "open,1", "open,2", "memfd,1", "spawn,1"})
+            "open,1", "memfd,1", "spawn,1"})
     void aFailedSpawnClosesWhatItOpenedOnceAndStartsNothing(String call, int nth) throws IOException {
         Files.createDirectories(prefix.resolve("conf"));
         Files.createDirectories(prefix.resolve("logs"));
