@@ -11,7 +11,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * The built-in HTTP application, plus a way to stop a worker from reading anything for a while: when the file
  * {@code pause-<pid>} appears in the prefix (its content: milliseconds), the worker's event loop — where its command
- * channel is read — sleeps that long, as a busy or starting JVM does. The file is removed when the pause begins.
+ * channel is read — sleeps that long, as a busy or starting JVM does. Writing the file again pauses it again.
  */
 public final class LoopPauseModule extends AbstractModule {
     @Override
@@ -33,10 +33,13 @@ public final class LoopPauseModule extends AbstractModule {
 
         private static void watch(Path trigger, ApplicationContext context) {
             try {
+                // The worker (nobody, by default) may not remove a file of root's: a pause is one new modification.
+                java.nio.file.attribute.FileTime handled = null;
                 for (;;) {
-                    if (Files.exists(trigger)) {
+                    java.nio.file.attribute.FileTime modified = Files.exists(trigger) ? Files.getLastModifiedTime(trigger) : null;
+                    if (modified != null && !modified.equals(handled)) {
+                        handled = modified;
                         long millis = Long.parseLong(Files.readString(trigger).trim());
-                        Files.delete(trigger);
                         int pid = context.identity().pid();
                         context.eventLoop().execute(() -> {
                             System.err.println("worker " + pid + ": event loop paused for " + millis + " ms");
