@@ -6,7 +6,7 @@
 #   RECORD=0 ROUNDS=1 DURATION=3 IDLE=2 bench/compare-nginx.sh   # a quick look, nothing written
 #
 # Settings (environment): ROUNDS=3, WORKERS=2 (both servers), DURATION=10 (s per wrk load), WARMUP=10 (s of
-# wrk before the measured loads), IDLE=10 (s the master's CPU is watched idle), RELOADS=8, EVERY=2 (s between
+# wrk before the measured loads), IDLE=30 (s the master's CPU is watched idle), RELOADS=8, EVERY=2 (s between
 # reloads under load), AFFINITY=off (worker_cpu_affinity of both servers: off, or auto = one CPU per worker;
 # masterwork's own default is auto, nginx's is off), RECORD=1 (append to docs/BENCHMARKS.md and draw the chart), PNG=docs/benchmarks.png.
 #
@@ -19,13 +19,20 @@
 # - runs nginx (daemon off, master_process on) and masterwork alternately, round after round, on free
 #   ports of 127.0.0.1, each with the body "hello\n", access log off, keepalive 75s/1000, and measures
 #   every figure the same way for both (bench/compare_nginx.py says how, figure by figure);
-# - prints one table: median, min and max of the rounds for each server, and masterwork / nginx.
+# - runs a third server for the request path's figures only (HTTP load, latency, CPU per request): benchmarks'
+#   PlainNettyServer, plain Netty 4.2 epoll processes sharing one inherited listener, answering the same bytes as
+#   masterwork's built-in application with the JVM flags masterwork gives its workers (PLAIN=0 leaves it out);
+# - counts masterwork's spares (worker_spares) apart: never as workers, never waited for as serving; their PSS is
+#   reported and counted in the total;
+# - measures `wrk -t1 -c50` once more with the access log on (masterwork's default; nginx's combined log);
+# - prints one table: median, min and max of the rounds for each server, masterwork / nginx and masterwork / plain
+#   Netty, and the targets of issues 24 and 25, each met or missed.
 #
 # Everything it starts is killed by pid on exit; every wait is bounded. No CPU pinning for either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3} WORKERS=${WORKERS:-2} DURATION=${DURATION:-10} WARMUP=${WARMUP:-10} IDLE=${IDLE:-10}
+ROUNDS=${ROUNDS:-3} WORKERS=${WORKERS:-2} DURATION=${DURATION:-10} WARMUP=${WARMUP:-10} IDLE=${IDLE:-30}
 RELOADS=${RELOADS:-8} EVERY=${EVERY:-2} AFFINITY=${AFFINITY:-off} RECORD=${RECORD:-1} PNG=${PNG:-docs/benchmarks.png}
 
 need=()
@@ -62,17 +69,33 @@ fi
 # Held open for the whole run: the launcher prunes only builds that no process holds open.
 exec 8<"$dist/bin/masterwork"
 
+# The plain Netty baseline (benchmarks' PlainNettyServer, issue 25): built with the same Maven wrapper, run from the
+# benchmarks jar and the class path Maven resolves for it. PLAIN=0 leaves that column out.
+plain_cp=
+if [ "${PLAIN:-1}" = 1 ]; then
+    cp_file=$(mktemp)
+    if timeout 1200 ./mvnw -B -q -pl benchmarks -am package dependency:build-classpath -DskipTests \
+            -Dmdep.outputFile="$cp_file" >&2; then
+        plain_cp="$(ls benchmarks/target/benchmarks-*.jar | head -1):$(cat "$cp_file")"
+    else
+        echo "compare-nginx: the benchmarks module did not build: no plain Netty column" >&2
+        exit 1
+    fi
+    rm -f "$cp_file"
+fi
+
 command_line="bench/compare-nginx.sh"
 for v in ROUNDS WORKERS DURATION WARMUP IDLE RELOADS EVERY AFFINITY; do
     case $v in
-        ROUNDS) d=3 ;; WORKERS) d=2 ;; DURATION) d=10 ;; WARMUP) d=10 ;; IDLE) d=10 ;; RELOADS) d=8 ;; EVERY) d=2 ;; AFFINITY) d=off ;;
+        ROUNDS) d=3 ;; WORKERS) d=2 ;; DURATION) d=10 ;; WARMUP) d=10 ;; IDLE) d=30 ;; RELOADS) d=8 ;; EVERY) d=2 ;; AFFINITY) d=off ;;
     esac
     [ "${!v}" = "$d" ] || command_line="$v=${!v} $command_line"
 done
 
 args=(--launcher "$dist/bin/masterwork" --build "${dist##*/}" --nginx "$NGINX"
       --rounds "$ROUNDS" --workers "$WORKERS" --duration "$DURATION" --warmup "$WARMUP" --idle "$IDLE"
-      --reloads "$RELOADS" --every "$EVERY" --affinity "$AFFINITY" --command "$command_line")
+      --reloads "$RELOADS" --every "$EVERY" --affinity "$AFFINITY" --command "$command_line"
+      --plain-classpath "$plain_cp")
 if [ "$RECORD" = 1 ]; then args+=(--record docs/BENCHMARKS.md --png "$PNG"); fi
 
 # The driver kills what it started on any exit; this trap covers the driver itself being interrupted.

@@ -58,6 +58,27 @@ def children(parent):
     return out
 
 
+def title(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+SPARE_TITLE = "masterwork: worker process (spare)"
+
+
+def workers(master):
+    """The serving workers of `master`: its children less masterwork's spares (worker_spares), which hold the
+    listeners but never accept, and are neither counted as workers nor waited for as serving."""
+    return {p for p in children(master) if title(p) != SPARE_TITLE}
+
+
+def spares(master):
+    return {p for p in children(master) if title(p) == SPARE_TITLE}
+
+
 def cpu_ticks(pids):
     total = 0
     for p in pids:
@@ -86,15 +107,18 @@ def rss_pss_kib(pid):
 
 
 def memory(master):
-    """Master RSS/PSS, mean worker RSS/PSS, total PSS, in MiB."""
+    """Master RSS/PSS, mean worker RSS/PSS, spares' PSS (all of them), total PSS (master, workers, spares), in MiB."""
     m_rss, m_pss = rss_pss_kib(master)
-    workers = [rss_pss_kib(p) for p in sorted(children(master))]
-    n = max(len(workers), 1)
+    ws = [rss_pss_kib(p) for p in sorted(workers(master))]
+    sp = [rss_pss_kib(p) for p in sorted(spares(master))]
+    n = max(len(ws), 1)
     return {
         "master_rss": m_rss / 1024, "master_pss": m_pss / 1024,
-        "worker_rss": sum(w[0] for w in workers) / n / 1024,
-        "worker_pss": sum(w[1] for w in workers) / n / 1024,
-        "total_pss": (m_pss + sum(w[1] for w in workers)) / 1024,
+        "worker_rss": sum(w[0] for w in ws) / n / 1024,
+        "worker_pss": sum(w[1] for w in ws) / n / 1024,
+        "spares_pss": sum(x[1] for x in sp) / 1024,
+        "spares": len(sp),
+        "total_pss": (m_pss + sum(w[1] for w in ws) + sum(x[1] for x in sp)) / 1024,
     }
 
 
@@ -127,12 +151,12 @@ def wait_serving(port, master, count, t0_ns, exclude=frozenset(), gone=frozenset
     burst = max(4, 4 * count)
     with concurrent.futures.ThreadPoolExecutor(burst) as pool:
         while time.monotonic() < deadline:
-            kids = children(master)
+            kids = workers(master)
             if kids:
                 for pid in pool.map(lambda _: ask_worker_pid(port), range(burst)):
                     if pid is not None:
                         seen.add(pid)
-                kids = children(master)
+                kids = workers(master)
                 fresh = (seen & kids) - set(exclude)
                 if len(fresh) >= count and not (set(gone) & kids):
                     return (time.time_ns() - t0_ns) / 1e6
@@ -150,7 +174,7 @@ def wait_generation(master, old, count, t0_ns, timeout=120.0):
     deadline = time.monotonic() + timeout
     new_seen = set()
     while time.monotonic() < deadline:
-        kids = children(master)
+        kids = workers(master)
         new_seen |= kids - old
         if not (kids & old) and len(kids - old) >= count:
             return (time.time_ns() - t0_ns) / 1e6
@@ -158,19 +182,26 @@ def wait_generation(master, old, count, t0_ns, timeout=120.0):
             log(f"reload of {master} rolled back: new workers {sorted(new_seen)} gone, old ones serving")
             return None
         time.sleep(0.01)
-    log(f"reload of {master}: old workers {sorted(old & children(master))} still there after {timeout}s")
+    log(f"reload of {master}: old workers {sorted(old & workers(master))} still there after {timeout}s")
     return None
 
 
 # ---------------------------------------------------------------- servers
 
 class Server:
+    supervises = True       # a master that respawns and reloads its workers (not the plain Netty baseline)
+    access_log_row = True   # measured again with its access log on
+
     def __init__(self, name, work, workers):
         self.name, self.workers = name, workers
         self.dir = os.path.join(work, name)
         os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
         self.proc = None
         self.port = None
+        self.access_log = False
+
+    def wait_serving(self, t0):
+        return wait_serving(self.port, self.master, self.workers, t0, timeout=120)
 
     @property
     def master(self):
@@ -223,7 +254,7 @@ pid = logs/masterwork.pid
 error_log = logs/error.log
 http {{
   body = "hello\\n"
-  access_log = off
+  access_log = {"logs/access.log" if self.access_log else "off"}
   keepalive_timeout = 75s
   keepalive_requests = 1000
 }}
@@ -250,7 +281,7 @@ pid {self.dir}/logs/nginx.pid;
 error_log {self.dir}/logs/error.log notice;
 events {{ worker_connections 1024; }}
 http {{
-  access_log off;
+  access_log {self.dir + "/logs/access.log combined" if self.access_log else "off"};
   keepalive_timeout 75s;
   keepalive_requests 1000;
   server {{
@@ -263,6 +294,74 @@ http {{
 
     def command(self):
         return [self.binary, "-p", self.dir + "/", "-c", os.path.join(self.dir, "nginx.conf")]
+
+
+class PlainNetty(Server):
+    """The request path's baseline (issue 25): benchmarks' PlainNettyServer, N JVMs sharing one listening socket
+    inherited from their parent, each one epoll event loop with HttpServerCodec, answering the same bytes as
+    masterwork's built-in application, with the JVM flags masterwork gives its workers."""
+    supervises = False
+    access_log_row = False
+
+    def __init__(self, work, workers, classpath, jvm_flags):
+        super().__init__("plain-netty", work, workers)
+        self.classpath, self.jvm_flags = classpath, jvm_flags
+
+    def write_conf(self):
+        with open(os.path.join(self.dir, "body.txt"), "w") as f:
+            f.write("hello\n")
+
+    def command(self):
+        return (["java", "-cp", self.classpath, "io.masterwork.bench.PlainNettyServer",
+                 "--listen", f"127.0.0.1:{self.port}", "--processes", str(self.workers),
+                 "--body-file", os.path.join(self.dir, "body.txt"), "--"] + self.jvm_flags)
+
+    def wait_serving(self, t0):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if len(children(self.master)) >= self.workers and http_ok(self.port):
+                return (time.time_ns() - t0) / 1e6
+            time.sleep(0.005)
+        raise TimeoutError(f"plain-netty on port {self.port}: not serving after 120 s")
+
+
+def http_ok(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            return s.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def worker_jvm_flags(master):
+    """The JVM flags of one of `master`'s workers as it runs them (/proc/<pid>/cmdline), less what belongs to
+    masterwork's own class path (its class-data archive): what the plain Netty baseline runs with."""
+    for pid in sorted(workers(master)):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = [a.decode() for a in f.read().split(b"\0") if a]
+        flags = []
+        for a in argv[1:]:
+            if a in ("-cp", "-classpath") or not a.startswith("-"):
+                break
+            if not a.startswith("-XX:SharedArchiveFile"):
+                flags.append(a)
+        return flags
+    return []
+
+
+def wait_quiet(master, timeout=60.0):
+    """Until the master and its children (spares starting in the background included) used less than 30 ms of CPU
+    in each of two consecutive seconds: idle figures are taken on an idle server."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        pids = [master] + sorted(children(master))
+        ticks = cpu_ticks(pids)
+        time.sleep(1)
+        quiet = quiet + 1 if (cpu_ticks(pids) - ticks) * 1000 / CLK_TCK < 30 else 0
+    if quiet < 2:
+        log(f"{master} and its children were still busy after {timeout}s")
 
 
 # ---------------------------------------------------------------- load
@@ -342,6 +441,49 @@ class SynCounter:
 
 # ---------------------------------------------------------------- one server, one round
 
+def measure_http(server, args, put, rnd):
+    """HTTP throughput, latency and CPU per request at two loads, after a warm-up (a JVM compiles its hot code in
+    the first seconds). CPU is the server's every process: master (or parent) and workers."""
+    if args.warmup > 0:
+        wrk_result(run_wrk(server.port, 2, 100, args.warmup), args.warmup + 30)
+    for label, threads, conns in (("t1c50", 1, 50), ("t2c100", 2, 100)):
+        wrk_run(server, args, put, rnd, label, threads, conns)
+
+
+def wrk_run(server, args, put, rnd, label, threads, conns):
+    pids = [server.master] + sorted(children(server.master))
+    ticks = cpu_ticks(pids)
+    r = wrk_result(run_wrk(server.port, threads, conns, args.duration), args.duration + 30)
+    used = cpu_ticks(pids) - ticks
+    if pids[1:] != sorted(children(server.master)):
+        log(f"{server.name}: processes changed during the {label} run")
+    put(f"{label}_rps", r["rps"])
+    put(f"{label}_p50_ms", r["p50"])
+    put(f"{label}_p99_ms", r["p99"])
+    put(f"{label}_cpu_us_per_req", used * 1e6 / CLK_TCK / max(r["requests"], 1))
+    put(f"{label}_errors", r["errors"])
+    if r["errors"]:
+        raise RuntimeError(f"{server.name}: {r['errors']} failed requests under {label}")
+    with open(os.path.join(args.work, f"{server.name}-r{rnd}-{label}.wrk"), "w") as f:
+        f.write(r["raw"])
+
+
+def measure_access_log(server, args, put, rnd):
+    """The same -t1 -c50 load with the access log on (masterwork's default; nginx's combined log): a reload into
+    that configuration, a short warm-up, the load. Log files go to the server's own directory."""
+    server.access_log = True
+    server.write_conf()
+    before = workers(server.master)
+    os.kill(server.master, signal.SIGHUP)
+    if wait_generation(server.master, before, server.workers, time.time_ns(), timeout=120) is None:
+        raise RuntimeError(f"{server.name}: the reload into the access-log configuration did not complete")
+    wrk_result(run_wrk(server.port, 1, 50, 3), 40)
+    wrk_run(server, args, put, rnd, "t1c50_alog", 1, 50)
+    server.access_log = False
+    server.write_conf()
+
+
+
 def measure(server, args, samples, rnd, failures):
     name = server.name
     n = server.workers
@@ -351,8 +493,10 @@ def measure(server, args, samples, rnd, failures):
 
     # start -> every worker serving
     t0 = server.launch()
-    put("start_ms", wait_serving(server.port, server.master, n, t0, timeout=120))
-    time.sleep(1)
+    put("start_ms", server.wait_serving(t0))
+    if server.name == "masterwork":
+        server.worker_jvm_flags = worker_jvm_flags(server.master)
+    wait_quiet(server.master)
 
     # master CPU while idle, and idle memory
     ticks = cpu_ticks([server.master])
@@ -361,8 +505,14 @@ def measure(server, args, samples, rnd, failures):
     for k, v in memory(server.master).items():
         put(f"idle_{k}", v)
 
-    # kill -9 of a worker -> its replacement serving
-    before = children(server.master)
+    if not server.supervises:
+        # a plain server: HTTP figures only (below); no respawn, no reload
+        measure_http(server, args, put, rnd)
+        server.stop()
+        return
+
+    # kill -9 of a worker -> its replacement serving (a spare promoted, with worker_spares)
+    before = workers(server.master)
     victim = min(before)
     t0 = time.time_ns()
     os.kill(victim, signal.SIGKILL)
@@ -370,7 +520,7 @@ def measure(server, args, samples, rnd, failures):
     wait_serving(server.port, server.master, n, time.time_ns(), timeout=60)
 
     # HUP, idle -> new generation serving, old one exited
-    before = children(server.master)
+    before = workers(server.master)
     t0 = time.time_ns()
     os.kill(server.master, signal.SIGHUP)
     try:
@@ -380,25 +530,11 @@ def measure(server, args, samples, rnd, failures):
         log(failures[-1])
     time.sleep(0.5)
 
-    # HTTP throughput; warm-up first (a JVM compiles its hot code in the first seconds)
-    if args.warmup > 0:
-        wrk_result(run_wrk(server.port, 2, 100, args.warmup), args.warmup + 30)
-    for label, threads, conns in (("t1c50", 1, 50), ("t2c100", 2, 100)):
-        pids = [server.master] + sorted(children(server.master))
-        ticks = cpu_ticks(pids)
-        r = wrk_result(run_wrk(server.port, threads, conns, args.duration), args.duration + 30)
-        used = cpu_ticks(pids) - ticks
-        if pids[1:] != sorted(children(server.master)):
-            log(f"{name}: workers changed during the {label} run")
-        put(f"{label}_rps", r["rps"])
-        put(f"{label}_p50_ms", r["p50"])
-        put(f"{label}_p99_ms", r["p99"])
-        put(f"{label}_cpu_us_per_req", used * 1e6 / CLK_TCK / max(r["requests"], 1))
-        put(f"{label}_errors", r["errors"])
-        with open(os.path.join(args.work, f"{name}-r{rnd}-{label}.wrk"), "w") as f:
-            f.write(r["raw"])
+    measure_http(server, args, put, rnd)
     for k, v in memory(server.master).items():
         put(f"load_{k}", v)
+    if server.access_log_row:
+        measure_access_log(server, args, put, rnd)
 
     # reloads under keep-alive load: wrk -t1 -c50 and a HUP every `every` seconds, but never before the
     # previous reload is complete (both servers queue a HUP that comes during a reload, and signals
@@ -414,7 +550,7 @@ def measure(server, args, samples, rnd, failures):
         delay = start + i * args.every - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        before = children(server.master)
+        before = workers(server.master)
         t0 = time.time_ns()
         os.kill(server.master, signal.SIGHUP)
         d = wait_generation(server.master, before, n, t0, timeout=150)
@@ -428,6 +564,7 @@ def measure(server, args, samples, rnd, failures):
     put("reload_load_s", time.monotonic() - start)
     put("reload_connects", syns.stop())
     put("reload_rps", r["rps"])
+    put("reload_p99_ms", r["p99"])
     put("reload_errors", r["connect"] + r["read"] + r["write"] + r["non2xx"])
     put("reload_read_errors", r["read"])
     put("reload_other_errors", r["connect"] + r["write"] + r["non2xx"])
@@ -447,7 +584,7 @@ def measure(server, args, samples, rnd, failures):
 
 # ---------------------------------------------------------------- report
 
-# metric, label, unit, decimals, target(ratio or absolute check) description
+# metric, label, unit, decimals
 ROWS = [
     ("start_ms", "start → every worker serving", "ms", 0),
     ("respawn_ms", "`kill -9` of a worker → replacement serving", "ms", 0),
@@ -455,11 +592,14 @@ ROWS = [
     ("t1c50_rps", "`wrk -t1 -c50` requests/s", "req/s", 0),
     ("t1c50_p50_ms", "`wrk -t1 -c50` p50 latency", "ms", 3),
     ("t1c50_p99_ms", "`wrk -t1 -c50` p99 latency", "ms", 2),
-    ("t1c50_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request (master + workers)", "µs", 1),
+    ("t1c50_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request (every process of the server)", "µs", 1),
     ("t2c100_rps", "`wrk -t2 -c100` requests/s", "req/s", 0),
     ("t2c100_p50_ms", "`wrk -t2 -c100` p50 latency", "ms", 3),
     ("t2c100_p99_ms", "`wrk -t2 -c100` p99 latency", "ms", 2),
-    ("t2c100_cpu_us_per_req", "`wrk -t2 -c100` CPU time per request (master + workers)", "µs", 1),
+    ("t2c100_cpu_us_per_req", "`wrk -t2 -c100` CPU time per request (every process of the server)", "µs", 1),
+    ("t1c50_alog_rps", "`wrk -t1 -c50` requests/s, access log on", "req/s", 0),
+    ("t1c50_alog_p99_ms", "`wrk -t1 -c50` p99 latency, access log on", "ms", 2),
+    ("t1c50_alog_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request, access log on", "µs", 1),
     ("reload_load_s", "length of the load with the reloads (8 × 2 s, more when reloads are slower)", "s", 0),
     ("reload_errors", "failed requests during the reloads under load (connect + read + write errors + non-2xx)", "", 0),
     ("reload_read_errors", "… of which read errors", "", 0),
@@ -468,19 +608,25 @@ ROWS = [
     ("reload_failed", "reloads that did not complete (rolled back by the server, or not done within 150 s)", "", 0),
     ("reload_connects", "TCP connects (SYNs) during the reloads under load", "", 0),
     ("reload_rps", "requests/s during the reloads under load", "req/s", 0),
+    ("reload_p99_ms", "p99 latency during the reloads under load", "ms", 2),
     ("reload_hup_median_ms", "HUP under load → new generation, old exited (median of the run)", "ms", 0),
     ("reload_hup_max_ms", "HUP under load → new generation, old exited (slowest of the run)", "ms", 0),
     ("idle_master_rss", "master RSS, idle", "MiB", 1),
-    ("idle_master_pss", "master PSS, idle", "MiB", 1),
+    ("idle_master_pss", "master PSS, idle (plain Netty: its parent JVM)", "MiB", 1),
     ("idle_worker_rss", "worker RSS (mean per worker), idle", "MiB", 1),
     ("idle_worker_pss", "worker PSS (mean per worker), idle", "MiB", 1),
-    ("idle_total_pss", "master + workers PSS, idle", "MiB", 1),
+    ("idle_spares", "spares running, idle (`worker_spares`)", "", 0),
+    ("idle_spares_pss", "spares' PSS, all of them, idle", "MiB", 1),
+    ("idle_total_pss", "every process PSS (master, workers, spares), idle", "MiB", 1),
     ("load_master_pss", "master PSS, after load", "MiB", 1),
     ("load_worker_rss", "worker RSS (mean per worker), after load", "MiB", 1),
     ("load_worker_pss", "worker PSS (mean per worker), after load", "MiB", 1),
-    ("load_total_pss", "master + workers PSS, after load", "MiB", 1),
+    ("load_spares_pss", "spares' PSS, after load", "MiB", 1),
+    ("load_total_pss", "every process PSS (master, workers, spares), after load", "MiB", 1),
     ("master_idle_cpu_ms", "master CPU time while idle", "ms", 0),
 ]
+
+SERVERS = ("masterwork", "plain-netty", "nginx")
 
 
 def med(xs):
@@ -494,20 +640,19 @@ def fmt(x, d):
 
 
 def targets(s, missing=None):
-    """Issue 13's targets, judged on the medians. A target whose figures were not measured (a round that failed
-    before them) says so in its cell and is added to `missing`: it is never left out in silence."""
-    s = {k: v for k, v in s.items() if v.get("masterwork") and v.get("nginx")}
-    mw = {k: med(v["masterwork"]) for k, v in s.items()}
-    ng = {k: med(v["nginx"]) for k, v in s.items()}
+    """The targets of issues 24 (reload, respawn, start, memory) and 25 (the request path), judged on the medians. A
+    target whose figures were not measured (a round that failed before them, a server left out) says so in its
+    cell and is added to `missing`: it is never left out in silence."""
+    med_of = {srv: {k: med(v[srv]) for k, v in s.items() if v.get(srv)} for srv in SERVERS}
     out = {}
     for key, needs, judge in TARGETS:
-        absent = [k for k in needs if k not in s]
+        absent = [f"{k} of {srv}" for srv, k in needs if k not in med_of[srv]]
         if absent:
             out[key] = "not measured (no " + ", ".join(absent) + ")"
             if missing is not None:
                 missing.append(f"target of {key}: no figure for " + ", ".join(absent))
         else:
-            out[key] = judge(s, mw, ng)
+            out[key] = judge(s, med_of["masterwork"], med_of["nginx"], med_of["plain-netty"])
     return out
 
 
@@ -515,37 +660,73 @@ def _met(ok, what):
     return ("met" if ok else "missed") + f" ({what})"
 
 
-# row key, the figures its target needs, how it is judged (issue 13)
+def _all(*parts):
+    """Several conditions in one cell: met only when all are."""
+    ok = all(p[0] for p in parts)
+    return ("met" if ok else "missed") + " (" + "; ".join(("✓ " if p[0] else "✗ ") + p[1] for p in parts) + ")"
+
+
+MW, NG, PN = "masterwork", "nginx", "plain-netty"
+
+# row key, the (server, figure) pairs its target needs, how it is judged
 TARGETS = [
-    ("t1c50_rps", ("t1c50_rps", "t1c50_p99_ms"), lambda s, mw, ng: _met(
-        mw["t1c50_rps"] >= 0.8 * ng["t1c50_rps"] and mw["t1c50_p99_ms"] <= 2 * ng["t1c50_p99_ms"], "≥ 0.8× nginx with p99 ≤ 2×")),
-    ("t1c50_cpu_us_per_req", ("t1c50_cpu_us_per_req",), lambda s, mw, ng: _met(
-        mw["t1c50_cpu_us_per_req"] <= 1.3 * ng["t1c50_cpu_us_per_req"], "≤ 1.3×")),
-    ("t2c100_rps", ("t2c100_rps", "t2c100_p99_ms"), lambda s, mw, ng: _met(
-        mw["t2c100_rps"] >= 0.8 * ng["t2c100_rps"] and mw["t2c100_p99_ms"] <= 2 * ng["t2c100_p99_ms"], "≥ 0.8× nginx with p99 ≤ 2×")),
-    ("t2c100_cpu_us_per_req", ("t2c100_cpu_us_per_req",), lambda s, mw, ng: _met(
-        mw["t2c100_cpu_us_per_req"] <= 1.3 * ng["t2c100_cpu_us_per_req"], "≤ 1.3×")),
-    ("reload_errors", ("reload_errors",), lambda s, mw, ng: _met(max(s["reload_errors"]["masterwork"]) == 0, "0 in every round")),
-    ("reload_failed", ("reload_failed",), lambda s, mw, ng: _met(max(s["reload_failed"]["masterwork"]) == 0, "every reload completes")),
-    ("respawn_ms", ("respawn_ms",), lambda s, mw, ng: _met(mw["respawn_ms"] <= 250, "≤ 250 ms")),
-    ("idle_worker_pss", ("idle_worker_pss",), lambda s, mw, ng: _met(mw["idle_worker_pss"] <= 32, "≤ 32 MiB")),
-    ("master_idle_cpu_ms", ("master_idle_cpu_ms",), lambda s, mw, ng: _met(
-        max(s["master_idle_cpu_ms"]["masterwork"]) == 0, "0 apart from named timers")),
+    ("t1c50_rps", ((MW, "t1c50_rps"), (PN, "t1c50_rps"), (NG, "t1c50_rps")), lambda s, mw, ng, pn: _all(
+        (mw["t1c50_rps"] >= 0.95 * pn["t1c50_rps"], "≥ 0.95× plain Netty"),
+        (mw["t1c50_rps"] >= 0.85 * ng["t1c50_rps"], "≥ 0.85× nginx"))),
+    ("t1c50_p99_ms", ((MW, "t1c50_p99_ms"), (NG, "t1c50_p99_ms")), lambda s, mw, ng, pn: _met(
+        mw["t1c50_p99_ms"] <= 1.5 * ng["t1c50_p99_ms"], "≤ 1.5× nginx")),
+    ("t1c50_cpu_us_per_req", ((MW, "t1c50_cpu_us_per_req"), (PN, "t1c50_cpu_us_per_req"), (NG, "t1c50_cpu_us_per_req")),
+     lambda s, mw, ng, pn: _all(
+        (mw["t1c50_cpu_us_per_req"] <= 1.05 * pn["t1c50_cpu_us_per_req"], "≤ 1.05× plain Netty"),
+        (mw["t1c50_cpu_us_per_req"] <= 1.4 * ng["t1c50_cpu_us_per_req"], "≤ 1.4× nginx"))),
+    ("t2c100_rps", ((MW, "t2c100_rps"), (PN, "t2c100_rps"), (NG, "t2c100_rps")), lambda s, mw, ng, pn: _all(
+        (mw["t2c100_rps"] >= 0.95 * pn["t2c100_rps"], "≥ 0.95× plain Netty"),
+        (mw["t2c100_rps"] >= 0.95 * ng["t2c100_rps"], "≥ 0.95× nginx"))),
+    ("t2c100_p99_ms", ((MW, "t2c100_p99_ms"), (NG, "t2c100_p99_ms")), lambda s, mw, ng, pn: _met(
+        mw["t2c100_p99_ms"] <= 1.5 * ng["t2c100_p99_ms"], "≤ 1.5× nginx")),
+    ("t2c100_cpu_us_per_req", ((MW, "t2c100_cpu_us_per_req"), (PN, "t2c100_cpu_us_per_req"), (NG, "t2c100_cpu_us_per_req")),
+     lambda s, mw, ng, pn: _all(
+        (mw["t2c100_cpu_us_per_req"] <= 1.05 * pn["t2c100_cpu_us_per_req"], "≤ 1.05× plain Netty"),
+        (mw["t2c100_cpu_us_per_req"] <= 1.4 * ng["t2c100_cpu_us_per_req"], "≤ 1.4× nginx"))),
+    ("reload_errors", ((MW, "reload_errors"),), lambda s, mw, ng, pn: _met(max(s["reload_errors"][MW]) == 0, "0 in every round")),
+    ("reload_failed", ((MW, "reload_failed"),), lambda s, mw, ng, pn: _met(max(s["reload_failed"][MW]) == 0, "every reload completes")),
+    ("reload_rps", ((MW, "reload_rps"), (NG, "reload_rps")), lambda s, mw, ng, pn: _met(
+        mw["reload_rps"] >= 0.8 * ng["reload_rps"], "≥ 0.8× nginx")),
+    ("reload_p99_ms", ((MW, "reload_p99_ms"), (NG, "reload_p99_ms")), lambda s, mw, ng, pn: _met(
+        mw["reload_p99_ms"] <= 2 * ng["reload_p99_ms"], "≤ 2× nginx")),
+    ("reload_hup_median_ms", ((MW, "reload_hup_median_ms"),), lambda s, mw, ng, pn: _met(
+        mw["reload_hup_median_ms"] <= 250, "≤ 250 ms")),
+    ("respawn_ms", ((MW, "respawn_ms"), (NG, "respawn_ms")), lambda s, mw, ng, pn: _met(
+        mw["respawn_ms"] <= ng["respawn_ms"] + 5, "≤ nginx + 5 ms")),
+    ("start_ms", ((MW, "start_ms"),), lambda s, mw, ng, pn: _met(mw["start_ms"] <= 600, "≤ 600 ms")),
+    ("idle_worker_pss", ((MW, "idle_worker_pss"),), lambda s, mw, ng, pn: _met(mw["idle_worker_pss"] <= 24, "≤ 24 MiB")),
+    ("load_worker_pss", ((MW, "load_worker_pss"),), lambda s, mw, ng, pn: _met(mw["load_worker_pss"] <= 32, "≤ 32 MiB")),
+    ("idle_master_pss", ((MW, "idle_master_pss"),), lambda s, mw, ng, pn: _met(mw["idle_master_pss"] <= 16, "≤ 16 MiB")),
+    ("idle_total_pss", ((MW, "idle_total_pss"),), lambda s, mw, ng, pn: _met(
+        mw["idle_total_pss"] <= 100, "≤ 100 MiB, spares included")),
+    ("master_idle_cpu_ms", ((MW, "master_idle_cpu_ms"),), lambda s, mw, ng, pn: _met(
+        max(s["master_idle_cpu_ms"][MW]) == 0, "0 apart from named timers")),
 ]
 
 
 def table(s, missing=None):
     t = targets(s, missing)
-    lines = ["| figure | unit | masterwork median | min | max | nginx median | min | max | masterwork / nginx | target |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    present = [srv for srv in SERVERS if any(v.get(srv) for v in s.values())]
+    head = "| figure | unit | " + " | ".join(f"{srv} median | min | max" for srv in present)
+    ratios = [r for r in (("masterwork", "nginx"), ("masterwork", "plain-netty")) if r[1] in present and r[0] in present]
+    head += " | " + " | ".join(f"{a} / {b}" for a, b in ratios) + " | target |"
+    lines = [head, "|---|---|" + "---:|---:|---:|" * len(present) + "---:|" * len(ratios) + "---|"]
     for key, label, unit, d in ROWS:
-        if not (s.get(key, {}).get("masterwork") and s[key].get("nginx")):
+        if not any(s.get(key, {}).get(srv) for srv in present):
             continue
-        mw, ng = s[key]["masterwork"], s[key]["nginx"]
-        ratio = med(mw) / med(ng) if med(ng) else float("nan")
-        lines.append(f"| {label} | {unit} | **{fmt(med(mw), d)}** | {fmt(min(mw), d)} | {fmt(max(mw), d)} | "
-                     f"**{fmt(med(ng), d)}** | {fmt(min(ng), d)} | {fmt(max(ng), d)} | "
-                     f"{fmt(ratio, 2) if ratio == ratio else '–'} | {t.get(key, '')} |")
+        cells = []
+        for srv in present:
+            xs = s.get(key, {}).get(srv)
+            cells.append(f"**{fmt(med(xs), d)}** | {fmt(min(xs), d)} | {fmt(max(xs), d)}" if xs else "– | – | –")
+        for a, b in ratios:
+            xa, xb = s.get(key, {}).get(a), s.get(key, {}).get(b)
+            cells.append(fmt(med(xa) / med(xb), 2) if xa and xb and med(xb) else "–")
+        lines.append(f"| {label} | {unit} | " + " | ".join(cells) + f" | {t.get(key, '')} |")
     return "\n".join(lines)
 
 
@@ -660,6 +841,8 @@ def main():
     ap.add_argument("--png", default="", help="chart to draw")
     ap.add_argument("--command", default="bench/compare-nginx.sh")
     ap.add_argument("--affinity", choices=["off", "auto"], default="off")
+    ap.add_argument("--plain-classpath", default="",
+                    help="class path of benchmarks' PlainNettyServer: the plain Netty column (empty: left out)")
     args = ap.parse_args()
     global AFFINITY
     AFFINITY = args.affinity
@@ -681,14 +864,25 @@ def main():
         args.rounds = len(samples["start_ms"]["nginx"])
     try:
         if not args.from_samples:
+            jvm_flags = None
             for rnd in range(1, args.rounds + 1):
-                order = [Nginx(args.work, args.workers, args.nginx), Masterwork(args.work, args.workers, args.launcher)]
-                if rnd % 2 == 0:
-                    order.reverse()
+                # masterwork first in the first round: the plain Netty baseline runs with its workers' JVM flags
+                order = [Masterwork(args.work, args.workers, args.launcher), Nginx(args.work, args.workers, args.nginx)]
+                if args.plain_classpath:
+                    order.insert(1, "plain-netty")
+                k = (rnd - 1) % len(order)
+                order = order[k:] + order[:k]
                 for server in order:
+                    if server == "plain-netty":
+                        if jvm_flags is None:
+                            failures.append(f"round {rnd}, plain-netty: masterwork's worker JVM flags are not known")
+                            continue
+                        server = PlainNetty(args.work, args.workers, args.plain_classpath, jvm_flags)
                     log(f"round {rnd}/{args.rounds}: {server.name}")
                     try:
                         measure(server, args, samples, rnd, failures)
+                        if server.name == "masterwork" and jvm_flags is None:
+                            jvm_flags = server.worker_jvm_flags
                     except (TimeoutError, subprocess.TimeoutExpired, RuntimeError) as e:
                         # a wait that ran out is a result too: recorded, and the run goes on
                         failures.append(f"round {rnd}, {server.name}: {e}")
@@ -727,7 +921,7 @@ load after a {args.warmup} s warm-up, {args.reloads} reloads every {args.every} 
 {args.idle} s idle for the master's CPU. Machine: {info['cores']} cores, {info['cpu']}, kernel
 {info['kernel']}, {info['jdk']}, {info['nginx']}, {info['wrk']}; masterwork build `{args.build}`.
 Load average (1, 5, 15 min) {info['load']} before, {' '.join(info['load_after'])} after, on {info['cores']} cores.
-The two columns were measured alternately, round by round, under the same load.
+The servers were measured in turn, round by round (the order rotates), under the same load.
 
 {tbl}
 """)
