@@ -142,7 +142,7 @@ def ask_worker_pid(port):
     return int(m.group(1)) if m and data.startswith(b"HTTP/1.1 200") else None
 
 
-def wait_serving(port, master, count, t0_ns, exclude=frozenset(), gone=frozenset(), timeout=60.0):
+def wait_serving(port, master, count, t0_ns, exclude=frozenset(), gone=frozenset(), timeout=60.0, proc=None):
     """Waits until `count` workers that are children of `master`, none of them in `exclude`, have each
     answered a request, and no pid of `gone` is a child any more. Returns ms since t0_ns.
     Requests go in bursts of concurrent connections so that every worker gets a chance to accept."""
@@ -151,6 +151,8 @@ def wait_serving(port, master, count, t0_ns, exclude=frozenset(), gone=frozenset
     burst = max(4, 4 * count)
     with concurrent.futures.ThreadPoolExecutor(burst) as pool:
         while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"port {port}: the server {master} exited with status {proc.returncode} before serving")
             kids = workers(master)
             if kids:
                 for pid in pool.map(lambda _: ask_worker_pid(port), range(burst)):
@@ -201,7 +203,7 @@ class Server:
         self.access_log = False
 
     def wait_serving(self, t0):
-        return wait_serving(self.port, self.master, self.workers, t0, timeout=120)
+        return wait_serving(self.port, self.master, self.workers, t0, timeout=120, proc=self.proc)
 
     @property
     def master(self):
@@ -335,19 +337,15 @@ def http_ok(port):
 
 
 def worker_jvm_flags(master):
-    """The JVM flags of one of `master`'s workers as it runs them (/proc/<pid>/cmdline), less what belongs to
-    masterwork's own class path (its class-data archive): what the plain Netty baseline runs with."""
+    """The JVM flags one of `master`'s workers runs with, as its JVM reports them (`jcmd <pid> VM.command_line`: a
+    worker's /proc/<pid>/cmdline holds only its title), less what belongs to masterwork's own class path (its
+    class-data archive): what the plain Netty baseline runs with."""
     for pid in sorted(workers(master)):
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = [a.decode() for a in f.read().split(b"\0") if a]
-        flags = []
-        for a in argv[1:]:
-            if a in ("-cp", "-classpath") or not a.startswith("-"):
-                break
-            if not a.startswith("-XX:SharedArchiveFile"):
-                flags.append(a)
-        return flags
-    return []
+        out = subprocess.run(["jcmd", str(pid), "VM.command_line"], capture_output=True, text=True, timeout=30).stdout
+        m = re.search(r"^jvm_args: (.*)$", out, re.M)
+        if m:
+            return [a for a in m.group(1).split() if not a.startswith("-XX:SharedArchiveFile")]
+    raise RuntimeError(f"the JVM flags of {master}'s workers could not be read with jcmd")
 
 
 def wait_quiet(master, timeout=60.0):
@@ -854,6 +852,8 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
 
     args.work = tempfile.mkdtemp(prefix="masterwork-vs-nginx-")
+    # the workers of a root master run as nobody: they must be able to enter their prefix (mkdtemp makes it 0700)
+    os.chmod(args.work, 0o755)
     info = machine(args.nginx)
     began = datetime.datetime.now(datetime.timezone.utc)
     samples = {}
