@@ -108,10 +108,6 @@ class WorkerIT {
      * A client that downloads as fast as it can must not hold up the worker's own event loop: heartbeats, commands
      * and other clients are served meanwhile (nginx bounds one connection's turn with sendfile_max_chunk).
      */
-    @org.junit.jupiter.api.Disabled("worker http package (issue 23's area): RequestHandler.streamBytes writes the /_bytes body"
-            + " through ChunkedWriteHandler.doFlush, which loops while the channel is writable: with a client that keeps"
-            + " up, the whole body is written inside one event-loop task, so no heartbeat, command or accept is handled"
-            + " until it ends; with worker_watchdog_timeout = 2s the healthy worker is SIGQUIT/SIGKILLed mid-download")
     @Test
     void aFastDownloadDoesNotStopTheWorkerAnsweringItsMaster() throws Exception {
         long size = 500_000_000L;

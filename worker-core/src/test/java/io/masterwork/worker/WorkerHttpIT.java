@@ -165,6 +165,33 @@ class WorkerHttpIT {
         }
     }
 
+    /**
+     * nginx's send_timeout is between two successive writes, not for the whole response: a client that keeps taking
+     * a large answer at its own pace (4 MiB/s, with send_timeout 1 s; the whole takes ~4 s) gets all of it. (Slower still, the socket turns writable less often than once a second — the kernel wakes a writer only
+     * when a third of its send buffer is free — and nginx would end it too.)
+     */
+    @Test
+    void sendTimeoutSparesAClientThatKeepsTaking() throws Exception {
+        long size = 16L * 1024 * 1024;
+        try (HttpProbe c = connect()) {
+            c.send("GET /_bytes/" + size + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+            long got = 0;
+            byte[] buf = new byte[1024 * 1024];
+            int n;
+            long started = System.nanoTime();
+            while ((n = c.in.read(buf)) > 0) {
+                got += n;
+                long ahead = got * 1_000_000_000L / (4L * 1024 * 1024) - (System.nanoTime() - started);
+                if (ahead > 0) {
+                    Thread.sleep(ahead / 1_000_000); // no faster than 4 MiB/s
+                }
+            }
+            assertThat(got).as("headers and the whole body").isGreaterThan(size);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("a download longer than send_timeout")
+                    .isGreaterThan(Duration.ofSeconds(2));
+        }
+    }
+
     @Test
     void http10KeepsAliveOnlyWhenAsked() throws Exception {
         try (HttpProbe c = connect()) {

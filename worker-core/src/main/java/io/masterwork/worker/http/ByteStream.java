@@ -7,7 +7,7 @@ import io.netty.handler.stream.ChunkedInput;
 
 /**
  * The body of {@code /_bytes/N}: N bytes produced chunk by chunk, only as fast as the client takes
- * them (ChunkedWriteHandler pulls the next chunk when the channel is writable again), so a long
+ * them (RequestHandler's writer asks for the next chunk once the socket took the last), so a long
  * response costs no memory and can be held open across a shutdown or a reload. Byte i is
  * {@code 'a' + i % 26}, so a client can check what it got.
  */

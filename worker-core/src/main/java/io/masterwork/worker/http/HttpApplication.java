@@ -31,6 +31,8 @@ public final class HttpApplication implements WorkerApplication {
 
     private ApplicationContext context;
     private HttpSettings settings;
+    /** The content-length of http.body, formatted once. */
+    private io.netty.util.AsciiString bodyLength;
     private AccessLog accessLog;
     private final Set<HttpConnection> connections = new LinkedHashSet<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -50,6 +52,7 @@ public final class HttpApplication implements WorkerApplication {
     public CompletionStage<Void> start(ApplicationContext context) throws IOException {
         this.context = context;
         this.settings = HttpSettings.from(context.settings(HttpSettings.SECTION));
+        this.bodyLength = io.netty.util.AsciiString.of(Integer.toString(settings.body().length));
         if (!settings.accessLogOff()) {
             Path path = context.prefix().resolve(settings.accessLog());
             try {
@@ -155,6 +158,10 @@ public final class HttpApplication implements WorkerApplication {
         if (draining && connections.isEmpty()) {
             drained.complete(null);
         }
+    }
+
+    io.netty.util.AsciiString bodyLength() {
+        return bodyLength;
     }
 
     ApplicationContext context() {

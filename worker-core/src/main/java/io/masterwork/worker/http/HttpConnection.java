@@ -10,16 +10,12 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.stream.ChunkedWriteHandler;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,7 +64,15 @@ final class HttpConnection {
     /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
     private WebSocketEcho webSocket;
     private Timer timerKind = Timer.NONE;
-    private ScheduledFuture<?> timer;
+    /** The deadline of {@link #timerKind}; re-armed per request without a task per request (DeadlineTimer). */
+    private DeadlineTimer timer;
+    /** send_timeout: armed while a response (or a chunk of one) waits for the client to take it. */
+    private DeadlineTimer sendTimer;
+    private int writesAwaitingClient;
+    /** What send_timeout compares: writes the client took in all, and bytes still queued, at the last look. */
+    private long writesTaken;
+    private long writesTakenAtSendCheck;
+    private long outboundAtSendCheck;
 
     HttpConnection(Channel channel, HttpApplication application, HttpSettings settings) {
         this.channel = channel;
@@ -137,9 +141,6 @@ final class HttpConnection {
                 // HttpServerCodec's halves, with a decoder that knows when it stands between two requests.
                 .addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpResponseEncoder()))
                 .addLast("body", new RequestBodyDiscarder(this))
-                .addLast("send-timeout", new IdleStateHandler(true, 0, settings.sendTimeout().toMillis(), 0,
-                        TimeUnit.MILLISECONDS))
-                .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("requests", requestHandler);
     }
 
@@ -286,24 +287,22 @@ final class HttpConnection {
     }
 
     private void arm(Timer kind, Duration after) {
-        cancelTimer();
         timerKind = kind;
-        timer = channel.eventLoop().schedule(() -> expired(kind), after.toNanos(), TimeUnit.NANOSECONDS);
+        if (timer == null) {
+            timer = new DeadlineTimer(channel.eventLoop(), this::expired);
+        }
+        timer.arm(after.toNanos());
     }
 
     private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
         timerKind = Timer.NONE;
+        if (timer != null) {
+            timer.disarm();
+        }
     }
 
-    private void expired(Timer kind) {
-        if (kind != timerKind) {
-            return;
-        }
-        timer = null;
+    private void expired() {
+        Timer kind = timerKind;
         timerKind = Timer.NONE;
         switch (kind) {
             case HEADER -> {
@@ -327,19 +326,28 @@ final class HttpConnection {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            if (msg instanceof ByteBuf bytes && bytes.isReadable() && !requestStarted) {
+            boolean starts = msg instanceof ByteBuf bytes && bytes.isReadable() && !requestStarted;
+            if (starts) {
                 requestStarted = true;
-                if (timerKind == Timer.KEEPALIVE || timerKind == Timer.DRAIN_GRACE) {
-                    // A new request on a kept-alive connection: now its header must arrive in time.
-                    arm(Timer.HEADER, settings.clientHeaderTimeout());
-                }
             }
             ctx.fireChannelRead(msg);
+            if (starts && requestStarted && (timerKind == Timer.KEEPALIVE || timerKind == Timer.DRAIN_GRACE)) {
+                // A new request on a kept-alive connection, not whole in this read: now its header must arrive in
+                // time. (Armed after the read, not before it: a request that came whole is answered by now and
+                // its connection is back on the keep-alive timer, with no header timer armed and disarmed.)
+                arm(Timer.HEADER, settings.clientHeaderTimeout());
+            }
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            cancelTimer();
+            timerKind = Timer.NONE;
+            if (timer != null) {
+                timer.cancel();
+            }
+            if (sendTimer != null) {
+                sendTimer.cancel();
+            }
             application.closed(HttpConnection.this);
             ctx.fireChannelInactive();
         }
@@ -357,11 +365,45 @@ final class HttpConnection {
         }
     }
 
-    /** send_timeout: nothing of a pending response was taken by the client for that long. */
-    void writerIdle(IdleStateEvent event) {
-        if (event.state() == IdleState.WRITER_IDLE && responding > 0) {
-            log.info("client {} timed out taking the response (send_timeout)", channel.remoteAddress());
-            channel.close();
+    /**
+     * A response (or a chunk of one) was handed to the socket and the client has not taken it all yet: nginx's
+     * send_timeout runs until it has, restarted whenever the client takes something. Most answers never get here:
+     * the socket takes them at once.
+     */
+    void awaitingClient() {
+        if (writesAwaitingClient++ == 0) {
+            if (sendTimer == null) {
+                sendTimer = new DeadlineTimer(channel.eventLoop(), this::sendTimedOut);
+            }
+            writesTakenAtSendCheck = writesTaken;
+            outboundAtSendCheck = outboundBytes();
+            sendTimer.arm(settings.sendTimeout().toNanos());
         }
+    }
+
+    /** The client took what {@link #awaitingClient} waited for. */
+    void clientTookAll() {
+        writesTaken++;
+        if (--writesAwaitingClient == 0 && sendTimer != null) {
+            sendTimer.disarm();
+        }
+    }
+
+    private void sendTimedOut() {
+        long outbound = outboundBytes();
+        if (outbound != outboundAtSendCheck || writesTaken != writesTakenAtSendCheck) {
+            // The client took something (a whole write, or part of one) since the last look: not idle.
+            outboundAtSendCheck = outbound;
+            writesTakenAtSendCheck = writesTaken;
+            sendTimer.arm(settings.sendTimeout().toNanos());
+            return;
+        }
+        log.info("client {} timed out taking the response (send_timeout)", channel.remoteAddress());
+        channel.close();
+    }
+
+    private long outboundBytes() {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? -1 : buffer.totalPendingWriteBytes();
     }
 }

@@ -10,10 +10,11 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -24,7 +25,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
+
+import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
 
@@ -40,6 +42,9 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     static final String SIBLING_REQUESTS_PATH = "/_siblings/requests";
     static final String CACHE_PATH = "/_cache";
     static final String CACHE_PURGE_PATH = "/_cache/purge";
+
+    /** Headers of our own making: valid by construction, so not validated one by one as Netty's default does. */
+    private static final HttpHeadersFactory TRUSTED_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final HttpConnection connection;
     /**
@@ -79,39 +84,56 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (decoded.isFailure()) {
             HttpResponseStatus status = decoded.cause() instanceof TooLongHttpLineException
                     ? HttpResponseStatus.REQUEST_URI_TOO_LONG : HttpResponseStatus.BAD_REQUEST;
-            respond(ctx, request, status, "text/plain", (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII),
+            respond(ctx, request, status, HttpHeaderValues.TEXT_PLAIN, (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII),
                     false);
             return;
         }
         boolean keepAlive = HttpUtil.isKeepAlive(request) && connection.mayKeepAlive();
-        String path = new QueryStringDecoder(request.uri()).path();
+        String path = path(request.uri());
+        if (!path.startsWith("/_")) {
+            // Every other path: the configured body (the request path a load test measures; no lookup beyond this).
+            respond(ctx, request, HttpResponseStatus.OK, HttpHeaderValues.TEXT_PLAIN, connection.settings().body(), keepAlive);
+            return;
+        }
         boolean get = request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD);
         if (get && path.equals(WORKER_PATH)) {
-            respond(ctx, request, HttpResponseStatus.OK, "application/json",
+            respond(ctx, request, HttpResponseStatus.OK, HttpHeaderValues.APPLICATION_JSON,
                     workerJson(connection.application().context(), connection.application().cache(),
                             connection.application().movedAway(), connection.application().adopted())
                             .getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (get && path.equals(SIBLING_REQUESTS_PATH)) {
             answerLater(ctx, request, connection.application().siblingRequestCounts().query(), keepAlive);
         } else if (get && path.equals(CACHE_PATH)) {
-            respond(ctx, request, HttpResponseStatus.OK, "text/plain",
+            respond(ctx, request, HttpResponseStatus.OK, HttpHeaderValues.TEXT_PLAIN,
                     (connection.application().cache().value() + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
         } else if (path.equals(CACHE_PURGE_PATH) && request.method().equals(HttpMethod.POST)) {
             answerLater(ctx, request, connection.application().cache().purgeEverywhere(), keepAlive);
         } else if (path.equals(WebSocketEcho.PATH)) {
             // WebSocketEcho (and Netty's WebSocket classes) load here, on the first /_ws, not at start-up.
+            AccessEntry entry = AccessEntry.of(connection.application().accessLog(), ctx, request);
             if (request.method().equals(HttpMethod.GET) && WebSocketEcho.upgrade(ctx, request, connection)) {
-                logAccess(ctx, requestLine(request), 101, 0, request.headers().get(HttpHeaderNames.REFERER),
-                        request.headers().get(HttpHeaderNames.USER_AGENT));
+                if (entry != null) {
+                    entry.write(101, 0);
+                }
             } else {
-                respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain",
+                respond(ctx, request, HttpResponseStatus.BAD_REQUEST, HttpHeaderValues.TEXT_PLAIN,
                         "a WebSocket upgrade (RFC 6455, version 13) expected\n".getBytes(StandardCharsets.US_ASCII), false);
             }
         } else if (get && path.startsWith(BYTES_PREFIX)) {
             streamBytes(ctx, request, path.substring(BYTES_PREFIX.length()), keepAlive);
         } else {
-            respond(ctx, request, HttpResponseStatus.OK, "text/plain", connection.settings().body(), keepAlive);
+            respond(ctx, request, HttpResponseStatus.OK, HttpHeaderValues.TEXT_PLAIN, connection.settings().body(), keepAlive);
         }
+    }
+
+    /**
+     * The path of a request target: up to '?', percent-decoded (Netty's QueryStringDecoder) only when it holds a
+     * '%': most targets need no decoding and no allocation beyond the substring.
+     */
+    static String path(String uri) {
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        return path.indexOf('%') < 0 ? path : new QueryStringDecoder(uri).path();
     }
 
     /**
@@ -126,10 +148,10 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 ctx.executor().execute(() -> {
                     try {
                         if (failure != null) {
-                            respond(ctx, held, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain",
+                            respond(ctx, held, HttpResponseStatus.INTERNAL_SERVER_ERROR, HttpHeaderValues.TEXT_PLAIN,
                                     (failure + "\n").getBytes(StandardCharsets.UTF_8), keepAlive);
                         } else {
-                            respond(ctx, held, HttpResponseStatus.OK, "application/json",
+                            respond(ctx, held, HttpResponseStatus.OK, HttpHeaderValues.APPLICATION_JSON,
                                     body.getBytes(StandardCharsets.UTF_8), keepAlive);
                         }
                     } finally {
@@ -178,7 +200,7 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
         long max = connection.settings().maxBytes();
         if (n < 0 || n > max) {
-            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain",
+            respond(ctx, request, HttpResponseStatus.BAD_REQUEST, HttpHeaderValues.TEXT_PLAIN,
                     ("/_bytes/N needs 0 <= N <= " + max + " (http.max_bytes)\n").getBytes(StandardCharsets.US_ASCII),
                     keepAlive);
             return;
@@ -187,39 +209,86 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
         HttpUtil.setContentLength(response, n);
         setConnection(request, response, keepAlive);
-        String requestLine = requestLine(request);
-        String referer = request.headers().get(HttpHeaderNames.REFERER);
-        String userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        AccessEntry entry = AccessEntry.of(connection.application().accessLog(), ctx, request);
         ctx.write(response);
-        ChannelFuture done;
         ByteStream body = new ByteStream(request.method().equals(HttpMethod.HEAD) ? 0 : n);
-        if (request.method().equals(HttpMethod.HEAD)) {
-            done = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-        } else {
-            done = ctx.writeAndFlush(new HttpChunkedInput(body));
-        }
-        done.addListener((ChannelFuture f) -> {
-            logAccess(ctx, requestLine, 200, f.isSuccess() ? body.length() : body.progress(), referer, userAgent);
+        new ByteStreamWriter(ctx, body, f -> {
+            if (entry != null) {
+                entry.write(200, f.isSuccess() ? body.length() : body.progress());
+            }
             connection.responseDone(f, keepAlive);
-        });
+        }).writeNext();
+    }
+
+    /**
+     * Writes a {@link ByteStream} one chunk at a time, the next only once the socket took the last, and from a task
+     * of its own: a client that reads as fast as the worker writes still lets every other connection, the master's
+     * heartbeat and a TERMINATE in between two chunks (a writer that loops while the socket is writable would hold the
+     * event loop for the whole body). send_timeout watches each chunk.
+     */
+    private final class ByteStreamWriter {
+        private final ChannelHandlerContext ctx;
+        private final ByteStream body;
+        private final java.util.function.Consumer<ChannelFuture> done;
+
+        ByteStreamWriter(ChannelHandlerContext ctx, ByteStream body, java.util.function.Consumer<ChannelFuture> done) {
+            this.ctx = ctx;
+            this.body = body;
+            this.done = done;
+        }
+
+        void writeNext() {
+            if (!ctx.channel().isActive()) {
+                done.accept(ctx.newFailedFuture(new java.nio.channels.ClosedChannelException()));
+                return;
+            }
+            io.netty.buffer.ByteBuf chunk = body.readChunk(ctx.alloc());
+            boolean last = body.isEndOfInput();
+            ChannelFuture written = ctx.writeAndFlush(last
+                    ? (chunk == null ? LastHttpContent.EMPTY_LAST_CONTENT : new io.netty.handler.codec.http.DefaultLastHttpContent(chunk))
+                    : new io.netty.handler.codec.http.DefaultHttpContent(chunk));
+            connection.awaitingClient();
+            written.addListener((ChannelFuture f) -> {
+                connection.clientTookAll();
+                if (!f.isSuccess() || last) {
+                    done.accept(f);
+                } else {
+                    ctx.executor().execute(this::writeNext);
+                }
+            });
+        }
     }
 
     private void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
-                         String contentType, byte[] body, boolean keepAlive) {
+                         CharSequence contentType, byte[] body, boolean keepAlive) {
         boolean head = request.method().equals(HttpMethod.HEAD);
+        // Our own header names and values, valid by construction: no per-header validation (Netty's default).
         FullHttpResponse response = new DefaultFullHttpResponse(responseVersion(request), status,
-                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        HttpUtil.setContentLength(response, body.length);
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body), TRUSTED_HEADERS, TRUSTED_HEADERS);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                .set(HttpHeaderNames.CONTENT_LENGTH, body == connection.settings().body()
+                        ? connection.application().bodyLength() : AsciiString.of(Integer.toString(body.length)));
         setConnection(request, response, keepAlive);
-        String requestLine = requestLine(request);
-        String referer = request.headers().get(HttpHeaderNames.REFERER);
-        String userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        AccessEntry entry = AccessEntry.of(connection.application().accessLog(), ctx, request);
         long sent = head ? 0 : body.length;
-        ctx.writeAndFlush(response).addListener((ChannelFuture f) -> {
-            logAccess(ctx, requestLine, status.code(), f.isSuccess() ? sent : 0, referer, userAgent);
-            connection.responseDone(f, keepAlive);
-        });
+        ChannelFuture written = ctx.writeAndFlush(response);
+        if (written.isDone()) {
+            // The usual case: the socket took the whole answer at once; no listener to allocate and call.
+            responseWritten(written, entry, status.code(), sent, keepAlive);
+        } else {
+            connection.awaitingClient();
+            written.addListener((ChannelFuture f) -> {
+                connection.clientTookAll();
+                responseWritten(f, entry, status.code(), sent, keepAlive);
+            });
+        }
+    }
+
+    private void responseWritten(ChannelFuture written, AccessEntry entry, int status, long sent, boolean keepAlive) {
+        if (entry != null) {
+            entry.write(status, written.isSuccess() ? sent : 0);
+        }
+        connection.responseDone(written, keepAlive);
     }
 
     private static HttpVersion responseVersion(FullHttpRequest request) {
@@ -237,18 +306,29 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private static String requestLine(FullHttpRequest request) {
-        if (request.decoderResult().isFailure()) {
-            return "-";
+    /**
+     * What the access log needs of a request, taken before the response is written (the request is released
+     * after it): nothing at all when the access log is off.
+     */
+    private record AccessEntry(AccessLog log, java.net.SocketAddress remote, String requestLine, String referer,
+                               String userAgent) {
+        static AccessEntry of(AccessLog log, ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (log == null) {
+                return null;
+            }
+            return new AccessEntry(log, ctx.channel().remoteAddress(), requestLine(request),
+                    request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT));
         }
-        return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
-    }
 
-    private void logAccess(ChannelHandlerContext ctx, String requestLine, int status, long bytes, String referer,
-                           String userAgent) {
-        AccessLog accessLog = connection.application().accessLog();
-        if (accessLog != null) {
-            accessLog.write(ctx.channel().remoteAddress(), requestLine, status, bytes, referer, userAgent);
+        void write(int status, long bytes) {
+            log.write(remote, requestLine, status, bytes, referer, userAgent);
+        }
+
+        private static String requestLine(FullHttpRequest request) {
+            if (request.decoderResult().isFailure()) {
+                return "-";
+            }
+            return request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
         }
     }
 
@@ -274,15 +354,6 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     static String workerJson(ApplicationContext context, PurgeableValue cache, long moved, long adopted) {
         String json = workerJson(context, cache);
         return json.substring(0, json.length() - 1) + ",\"handover\":{\"moved\":" + moved + ",\"adopted\":" + adopted + "}}";
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent idle) {
-            connection.writerIdle(idle);
-            return;
-        }
-        ctx.fireUserEventTriggered(event);
     }
 
     /** A reset by the client, a codec limit, a bug: this connection ends, the worker goes on. */
