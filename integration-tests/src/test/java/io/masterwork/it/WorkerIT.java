@@ -114,6 +114,8 @@ class WorkerIT {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_watchdog_timeout = 2s\n"
                 + "http { max_bytes = 1g, access_log = off }")) {
             int worker = master.awaitWorkers(1).get(0);
+            // One request first: the first answer's cost (class loading on both sides) is not the download's doing.
+            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
             java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
             Thread reader = new Thread(() -> {
                 try (Socket s = new Socket("127.0.0.1", master.port)) {
@@ -131,12 +133,14 @@ class WorkerIT {
                 }
             }, "fast-reader");
             reader.start();
-            // While the download runs, another client is answered within a second, each time.
+            // While the download runs, another client is answered at once, each time: the download goes out in bursts
+            // between the loop's polls (RequestHandler.ByteStreamWriter); queued as tasks it held the loop up to Netty's
+            // one-second task quantum (1.4-1.8 s seen on a loaded machine).
             while (reader.isAlive()) {
                 long t0 = System.nanoTime();
                 assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a request during the download, after %d bytes",
-                        received.get()).isLessThan(Duration.ofSeconds(1));
+                        received.get()).isLessThan(Duration.ofMillis(500));
                 Thread.sleep(200);
             }
             reader.join();

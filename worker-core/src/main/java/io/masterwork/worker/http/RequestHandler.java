@@ -226,6 +226,9 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
      * heartbeat and a TERMINATE in between two chunks (a writer that loops while the socket is writable would hold the
      * event loop for the whole body). send_timeout watches each chunk.
      */
+    /** How much of a download goes out per turn of the event loop while the socket takes it all at once. */
+    private static final int BURST_BYTES = 256 * 1024;
+
     private final class ByteStreamWriter {
         private final ChannelHandlerContext ctx;
         private final ByteStream body;
@@ -238,24 +241,49 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
 
         void writeNext() {
-            if (!ctx.channel().isActive()) {
-                done.accept(ctx.newFailedFuture(new java.nio.channels.ClosedChannelException()));
-                return;
-            }
-            io.netty.buffer.ByteBuf chunk = body.readChunk(ctx.alloc());
-            boolean last = body.isEndOfInput();
-            ChannelFuture written = ctx.writeAndFlush(last
-                    ? (chunk == null ? LastHttpContent.EMPTY_LAST_CONTENT : new io.netty.handler.codec.http.DefaultLastHttpContent(chunk))
-                    : new io.netty.handler.codec.http.DefaultHttpContent(chunk));
-            connection.awaitingClient();
-            written.addListener((ChannelFuture f) -> {
-                connection.clientTookAll();
-                if (!f.isSuccess() || last) {
-                    done.accept(f);
-                } else {
-                    ctx.executor().execute(this::writeNext);
+            for (int budget = BURST_BYTES; ; ) {
+                if (!ctx.channel().isActive()) {
+                    done.accept(ctx.newFailedFuture(new java.nio.channels.ClosedChannelException()));
+                    return;
                 }
-            });
+                io.netty.buffer.ByteBuf chunk = body.readChunk(ctx.alloc());
+                boolean last = body.isEndOfInput();
+                budget -= chunk == null ? 0 : chunk.readableBytes();
+                ChannelFuture written = ctx.writeAndFlush(last
+                        ? (chunk == null ? LastHttpContent.EMPTY_LAST_CONTENT : new io.netty.handler.codec.http.DefaultLastHttpContent(chunk))
+                        : new io.netty.handler.codec.http.DefaultHttpContent(chunk));
+                if (!written.isDone()) {
+                    // The socket is full: the client sets the pace from here, and send_timeout watches it.
+                    connection.awaitingClient();
+                    written.addListener((ChannelFuture f) -> {
+                        connection.clientTookAll();
+                        if (!f.isSuccess() || last) {
+                            done.accept(f);
+                        } else {
+                            resumeAfterIo();
+                        }
+                    });
+                    return;
+                }
+                if (!written.isSuccess() || last) {
+                    done.accept(written);
+                    return;
+                }
+                if (budget <= 0) {
+                    resumeAfterIo();
+                    return;
+                }
+            }
+        }
+
+        /**
+         * The next burst after the loop has polled its sockets once. Not {@code execute}: Netty runs the tasks queued
+         * while it runs tasks in the same turn, for up to a second (its task quantum), so a download that re-queued
+         * itself after each chunk held every other connection of the worker, and its master's channel, that long. A
+         * task scheduled now is taken only at the start of the next turn, after the I/O.
+         */
+        private void resumeAfterIo() {
+            ctx.executor().schedule(this::writeNext, 0, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
 
