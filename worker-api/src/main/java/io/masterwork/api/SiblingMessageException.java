@@ -28,7 +28,9 @@ public final class SiblingMessageException extends RuntimeException {
         ANSWER_FAILED
     }
 
+    /** What went wrong. */
     private final Reason reason;
+    /** The slot the message was addressed to. */
     private final long slot;
 
     /**
