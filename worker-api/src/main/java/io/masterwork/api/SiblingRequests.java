@@ -69,8 +69,12 @@ public final class SiblingRequests {
     }
 
     /**
-     * Asks the sibling in {@code slot}; the stage completes with its answer.
+     * Asks the sibling in {@code slot}.
      *
+     * @param slot     the sibling's slot
+     * @param question at most {@link #MAX_PAYLOAD} bytes (copied)
+     * @param timeout  how long to wait for the answer
+     * @return completes with the answer on the event loop, or fails with a {@link SiblingMessageException}
      * @throws IllegalArgumentException for a question above {@link #MAX_PAYLOAD} bytes or a timeout that is not
      *                                  positive
      */
@@ -140,6 +144,9 @@ public final class SiblingRequests {
      * Hands this helper a message the worker's inbox received: true if it was a question (answered) or an
      * answer (delivered), false if it is the application's own. Call on the event loop, from the
      * {@link SiblingMessages#onMessage} handler.
+     *
+     * @param message a message from the worker's inbox
+     * @return whether it was this helper's
      */
     public boolean handle(SiblingMessage message) {
         byte[] payload = message.payload();

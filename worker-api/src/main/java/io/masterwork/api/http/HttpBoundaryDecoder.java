@@ -23,7 +23,11 @@ public class HttpBoundaryDecoder extends HttpRequestDecoder {
     private boolean midRequest;
     private boolean movedAway;
 
-    /** A decoder with {@code config}'s limits (initial line, header size, chunk size). */
+    /**
+     * A decoder with {@code config}'s limits.
+     *
+     * @param config the limits: initial line, header size, chunk size
+     */
     public HttpBoundaryDecoder(HttpDecoderConfig config) {
         super(config);
     }
@@ -50,12 +54,20 @@ public class HttpBoundaryDecoder extends HttpRequestDecoder {
         return true;
     }
 
-    /** True between requests: the bytes held (see {@link #unread}) are at most the start of the next one. */
+    /**
+     * Whether the connection stands between two requests.
+     *
+     * @return true when the bytes held (see {@link #unread}) are at most the start of the next request
+     */
     public boolean betweenRequests() {
         return !midRequest;
     }
 
-    /** A copy of the bytes read but not yet decoded (an incomplete request line, say). */
+    /**
+     * The bytes read but not yet decoded.
+     *
+     * @return a copy of them (an incomplete request line, say)
+     */
     public byte[] unread() {
         ByteBuf held = internalBuffer();
         byte[] bytes = new byte[held.readableBytes()];
@@ -66,6 +78,8 @@ public class HttpBoundaryDecoder extends HttpRequestDecoder {
     /**
      * The connection is moving with {@link #unread} (true), or stays after all (false). While it moves, the
      * end of input that its close brings decodes nothing: those bytes are the new owner's.
+     *
+     * @param moving true while a move is under way
      */
     public void moving(boolean moving) {
         movedAway = moving;

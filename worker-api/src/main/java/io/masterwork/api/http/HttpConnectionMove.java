@@ -67,7 +67,10 @@ public final class HttpConnectionMove {
 
     /**
      * Moves the connection now if its decoder stands between two requests; the caller has checked that no
-     * response is under way. {@code served}: the requests this connection has served so far.
+     * response is under way.
+     *
+     * @param served the requests this connection has served so far (what its state carries)
+     * @return what happened, and so what the caller does next
      */
     public Outcome attempt(int served) {
         if (!decoder.betweenRequests()) {
@@ -87,7 +90,12 @@ public final class HttpConnectionMove {
         return Outcome.STAYS;
     }
 
-    /** The state of a moved HTTP/1.1 connection that has served {@code served} requests. */
+    /**
+     * The state of a moved HTTP/1.1 connection.
+     *
+     * @param served the requests it has served
+     * @return the state bytes (4, big-endian)
+     */
     public static byte[] state(int served) {
         return ByteBuffer.allocate(4).putInt(served).array();
     }
@@ -95,6 +103,9 @@ public final class HttpConnectionMove {
     /**
      * The requests a moved HTTP/1.1 connection had served, from its state (0 for a record without one); bytes
      * after the first 4 are a later version's and are ignored.
+     *
+     * @param moved the record a retiring sibling sent
+     * @return the requests served before the move
      */
     public static int served(MovedConnection moved) {
         byte[] state = moved.state();

@@ -65,7 +65,13 @@ public final class HttpHandover {
         this(context, new HttpDecoderConfig(), application);
     }
 
-    /** As {@link #HttpHandover(ApplicationContext, Consumer)}, with the request decoder's limits. */
+    /**
+     * As {@link #HttpHandover(ApplicationContext, Consumer)}, with the request decoder's limits.
+     *
+     * @param context       the application's context
+     * @param decoderConfig the request decoder's limits (initial line, header size, chunk size)
+     * @param application   adds the application's handlers at the end of each connection's pipeline
+     */
     public HttpHandover(ApplicationContext context, HttpDecoderConfig decoderConfig, Consumer<ChannelPipeline> application) {
         this.context = Objects.requireNonNull(context, "context");
         this.decoderConfig = Objects.requireNonNull(decoderConfig, "decoderConfig");
@@ -73,7 +79,11 @@ public final class HttpHandover {
         context.handover().onAdopt(this::adopt);
     }
 
-    /** The child handler for {@link io.masterwork.api.Listener#serve}: shared by every listener. */
+    /**
+     * The child handler for {@link io.masterwork.api.Listener#serve}.
+     *
+     * @return one initializer, shared by every listener
+     */
     public ChannelHandler initializer() {
         return initializer;
     }
@@ -81,7 +91,10 @@ public final class HttpHandover {
     /**
      * Installs the codec, the drain and the application's handlers on {@code channel}: for an application that
      * accepts connections with an initializer of its own. {@code served}: requests the connection served
-     * elsewhere (0 for a new one).
+     * elsewhere.
+     *
+     * @param channel a connection on this worker's event loop, its pipeline still empty
+     * @param served  requests it served before (0 for a new connection)
      */
     public void install(Channel channel, int served) {
         HttpBoundaryDecoder decoder = new HttpBoundaryDecoder(decoderConfig);
@@ -100,6 +113,10 @@ public final class HttpHandover {
      * Takes in a connection a retiring sibling moved here (registered as the worker's adopter by the
      * constructor): an HTTP/1.1 connection gets the same pipeline as an accepted one. Declines another
      * protocol, and while this worker drains unless it can pass the connection on to successors of its own.
+     *
+     * @param channel the moved connection, registered here
+     * @param moved   its record
+     * @return true when adopted, false when declined (the worker then closes it)
      */
     public boolean adopt(Channel channel, MovedConnection moved) {
         if (!HttpConnectionMove.PROTOCOL.equals(moved.protocol())) {
@@ -114,7 +131,9 @@ public final class HttpHandover {
 
     /**
      * For {@link io.masterwork.api.WorkerApplication#drain}: every connection moves or ends at its next clean
-     * boundary; completes once none is left.
+     * boundary.
+     *
+     * @return completes once no connection is left
      */
     public CompletionStage<Void> drain() {
         draining = true;
@@ -132,7 +151,11 @@ public final class HttpHandover {
         }
     }
 
-    /** The connections open now. */
+    /**
+     * The connections open now.
+     *
+     * @return their number
+     */
     public int size() {
         return open.size();
     }
