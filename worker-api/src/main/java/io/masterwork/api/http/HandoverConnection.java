@@ -148,8 +148,9 @@ final class HandoverConnection extends ChannelDuplexHandler {
 
     private void graceOver() {
         grace = null;
-        // A request half arrived is answered, with Connection: close, and ends the connection then.
-        if (unanswered == 0 && decoder.betweenRequests() && !closing) {
+        // A request half arrived (even only its first bytes) is answered, with Connection: close, and ends the
+        // connection then.
+        if (unanswered == 0 && decoder.idle() && !closing) {
             closing = true;
             ctx.close();
         }

@@ -64,6 +64,15 @@ public class HttpBoundaryDecoder extends HttpRequestDecoder {
     }
 
     /**
+     * Whether nothing of a next request has arrived either: between requests, no byte held.
+     *
+     * @return true when closing the connection now loses nothing the client sent
+     */
+    public boolean idle() {
+        return !midRequest && !internalBuffer().isReadable();
+    }
+
+    /**
      * The bytes read but not yet decoded.
      *
      * @return a copy of them (an incomplete request line, say)

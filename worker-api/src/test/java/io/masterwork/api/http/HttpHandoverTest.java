@@ -148,6 +148,34 @@ class HttpHandoverTest {
     }
 
     @Test
+    void withoutASuccessorTheFirstBytesOfANextRequestAreNotCutOff() {
+        EmbeddedChannel channel = connect();
+        send(channel, GET);
+        answers(channel);
+        http.drain();
+        send(channel, "GET /next HT");                  // its request line not even whole when the grace ends
+        channel.advanceTimeBy(HandoverConnection.DRAIN_GRACE.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("the request under way is not cut off").isTrue();
+        send(channel, "TP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(answers(channel)).contains("200 OK").containsIgnoringCase("connection: close");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void withoutASuccessorAnIdleConnectionClosesAfterTheGrace() {
+        EmbeddedChannel channel = connect();
+        send(channel, GET);
+        answers(channel);
+        CompletionStage<Void> drained = http.drain();
+        assertThat(channel.isOpen()).as("a request may be on its way").isTrue();
+        channel.advanceTimeBy(HandoverConnection.DRAIN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(drained.toCompletableFuture()).isCompleted();
+    }
+
+    @Test
     void withASuccessorAnIdleConnectionMovesWithItsUnreadBytesAndItsCount() {
         context.handover.available = true;
         EmbeddedChannel channel = connect();
