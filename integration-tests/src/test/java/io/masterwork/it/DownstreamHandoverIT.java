@@ -113,4 +113,53 @@ class DownstreamHandoverIT {
             assertThat(master.errorLog()).doesNotContain("closed a moved connection").doesNotContain("declined");
         }
     }
+    /**
+     * Without a successor to move to (handover off here; a stop or a binary upgrade alike), the block ends each
+     * keep-alive connection the HTTP way: its next answer says Connection: close and the server's FIN follows,
+     * so a client busy on it loses no request.
+     */
+    @Test
+    void withoutHandoverTheNextAnswerSaysCloseAndNoRequestIsLost() throws Exception {
+        String off = "connection_handover = off\n";
+        try (RunningMaster master = RunningMaster.start(off + app("before"))) {
+            master.awaitWorkers(2);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicReference<Persistent.Response> last = new AtomicReference<>();
+            AtomicInteger answered = new AtomicInteger();
+            Thread client = new Thread(() -> {
+                try (Persistent c = new Persistent(master.port)) {
+                    Persistent.Response response;
+                    do {
+                        response = c.request("/");
+                        if (!response.statusLine().startsWith("HTTP/1.1 200")) {
+                            throw new IOException("unexpected answer: " + response);
+                        }
+                        answered.incrementAndGet();
+                        Thread.sleep(5);
+                    } while (!response.closes() && answered.get() < 100_000);
+                    last.set(response);
+                    if (c.readByte() != -1) {
+                        throw new IOException("bytes after an answer that said Connection: close");
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            }, "keep-alive-client");
+            client.start();
+            try {
+                await().atMost(Duration.ofSeconds(20)).until(() -> answered.get() > 5 || failure.get() != null);
+                rewriteConfig(master, off + app("after"));
+                master.signal("HUP");
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> count(master.errorLog(), "reload complete") >= 1);
+            } finally {
+                client.join(30_000);
+            }
+            assertThat(failure.get()).as("the client's failure").isNull();
+            assertThat(last.get().body()).as("the last answer on the old connection").startsWith("before");
+            try (Persistent fresh = new Persistent(master.port)) {
+                assertThat(fresh.request("/").body()).startsWith("after");
+            }
+        }
+    }
 }
