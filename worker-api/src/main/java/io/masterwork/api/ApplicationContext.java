@@ -6,7 +6,10 @@ import io.netty.channel.EventLoop;
 import java.nio.file.Path;
 import java.util.List;
 
-/** What a worker gives its application in {@link WorkerApplication#start}. */
+/**
+ * What a worker gives its application in {@link WorkerApplication#start}; the same object is injectable
+ * (Guice) into the application's constructor, as is {@link WorkerIdentity}.
+ */
 public interface ApplicationContext {
 
     /** This worker: pid, slot, generation, master pid. */
@@ -40,6 +43,18 @@ public interface ApplicationContext {
 
     /** Messages to and from the sibling workers over their inboxes (send, broadcast, a handler). */
     SiblingMessages messages();
+
+    /**
+     * Threads for the application's blocking work (a file, a JDBC call), so that the event loop never blocks:
+     * made when first asked for, at most a few per worker (work queues beyond them), named {@code blocking-N},
+     * and stopped with the worker after {@link WorkerApplication#stopped} (what still runs then is waited for
+     * a moment, then interrupted). Hand results back to the event loop with {@code eventLoop().execute}.
+     *
+     * @throws UnsupportedOperationException in a context without a worker behind it
+     */
+    default java.util.concurrent.ExecutorService blockingExecutor() {
+        throw new UnsupportedOperationException("this context has no worker behind it, hence no blocking executor");
+    }
 
     /**
      * Live connection handover on reload and TTOU: move connections to a successor while draining, adopt

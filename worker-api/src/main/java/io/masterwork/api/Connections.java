@@ -12,12 +12,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * The open connections of an application, for its drain: {@link #track} each accepted channel;
  * {@link #drain} completes once every tracked channel has closed; {@link #closeAll} ends the rest.
  * An application that closes connections itself after their last response needs nothing else for
- * {@link WorkerApplication#drain} and {@link WorkerApplication#closeAll}.
+ * {@link WorkerApplication#drain} and {@link WorkerApplication#closeAll}. An HTTP/1.1 application with
+ * keep-alive wants {@link io.masterwork.api.http.HttpHandover} instead: it also ends idle connections and moves
+ * them to the new generation on a reload.
  */
 public final class Connections {
     private final Set<Channel> open = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private volatile boolean draining;
+
+    /** No connection tracked yet. */
+    public Connections() {
+    }
 
     /** Tracks {@code channel} until it closes. */
     public void track(Channel channel) {

@@ -1,9 +1,11 @@
 package io.masterwork.api;
 
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ServerChannel;
 
 import java.net.InetSocketAddress;
+import java.util.Map;
 
 /**
  * One listening socket of the {@code listen} list, as this worker inherited it from the master.
@@ -27,7 +29,21 @@ public interface Listener {
      *
      * @return the Netty server channel, registered and accepting
      */
-    ServerChannel serve(ChannelHandler childHandler);
+    default ServerChannel serve(ChannelHandler childHandler) {
+        return serve(childHandler, Map.of());
+    }
+
+    /**
+     * As {@link #serve(ChannelHandler)}, with {@code childOptions} set on every accepted connection (e.g.
+     * {@code SO_KEEPALIVE}, {@code SO_RCVBUF}, {@code WRITE_BUFFER_WATER_MARK}); {@code TCP_NODELAY} is on
+     * unless they say otherwise. A connection adopted from a retiring sibling keeps its socket options (they
+     * belong to the socket, which moved) but gets Netty's defaults for Netty's own options: set those in the
+     * adopter when they matter.
+     *
+     * @return the Netty server channel, registered and accepting
+     * @throws IllegalArgumentException for an option the channel does not know, naming it
+     */
+    ServerChannel serve(ChannelHandler childHandler, Map<ChannelOption<?>, Object> childOptions);
 
     /** The server channel once {@link #serve} was called, else null. */
     ServerChannel channel();

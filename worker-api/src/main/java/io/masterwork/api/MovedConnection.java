@@ -8,6 +8,16 @@ import java.util.Objects;
  * old owner already read from the socket but did not handle, and the application's own state. The whole
  * record must fit one sibling message: see {@link #MAX_SIZE}.
  *
+ * <p><b>The {@code state} format must stay readable across application versions.</b> A reload may bring a
+ * new jar: the old generation's workers write the state, the new generation's read it (and a reload back to
+ * the previous jar reverses the roles). So an application's state follows one rule: fields are only ever
+ * appended, never removed, reordered or given another meaning or size; a reader takes what it knows from the
+ * front, gives a field missing from a shorter record (an older writer) its default, and ignores bytes beyond
+ * what it knows (a newer writer). A change that cannot follow the rule takes a new {@code protocol} name
+ * (say {@code myproto/2}): an adopter declines a name it does not speak, and the connection then ends
+ * gracefully instead of being misread. The built-in HTTP/1.1 state is an example: 4 bytes, the requests
+ * served ({@link io.masterwork.api.http.HttpConnectionMove#state}).
+ *
  * @param protocol    what the connection speaks now (1..32 US-ASCII characters, e.g. {@code http/1.1})
  * @param unread      bytes read from the socket and not yet handled; the adopter handles them first
  * @param state       the application's record of the connection (counters, negotiated options)
@@ -19,6 +29,12 @@ public record MovedConnection(String protocol, byte[] unread, byte[] state) {
     /** Record version, protocol length, unread length. */
     static final int OVERHEAD = 1 + 1 + 2;
 
+    /**
+     * Checks and copies the parts.
+     *
+     * @throws IllegalArgumentException for a protocol name outside 1..32 US-ASCII characters, or more than
+     *                                  65535 unread bytes
+     */
     public MovedConnection {
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(unread, "unread");
@@ -39,11 +55,13 @@ public record MovedConnection(String protocol, byte[] unread, byte[] state) {
         return OVERHEAD + protocol.length() + unread.length + state.length;
     }
 
+    /** A copy of the bytes read from the socket but not handled. */
     @Override
     public byte[] unread() {
         return unread.clone();
     }
 
+    /** A copy of the application's state of the connection. */
     @Override
     public byte[] state() {
         return state.clone();

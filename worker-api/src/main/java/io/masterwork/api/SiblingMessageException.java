@@ -21,18 +21,32 @@ public final class SiblingMessageException extends RuntimeException {
         /** The payload is longer than {@link SiblingMessages#MAX_PAYLOAD} bytes. */
         PAYLOAD_TOO_LARGE,
         /** This worker is exiting: queued messages are dropped. */
-        WORKER_EXITING
+        WORKER_EXITING,
+        /** A {@link SiblingRequests} question got no answer in time. */
+        NO_ANSWER,
+        /** The sibling's answerer failed on a {@link SiblingRequests} question (its message says why). */
+        ANSWER_FAILED
     }
 
+    /** What went wrong. */
     private final Reason reason;
+    /** The slot the message was addressed to. */
     private final long slot;
 
+    /**
+     * A failure to hand a message to the sibling in {@code slot}.
+     *
+     * @param reason  what went wrong
+     * @param slot    the slot the message was addressed to
+     * @param message a sentence for the logs
+     */
     public SiblingMessageException(Reason reason, long slot, String message) {
         super(message);
         this.reason = reason;
         this.slot = slot;
     }
 
+    /** What went wrong. */
     public Reason reason() {
         return reason;
     }

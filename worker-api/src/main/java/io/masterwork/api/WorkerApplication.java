@@ -13,8 +13,9 @@ import java.util.concurrent.CompletionStage;
  * <p>Life cycle, as nginx's worker: {@link #start} once; then any number of {@link #reopen}; on a
  * graceful stop (QUIT, or the master gone) the worker first closes its copies of the listeners and
  * calls {@link #stopAccepting}, then {@link #drain}, and when the drain has not completed within
- * {@code worker_shutdown_timeout} (about a second when the master is gone), {@link #closeAll}.
- * On TERMINATE the worker exits without calling anything.
+ * {@code worker_shutdown_timeout} (about a second when the master is gone), {@link #closeAll}; then
+ * {@link #stopped}, and the worker stops its {@linkplain ApplicationContext#blockingExecutor() blocking
+ * threads} and exits. On TERMINATE the worker exits without calling anything.
  */
 public interface WorkerApplication {
 
@@ -41,6 +42,16 @@ public interface WorkerApplication {
 
     /** The drain ran out of time (or the master is gone): close every remaining connection now. */
     void closeAll();
+
+    /**
+     * The drain is over (every connection finished, moved or was closed): stop the application's own
+     * resources (pools, clients, files) before the worker exits. Called once, on the event loop, after
+     * {@link #drain} completed or {@link #closeAll} ran; work handed to the
+     * {@linkplain ApplicationContext#blockingExecutor() blocking executor} still runs, and the worker waits a
+     * moment for it after this returns. Not called on TERMINATE. Default: nothing to stop.
+     */
+    default void stopped() {
+    }
 
     /** Reopen the application's own log files (USR1 on the master). Default: nothing to reopen. */
     default void reopen() {

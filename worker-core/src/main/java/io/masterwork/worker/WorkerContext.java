@@ -20,6 +20,7 @@ final class WorkerContext implements ApplicationContext {
     private final EventLoop eventLoop;
     private final SiblingInboxes siblings;
     private ConnectionHandover handover = ConnectionHandover.NONE;
+    private BlockingExecutor blocking = new BlockingExecutor();
 
     WorkerContext(WorkerIdentity identity, List<Listener> listeners, WorkerConfiguration configuration,
                   EventLoop eventLoop, SiblingInboxes siblings) {
@@ -74,6 +75,17 @@ final class WorkerContext implements ApplicationContext {
     WorkerContext handover(ConnectionHandover handover) {
         this.handover = handover;
         return this;
+    }
+
+    /** Set by the worker, which stops it when it exits. */
+    WorkerContext blocking(BlockingExecutor blocking) {
+        this.blocking = blocking;
+        return this;
+    }
+
+    @Override
+    public java.util.concurrent.ExecutorService blockingExecutor() {
+        return blocking.get();
     }
 
     @Override

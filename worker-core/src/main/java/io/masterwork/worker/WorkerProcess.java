@@ -55,6 +55,10 @@ final class WorkerProcess {
     private Channel inbox;
     private SiblingInboxes siblings;
     private Handovers handovers;
+    /** The application's blocking threads (made on first use), stopped once the worker is done. */
+    private final BlockingExecutor blocking = new BlockingExecutor();
+    /** How long an exiting worker waits for blocking work under way, then again after interrupting it. */
+    static final java.time.Duration BLOCKING_STOP_BOUND = java.time.Duration.ofSeconds(1);
     private WorkerShutdown shutdown;
     private WorkerApplication application;
     private WorkerIdentity identity;
@@ -114,7 +118,7 @@ final class WorkerProcess {
             return awaitExitStatus();
         }
         if (!startApplication(new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings)
-                .handover(handovers))) {
+                .handover(handovers).blocking(blocking))) {
             return awaitExitStatus(); // told to exit (or the master died) before the application finished starting
         }
         // Only now: a message a sibling sent while this worker was starting (the master announces a new worker to
@@ -134,11 +138,18 @@ final class WorkerProcess {
     }
 
     private int awaitExitStatus() {
+        int status;
         try {
-            return exitStatus.get();
+            status = exitStatus.get();
         } catch (InterruptedException | ExecutionException e) {
-            return 1;
+            status = 1;
         }
+        if (shutdown != null && shutdown.applicationStopped()) {
+            // A graceful end, after the application's stop hook: its blocking work gets a moment to finish, then is
+            // interrupted. TERMINATE exits at once (the threads are daemons).
+            blocking.stop(BLOCKING_STOP_BOUND);
+        }
+        return status;
     }
 
     private static void requireSocket(int fd, String what) {
@@ -410,7 +421,8 @@ final class WorkerProcess {
         identity = new WorkerIdentity(identity.pid(), slot, generation, arguments.masterPid());
         siblings = new SiblingInboxes(posix, loop, identity.pid(), identity.slot());
         handovers = new Handovers(posix, loop, siblings, identity.pid(), identity.slot());
-        return new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings).handover(handovers);
+        return new WorkerContext(identity, new ArrayList<Listener>(listeners), config, loop, siblings).handover(handovers)
+                .blocking(blocking);
     }
 
     int listenerCount() {

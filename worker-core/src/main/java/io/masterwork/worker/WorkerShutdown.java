@@ -28,6 +28,7 @@ final class WorkerShutdown {
     private final CompletableFuture<Integer> exitStatus;
     private WorkerApplication application;
     private boolean draining;
+    private volatile boolean stopped;
     private long deadlineNanos;
     private ScheduledFuture<?> deadline;
 
@@ -87,6 +88,7 @@ final class WorkerShutdown {
                     log.error("the application's drain failed", failure);
                 }
                 log.info("exiting: every connection finished");
+                stopApplication();
                 exit(0);
             }));
         } catch (RuntimeException e) {
@@ -129,6 +131,25 @@ final class WorkerShutdown {
         } catch (RuntimeException e) {
             log.error("the application's closeAll failed", e);
         }
+        stopApplication();
         exit(0);
+    }
+
+    /** Whether the application's stop hook ran: the end was graceful. */
+    boolean applicationStopped() {
+        return stopped;
+    }
+
+    /** The application's stop hook, once, after its drain or closeAll. */
+    private void stopApplication() {
+        if (application == null || stopped) {
+            return;
+        }
+        stopped = true;
+        try {
+            application.stopped();
+        } catch (RuntimeException e) {
+            log.error("the application's stop hook failed", e);
+        }
     }
 }

@@ -123,7 +123,7 @@ public final class HttpApplication implements WorkerApplication {
         HttpConnection connection = new HttpConnection(channel, this, settings);
         connections.add(connection);
         if (http) {
-            connection.adoptPipeline(HttpConnection.servedFrom(moved.state()));
+            connection.adoptPipeline(io.masterwork.api.http.HttpConnectionMove.served(moved));
         } else {
             connection.adoptWebSocket();
         }
@@ -143,6 +143,11 @@ public final class HttpApplication implements WorkerApplication {
             moved.increment();
         }
         return done;
+    }
+
+    /** An HTTP/1.1 connection moved to a successor (what {@code /_worker} reports). */
+    void movedOne() {
+        moved.increment();
     }
 
     long movedAway() {

@@ -1,6 +1,7 @@
 package io.masterwork.worker.http;
 
-import io.masterwork.api.MovedConnection;
+import io.masterwork.api.http.HttpBoundaryDecoder;
+import io.masterwork.api.http.HttpConnectionMove;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -16,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection and its timers, nginx's way: {@code client_header_timeout} while a request
@@ -36,15 +36,12 @@ final class HttpConnection {
     /** nginx's lingering_timeout: how long to read and discard after our FIN. */
     static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(2);
 
-    /**
-     * A move that found every successor's inbox full is tried again this often, this far apart, before the
-     * connection ends gracefully instead (a burst of moves can fill an inbox faster than its worker adopts).
-     */
-    static final int MOVE_ATTEMPTS = 20;
-    static final Duration MOVE_RETRY = Duration.ofMillis(25);
+    /** A move that found every successor's inbox full is tried again (the same rule as HttpConnectionMove's). */
+    static final int MOVE_ATTEMPTS = HttpConnectionMove.ATTEMPTS;
+    static final Duration MOVE_RETRY = HttpConnectionMove.RETRY;
 
     /** The protocol name a moved HTTP/1.1 connection carries in its record. */
-    static final String PROTOCOL = "http/1.1";
+    static final String PROTOCOL = HttpConnectionMove.PROTOCOL;
 
     private enum Timer { NONE, HEADER, KEEPALIVE, DRAIN_GRACE, LINGERING }
 
@@ -58,8 +55,9 @@ final class HttpConnection {
     private boolean closing;
     /** Draining with successors: at the next clean boundary this connection moves instead of closing. */
     private boolean moving;
-    private int moveAttempts;
-    private RequestBoundaryDecoder decoder;
+    /** The move to a successor, made once this connection drains with one (the block downstream applications use). */
+    private HttpConnectionMove move;
+    private HttpBoundaryDecoder decoder;
     private RequestHandler requestHandler;
     /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
     private WebSocketEcho webSocket;
@@ -132,7 +130,7 @@ final class HttpConnection {
     }
 
     private void installHandlers() {
-        decoder = new RequestBoundaryDecoder(new HttpDecoderConfig()
+        decoder = new HttpBoundaryDecoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.clientMaxHeaderSize())
                 .setMaxHeaderSize(settings.clientMaxHeaderSize()));
         requestHandler = new RequestHandler(this);
@@ -234,32 +232,27 @@ final class HttpConnection {
      * When it cannot move, it ends as without handover.
      */
     private void tryMove() {
-        if (!moving || closing || webSocket != null || !channel.isActive() || responding > 0 || !requestHandler.idle()
-                || !decoder.betweenRequests()) {
+        if (!moving || closing || webSocket != null || !channel.isActive() || responding > 0 || !requestHandler.idle()) {
             return;
         }
-        MovedConnection state = new MovedConnection(PROTOCOL, decoder.unread(),
-                java.nio.ByteBuffer.allocate(4).putInt(requests).array());
-        decoder.moving(true);
-        if (application.moveAway(channel, state)) {
-            decoder.moved();
-            cancelTimer();
-            return; // closed here without a FIN: channelInactive forgets the connection
+        if (move == null) {
+            move = new HttpConnectionMove(channel, decoder, application.context().handover(), this::tryMove);
         }
-        decoder.moving(false);
-        if (++moveAttempts < MOVE_ATTEMPTS && application.handoverAvailable()) {
-            channel.eventLoop().schedule(this::tryMove, MOVE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
-            return;
+        switch (move.attempt(requests)) {
+            case MOVED -> {
+                application.movedOne();
+                cancelTimer(); // closed here without a FIN: channelInactive forgets the connection
+            }
+            case STAYS -> {
+                moving = false;
+                if (!requestStarted) {
+                    arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
+                }
+            }
+            case MID_REQUEST, RETRYING -> {
+                // The next response's end, or the retry task, tries again.
+            }
         }
-        moving = false;
-        if (!requestStarted) {
-            arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
-        }
-    }
-
-    /** The request counter a moved connection's record carries: keepalive_requests goes on counting. */
-    static int servedFrom(byte[] state) {
-        return state.length == 4 ? java.nio.ByteBuffer.wrap(state).getInt() : 0;
     }
 
     /**

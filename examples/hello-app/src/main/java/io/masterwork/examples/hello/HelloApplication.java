@@ -1,20 +1,16 @@
 package io.masterwork.examples.hello;
 
 import io.masterwork.api.ApplicationContext;
-import io.masterwork.api.Connections;
 import io.masterwork.api.WorkerApplication;
+import io.masterwork.api.http.HttpHandover;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
@@ -23,43 +19,39 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A downstream application: answers every request with {@code app.greeting} and the pid of the
- * worker that answered, one request per connection (so a drain is just waiting for them to close).
+ * A downstream application: answers every request with {@code app.greeting} and the pid of the worker that
+ * answered, over HTTP/1.1 keep-alive. {@link HttpHandover} gives it zero-loss reloads: on a reload each open
+ * connection moves to the new generation between two requests.
  */
 public final class HelloApplication implements WorkerApplication {
-    private final Connections connections = new Connections();
+    private HttpHandover http;
 
     @Override
     public CompletionStage<Void> start(ApplicationContext context) {
         byte[] greeting = (context.settings("app").getString("greeting") + " from worker "
                 + context.identity().pid() + "\n").getBytes(StandardCharsets.UTF_8);
-        context.listeners().forEach(listener -> listener.serve(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel channel) {
-                connections.track(channel);
-                channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                        new SimpleChannelInboundHandler<FullHttpRequest>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-                                FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                                        HttpResponseStatus.OK, Unpooled.wrappedBuffer(greeting));
-                                HttpUtil.setContentLength(response, greeting.length);
-                                HttpUtil.setKeepAlive(response, false);
-                                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-                            }
-                        });
-            }
-        }));
+        http = new HttpHandover(context, pipeline -> pipeline.addLast(new HttpObjectAggregator(65536),
+                new SimpleChannelInboundHandler<FullHttpRequest>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+                        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                HttpResponseStatus.OK, Unpooled.wrappedBuffer(greeting));
+                        HttpUtil.setContentLength(response, greeting.length);
+                        HttpUtil.setKeepAlive(response, HttpUtil.isKeepAlive(request)); // HttpHandover closes if not
+                        ctx.writeAndFlush(response);
+                    }
+                }));
+        context.listeners().forEach(listener -> listener.serve(http.initializer()));
         return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public CompletionStage<Void> drain() {
-        return connections.drain();
+        return http.drain();
     }
 
     @Override
     public void closeAll() {
-        connections.closeAll();
+        http.closeAll();
     }
 }

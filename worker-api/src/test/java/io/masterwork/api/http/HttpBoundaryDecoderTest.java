@@ -1,4 +1,4 @@
-package io.masterwork.worker.http;
+package io.masterwork.api.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** Whether a connection stands between two requests: what decides that it may move to another worker. */
-class RequestBoundaryDecoderTest {
+class HttpBoundaryDecoderTest {
 
-    private final RequestBoundaryDecoder decoder = new RequestBoundaryDecoder(new HttpDecoderConfig());
+    private final HttpBoundaryDecoder decoder = new HttpBoundaryDecoder(new HttpDecoderConfig());
     private final EmbeddedChannel channel = new EmbeddedChannel(decoder);
 
     private void feed(String text) {

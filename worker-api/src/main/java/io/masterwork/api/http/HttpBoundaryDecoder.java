@@ -1,4 +1,4 @@
-package io.masterwork.worker.http;
+package io.masterwork.api.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,12 +14,21 @@ import java.util.List;
  * (its request line is consumed before the headers are complete), so "nothing buffered" is not enough;
  * here, any byte consumed after a request's end, other than the blank lines HTTP allows between
  * requests, marks a request under way until the decoder emits its last content.
+ *
+ * <p>Used in place of {@code HttpServerCodec}'s decoder (pair it with {@code HttpResponseEncoder} in a
+ * {@code CombinedChannelDuplexHandler}); {@link HttpHandover} does that for an application. Event loop
+ * thread only.
  */
-final class RequestBoundaryDecoder extends HttpRequestDecoder {
+public class HttpBoundaryDecoder extends HttpRequestDecoder {
     private boolean midRequest;
     private boolean movedAway;
 
-    RequestBoundaryDecoder(HttpDecoderConfig config) {
+    /**
+     * A decoder with {@code config}'s limits.
+     *
+     * @param config the limits: initial line, header size, chunk size
+     */
+    public HttpBoundaryDecoder(HttpDecoderConfig config) {
         super(config);
     }
 
@@ -45,13 +54,30 @@ final class RequestBoundaryDecoder extends HttpRequestDecoder {
         return true;
     }
 
-    /** True between requests: the bytes held (see {@link #unread}) are at most the start of the next one. */
-    boolean betweenRequests() {
+    /**
+     * Whether the connection stands between two requests.
+     *
+     * @return true when the bytes held (see {@link #unread}) are at most the start of the next request
+     */
+    public boolean betweenRequests() {
         return !midRequest;
     }
 
-    /** A copy of the bytes read but not yet decoded (an incomplete request line, say). */
-    byte[] unread() {
+    /**
+     * Whether nothing of a next request has arrived either: between requests, no byte held.
+     *
+     * @return true when closing the connection now loses nothing the client sent
+     */
+    public boolean idle() {
+        return !midRequest && !internalBuffer().isReadable();
+    }
+
+    /**
+     * The bytes read but not yet decoded.
+     *
+     * @return a copy of them (an incomplete request line, say)
+     */
+    public byte[] unread() {
         ByteBuf held = internalBuffer();
         byte[] bytes = new byte[held.readableBytes()];
         held.getBytes(held.readerIndex(), bytes);
@@ -61,13 +87,15 @@ final class RequestBoundaryDecoder extends HttpRequestDecoder {
     /**
      * The connection is moving with {@link #unread} (true), or stays after all (false). While it moves, the
      * end of input that its close brings decodes nothing: those bytes are the new owner's.
+     *
+     * @param moving true while a move is under way
      */
-    void moving(boolean moving) {
+    public void moving(boolean moving) {
         movedAway = moving;
     }
 
     /** The connection moved: the bytes held are the new owner's, never decoded here. */
-    void moved() {
+    public void moved() {
         ByteBuf held = internalBuffer();
         held.skipBytes(held.readableBytes());
     }
