@@ -5,6 +5,7 @@ import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.Received;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.Posix;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -89,6 +90,7 @@ final class ChannelReader {
             }
             case HEARTBEAT -> watchdog.answered(slot, now);
             case STATUS -> log.debug("{} from worker process {}", frame.command(), slot.pid());
+            case INIT_FAILED -> initFailed(slot.worker(), frame);
             default -> refused(slot.pid(), frame);
         }
     }
@@ -97,7 +99,16 @@ final class ChannelReader {
         switch (frame.command()) {
             case READY -> spares.ready(spare, System.nanoTime());
             case HEARTBEAT, STATUS -> log.debug("{} from spare worker process {}", frame.command(), spare.worker.pid);
+            case INIT_FAILED -> initFailed(spare.worker, frame);
             default -> refused(spare.worker.pid, frame);
+        }
+    }
+
+    /** The worker's reason for its coming exit 2; kept for the reaper (a refused reload, a start that fails). */
+    private static void initFailed(Worker worker, ChannelFrame frame) {
+        if (worker.initFailure == null) {
+            worker.initFailure = new String(frame.payload(), StandardCharsets.UTF_8);
+            log.debug("worker process {} cannot start: {}", worker.pid, worker.initFailure);
         }
     }
 
