@@ -43,16 +43,24 @@ final class ChannelReader {
     }
 
     private void read(Worker worker, Consumer<ChannelFrame> handler) {
+        boolean errorSeen = false;
         for (int i = 0; i < FRAMES_PER_TURN; i++) {
             Received received;
             try {
                 received = worker.channel.receive();
             } catch (ChannelException e) {
-                // ECONNRESET: the worker died with frames unread. Its status is reaped as for an EOF.
+                // ECONNRESET: the worker died with frames of ours unread. The kernel reports that (once) before the
+                // frames the worker sent last — its INIT_FAILED, just before it exits 2 — so read on once; a second
+                // error in a row ends the channel. Its status is reaped as for an EOF.
                 log.debug("channel of worker process {}: {}", worker.pid, e.getMessage());
+                if (!errorSeen) {
+                    errorSeen = true;
+                    continue;
+                }
                 worker.channelClosed();
                 return;
             }
+            errorSeen = false;
             if (received.wouldBlock()) {
                 return;
             }
