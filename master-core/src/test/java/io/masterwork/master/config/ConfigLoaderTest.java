@@ -272,6 +272,28 @@ class ConfigLoaderTest {
         assertThat(HttpSettingsCheckForTests.calls).hasValue(0);
     }
 
+    /** Issue 28: the commands that talk to a running master read only pid and control_socket, whatever else is wrong. */
+    @Test
+    void controlKeysAreReadWhateverElseTheFileSays() throws IOException {
+        Path file = Path.of("conf/masterwork.conf");
+        write("worker_class_path = [\"lib/missing.jar\"]\npid = run/mw.pid\ncontrol_socket = run/mw.sock\n");
+        ConfigLoader.ControlKeys keys = ConfigLoader.controlKeys(file, prefix);
+        assertThat(keys.pidFile()).isEqualTo(prefix.resolve("run/mw.pid"));
+        assertThat(keys.controlSocket()).contains(prefix.resolve("run/mw.sock"));
+
+        // a broken file, or a wrong value of the key itself: the defaults
+        write("pid = [\n");
+        keys = ConfigLoader.controlKeys(file, prefix);
+        assertThat(keys.pidFile()).isEqualTo(prefix.resolve("logs/masterwork.pid"));
+        assertThat(keys.controlSocket()).contains(prefix.resolve("logs/masterwork.sock"));
+        write("pid = \"\"\ncontrol_socket = off\n");
+        keys = ConfigLoader.controlKeys(file, prefix);
+        assertThat(keys.pidFile()).isEqualTo(prefix.resolve("logs/masterwork.pid"));
+        assertThat(keys.controlSocket()).isEmpty();
+        Files.delete(prefix.resolve(file));
+        assertThat(ConfigLoader.controlKeys(file, prefix).pidFile()).isEqualTo(prefix.resolve("logs/masterwork.pid"));
+    }
+
     @Test
     void applicationSectionsMustBeSections() throws IOException {
         rejected("app = 5\n", 1, "app");
