@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's side of the command channels: what workers say (READY, HEARTBEAT, STATUS); anything else a worker
- * sends is refused, and a descriptor that came with it closed. At most {@link #FRAMES_PER_TURN} frames from one
+ * The master's side of the command channels: what workers say (READY, HEARTBEAT, STATUS, INIT_FAILED); anything
+ * else a worker sends is refused, and a descriptor that came with it closed. At most {@link #FRAMES_PER_TURN} frames from one
  * channel per loop turn, as a worker bounds its own reads: a worker that keeps its channel full cannot hold the loop.
  * End of file (or a reset) is a worker's death notice: the master's end is closed until the exit is reaped.
  */
