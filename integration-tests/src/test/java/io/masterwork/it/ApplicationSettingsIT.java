@@ -97,6 +97,31 @@ class ApplicationSettingsIT {
         }
     }
 
+    /** A spare promoted into the reload's generation checks the new sections at its promotion, as a fresh worker. */
+    @Test
+    void aSparePromotedIntoARefusedReloadSaysTheChecksMessage() throws Exception {
+        try (RunningMaster master = RunningMaster.start("worker_spares = 1\n" + config("hi"))) {
+            List<Integer> old = master.awaitWorkers(2);
+            int spare = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("spare worker process (\\d+) \\(spare \\d+\\) ready")
+                        .matcher(master.errorLog());
+                return m.find() ? Integer.parseInt(m.group(1)) : -1;
+            }, pid -> pid > 0);
+            Path conf = master.prefix.resolve("conf/masterwork.conf");
+            Files.writeString(conf, "worker_processes = 2\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port
+                    + "\"\nworker_spares = 1\n" + config(""));
+
+            RunningMaster.CommandResult reload = master.command("-s", "reload");
+            assertThat(reload.exit()).as(reload.output()).isEqualTo(1);
+            assertThat(reload.output()).contains(conf + ":" + (GREETING_LINE + 1) + ": app.greeting: must not be empty");
+            assertThat(master.errorLog()).contains("start worker process " + spare + " (slot ").contains("spare 0 promoted");
+            // the promoted spare exited 2; the old workers serve on (a new spare may start beside them)
+            await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(spare));
+            assertThat(master.workers()).containsAll(old.stream().filter(pid -> pid != spare).toList());
+            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+        }
+    }
+
     @Test
     void testRunsTheApplicationChecksAsTheWorkerUserAndKeepsItsMessageAndStatus() throws Exception {
         Path prefix = RunningMaster.newPrefixWith("listen = \"127.0.0.1:" + RunningMaster.freePort() + "\"\n" + config(""));
