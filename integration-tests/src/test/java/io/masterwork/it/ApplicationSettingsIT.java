@@ -101,12 +101,15 @@ class ApplicationSettingsIT {
     @Test
     void aSparePromotedIntoARefusedReloadSaysTheChecksMessage() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_spares = 1\n" + config("hi"))) {
-            List<Integer> old = master.awaitWorkers(2);
             int spare = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("spare worker process (\\d+) \\(spare \\d+\\) ready")
                         .matcher(master.errorLog());
                 return m.find() ? Integer.parseInt(m.group(1)) : -1;
             }, pid -> pid > 0);
+            // the two workers of generation 1: the master's children beside the spare, once both have said READY
+            List<Integer> old = await().atMost(Duration.ofSeconds(60)).until(() -> master.workers().stream()
+                    .filter(pid -> pid != spare && master.errorLog().matches("(?s).*worker process " + pid + " \\(slot \\d+\\) ready.*"))
+                    .toList(), workers -> workers.size() == 2);
             Path conf = master.prefix.resolve("conf/masterwork.conf");
             Files.writeString(conf, "worker_processes = 2\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port
                     + "\"\nworker_spares = 1\n" + config(""));
@@ -117,7 +120,7 @@ class ApplicationSettingsIT {
             assertThat(master.errorLog()).contains("start worker process " + spare + " (slot ").contains("spare 0 promoted");
             // the promoted spare exited 2; the old workers serve on (a new spare may start beside them)
             await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(spare));
-            assertThat(master.workers()).containsAll(old.stream().filter(pid -> pid != spare).toList());
+            assertThat(master.workers()).containsAll(old);
             assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
         }
     }
