@@ -100,18 +100,19 @@ class ApplicationSettingsIT {
     /** A spare promoted into the reload's generation checks the new sections at its promotion, as a fresh worker. */
     @Test
     void aSparePromotedIntoARefusedReloadSaysTheChecksMessage() throws Exception {
-        try (RunningMaster master = RunningMaster.start("worker_spares = 1\n" + config("hi"))) {
+        // One worker: the reload's only new worker is the promoted spare (RunningMaster's header says 2; this line wins).
+        try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\n" + config("hi"))) {
             int spare = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("spare worker process (\\d+) \\(spare \\d+\\) ready")
                         .matcher(master.errorLog());
                 return m.find() ? Integer.parseInt(m.group(1)) : -1;
             }, pid -> pid > 0);
-            // the two workers of generation 1: the master's children beside the spare, once both have said READY
+            // the worker of generation 1: the master's children beside the spare, once both have said READY
             List<Integer> old = await().atMost(Duration.ofSeconds(60)).until(() -> master.workers().stream()
                     .filter(pid -> pid != spare && master.errorLog().matches("(?s).*worker process " + pid + " \\(slot \\d+\\) ready.*"))
-                    .toList(), workers -> workers.size() == 2);
+                    .toList(), workers -> workers.size() == 1);
             Path conf = master.prefix.resolve("conf/masterwork.conf");
-            Files.writeString(conf, "worker_processes = 2\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port
+            Files.writeString(conf, "worker_processes = 1\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port
                     + "\"\nworker_spares = 1\n" + config(""));
 
             RunningMaster.CommandResult reload = master.command("-s", "reload");
