@@ -76,6 +76,18 @@ public record ChannelFrame(Command command, int pid, long slot, int fd, byte[] p
         return new ChannelFrame(Command.READY, pid, slot, -1, NO_PAYLOAD);
     }
 
+    /**
+     * The worker {@code pid} in {@code slot} could not initialise and exits with status 2: {@code reason}, cut to fit
+     * {@link FrameCodec#MAX_PAYLOAD} bytes of UTF-8.
+     */
+    public static ChannelFrame initFailed(int pid, long slot, String reason) {
+        byte[] bytes = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length > FrameCodec.MAX_PAYLOAD) {
+            bytes = java.util.Arrays.copyOf(bytes, FrameCodec.MAX_PAYLOAD);
+        }
+        return new ChannelFrame(Command.INIT_FAILED, pid, slot, -1, bytes);
+    }
+
     /** The process {@code pid} in {@code slot} is alive. */
     public static ChannelFrame heartbeat(int pid, long slot) {
         return new ChannelFrame(Command.HEARTBEAT, pid, slot, -1, NO_PAYLOAD);

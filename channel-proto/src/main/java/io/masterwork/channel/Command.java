@@ -43,13 +43,19 @@ public enum Command {
      * Master to worker, before QUIT: "your successors are ..." (payload: slots and pids), so the worker
      * can hand its idle connections to them instead of closing them.
      */
-    RETIRE(Command.EXTENSION_TAG | 0x07);
+    RETIRE(Command.EXTENSION_TAG | 0x07),
+    /**
+     * Worker to master, just before it exits with status 2: why its initialisation failed (UTF-8 text, e.g. the
+     * application's {@code file:line: key: ...} settings error), so that a refused reload or a first generation that
+     * cannot start is reported with the application's own message, not only with an exit status.
+     */
+    INIT_FAILED(Command.EXTENSION_TAG | 0x08);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE};
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE, INIT_FAILED};
 
     private final int code;
 

@@ -26,6 +26,24 @@ public final class SpawnContract {
     /** A spare's title: its promotion shortens it in place to {@link #WORKER_TITLE} (argv can shrink, not grow). */
     public static final String SPARE_TITLE = "masterwork: worker process (spare)";
 
+    /**
+     * {@code masterwork -t}'s check of the application sections, run as the worker user with the worker class path:
+     * the configuration JSON on standard input, the {@code file:line: key: problem} message on standard output, exit
+     * status {@link #EXIT_OK} or {@link #EXIT_SETTINGS_REJECTED}.
+     */
+    public static final String SETTINGS_CHECK_MAIN_CLASS = "io.masterwork.worker.SettingsCheckMain";
+    /** Not 1, which a JVM that cannot even start its main class exits with too. */
+    public static final int EXIT_SETTINGS_REJECTED = 4;
+
+    /** In the configuration JSON: the file the master read (absolute). */
+    public static final String CONFIG_FILE_KEY = "masterwork.config_file";
+    /**
+     * In the configuration JSON: {@code { "<path joined as ConfigUtil.joinPath>": { file, line } }} for every value of
+     * the application sections ({@code http}, {@code app}), which JSON cannot carry, so that the worker reports an
+     * application's error at the file and line the operator wrote.
+     */
+    public static final String CONFIG_ORIGINS_KEY = "masterwork.origins";
+
     /** The command channel, the worker's end of a SOCK_SEQPACKET socketpair. */
     public static final int CHANNEL_FD = 3;
     /** The read end of the worker's sibling inbox: messages from siblings, never commands. */

@@ -194,7 +194,7 @@ class BinaryUpgradeIT {
     }
 
     /** A build directory: lib/ (the test's class path, linked) and bin/masterwork, which notes its pid first. */
-    private static Path build(Path dir, Path root, String beforeExec) throws Exception {
+    static Path build(Path dir, Path root, String beforeExec) throws Exception {
         Files.createDirectories(dir.resolve("bin"));
         Files.createSymbolicLink(dir.resolve("lib"), RunningMaster.lib());
         Path script = dir.resolve("bin/masterwork");
@@ -210,7 +210,7 @@ class BinaryUpgradeIT {
     }
 
     /** Points .masterwork/current at {@code build}, replacing the link in one rename, as the launcher does. */
-    private static void setCurrent(Path root, Path build) throws Exception {
+    static void setCurrent(Path root, Path build) throws Exception {
         Path link = root.resolve(".masterwork/current.tmp");
         Files.deleteIfExists(link);
         Files.createSymbolicLink(link, Path.of("builds", build.getFileName().toString()));
@@ -219,7 +219,7 @@ class BinaryUpgradeIT {
     }
 
     /** The pids the build's bin/masterwork noted, in order. */
-    private static List<Integer> startedBy(Path root, Path build) throws Exception {
+    static List<Integer> startedBy(Path root, Path build) throws Exception {
         Path file = root.resolve("started-by-" + build.getFileName());
         return Files.exists(file) ? Files.readAllLines(file).stream().map(String::trim).map(Integer::parseInt).toList() : List.of();
     }

@@ -342,7 +342,7 @@ class ControlSocketIT {
             assertThat(shared).as("left behind by a master killed with SIGKILL").exists();
             Cli none = cli(firstPrefix, List.of(), "status");
             assertThat(none.exit()).isEqualTo(1);
-            assertThat(none.err()).contains("no master is running: nothing listens on control socket " + shared);
+            assertThat(none.err()).contains("no master running: nothing listens on control socket " + shared);
 
             try (RunningMaster second = RunningMaster.start(config)) {
                 second.awaitWorkers(2);

@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -142,21 +144,26 @@ class MasterProcessIT {
         }
     }
 
+    /**
+     * Issue 28, fail fast at start: a first generation whose application cannot start (every worker exits 2, never
+     * respawned) ends the master with status 1 and the application's message, well within worker_ready_timeout,
+     * instead of leaving a master that listens with no worker.
+     */
     @Test
-    void aWorkerWhoseInitFailsExitsWithTwoAndIsNotRespawned() throws Exception {
-        try (RunningMaster master = RunningMaster.start(
-                "modules { worker = [\"io.masterwork.it.apps.FailingStartModule\"] }")) {
-            await().atMost(Duration.ofSeconds(30)).until(() ->
-                    master.errorLog().split("exited with fatal code 2 and cannot be respawned", -1).length - 1 == 2);
-            assertThat(master.workers()).isEmpty();
-            // The master's own table, asked after it logged both exits: no slot left, so no respawn is pending
-            // (a slot to be respawned is listed as "respawning", with the time it is due).
-            String status = CrashLoopAndWatchdogIT.controlCommand(master, "status");
-            assertThat(com.typesafe.config.ConfigFactory.parseString(status).getList("workers")).as(status).isEmpty();
-            assertThat(master.workers()).isEmpty();
-            assertThat(master.errorLog().split("start worker process", -1).length - 1).isEqualTo(2);
-            assertThat(master.isAlive()).isTrue();
-        }
+    void aFirstGenerationWhoseApplicationCannotStartEndsTheMaster() throws Exception {
+        long started = System.nanoTime();
+        Path prefix = RunningMaster.newPrefixWith("listen = \"127.0.0.1:" + RunningMaster.freePort() + "\"\n"
+                + "worker_ready_timeout = 30s\nmodules { worker = [\"io.masterwork.it.apps.FailingStartModule\"] }\n");
+        RunningMaster.CommandResult run = RunningMaster.runToEnd(prefix, Duration.ofSeconds(60));
+        assertThat(run.exit()).as(run.output()).isEqualTo(1);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+        assertThat(run.output()).contains("no worker of generation 1 could start, the master exits: the application ")
+                .contains("did not start: java.lang.IllegalStateException: injected start-up failure");
+        String errorLog = Files.readString(prefix.resolve("logs/error.log"));
+        assertThat(errorLog).contains("exited with fatal code 2 and cannot be respawned");
+        // never respawned: the two workers of the generation were all it started
+        assertThat(errorLog.split("start worker process", -1).length - 1).isEqualTo(2);
+        assertThat(prefix.resolve("logs/masterwork.pid")).doesNotExist();
     }
 
     @Test

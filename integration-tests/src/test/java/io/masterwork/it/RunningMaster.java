@@ -218,11 +218,20 @@ final class RunningMaster implements AutoCloseable {
      */
     static RunningMaster startWithInheritedSockets(String extraConfig, Map<String, String> environment,
                                                    List<Integer> listeningFds) throws IOException {
+        return startWithDescriptors(extraConfig, environment, listeningFds, true);
+    }
+
+    /**
+     * As {@link #startWithInheritedSockets}; without {@code socketActivation}, no LISTEN_PID and LISTEN_FDS: the
+     * descriptors are only there, at 3, 4, ..., for whatever {@code environment} says of them.
+     */
+    static RunningMaster startWithDescriptors(String extraConfig, Map<String, String> environment,
+                                              List<Integer> listeningFds, boolean socketActivation) throws IOException {
         Posix posix = NativePosix.get();
         Path prefix = newPrefix(extraConfig);
         int port = posix.localAddress(listeningFds.get(0)).getPort();
-        List<String> argv = new ArrayList<>(List.of("sh", "-c",
-                "LISTEN_PID=$$ LISTEN_FDS=" + listeningFds.size() + " exec \"$0\" \"$@\""));
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", socketActivation
+                ? "LISTEN_PID=$$ LISTEN_FDS=" + listeningFds.size() + " exec \"$0\" \"$@\"" : "exec \"$0\" \"$@\""));
         argv.addAll(masterCommand(prefix));
         List<String> env = new ArrayList<>();
         Map<String, String> all = new java.util.TreeMap<>(System.getenv());
@@ -244,6 +253,33 @@ final class RunningMaster implements AutoCloseable {
             posix.close(out);
         }
         return awaitPidFile(new RunningMaster(prefix, port, new SpawnedProcess(pid)));
+    }
+
+    /**
+     * A master that is expected to end by itself (a start that fails): run in the foreground in a fresh prefix with
+     * {@code extraConfig} (after a free loopback {@code listen}), to its end within {@code atMost} (killed, with its
+     * workers, and an AssertionError otherwise). The output is what it printed; its error log is in {@code prefix}.
+     */
+    static CommandResult runToEnd(String extraConfig, Duration atMost) throws IOException, InterruptedException {
+        Path prefix = newPrefix("listen = \"127.0.0.1:" + freePort() + "\"\n" + extraConfig);
+        return runToEnd(prefix, atMost);
+    }
+
+    static CommandResult runToEnd(Path prefix, Duration atMost) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(masterCommand(prefix)).directory(prefix.toFile())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile()).start();
+        p.getOutputStream().close();
+        if (!p.waitFor(atMost.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            killTree((int) p.pid());
+            killQuietly("KILL", (int) p.pid());
+            throw new AssertionError("the master " + p.pid() + " did not end within " + atMost);
+        }
+        return new CommandResult(p.exitValue(), Files.readString(prefix.resolve("stdout.txt")));
+    }
+
+    /** A fresh prefix holding conf/masterwork.conf with the usual header and {@code config}. */
+    static Path newPrefixWith(String config) throws IOException {
+        return newPrefix(config);
     }
 
     private static Path newPrefix(String config) throws IOException {
@@ -274,6 +310,11 @@ final class RunningMaster implements AutoCloseable {
 
     /** Runs the masterwork command for this master's prefix ({@code -p <prefix> args...}) to its end (bounded). */
     CommandResult command(String... args) throws IOException, InterruptedException {
+        return command(prefix, args);
+    }
+
+    /** Runs the masterwork command for {@code prefix} ({@code -p <prefix> args...}) to its end (bounded). */
+    static CommandResult command(Path prefix, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(java(), "-cp", lib() + "/*", MAIN, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();

@@ -125,6 +125,13 @@ final class SparePromotion {
                 byte[] bytes = WorkerConfiguration.readDescriptorBytes(SpawnContract.CONFIG_FD);
                 worker.takeConfiguration(WorkerConfiguration.parse(new String(bytes, StandardCharsets.UTF_8),
                         "configuration on descriptor " + SpawnContract.CONFIG_FD));
+                try {
+                    worker.checkApplicationSettings(); // a reload's sections, checked as a fresh worker checks them
+                } catch (WorkerInitException e) {
+                    spareConfigBytes = null;
+                    applicationFailed(e.getMessage(), null);
+                    return;
+                }
             }
             spareConfigBytes = null;
         } catch (RuntimeException e) {
@@ -200,9 +207,13 @@ final class SparePromotion {
     }
 
     private void applicationFailed(Throwable failure) {
+        applicationFailed("the application did not start: " + failure, failure);
+    }
+
+    private void applicationFailed(String reason, Throwable failure) {
         // As a fresh worker whose application cannot start: exit 2, and the master does not respawn the slot.
-        log.error(Markers.EMERG, "worker init failed, exiting with status {}: the application did not start: {}",
-                SpawnContract.EXIT_FATAL, failure.toString(), failure);
+        log.error(Markers.EMERG, "worker init failed, exiting with status {}: {}", SpawnContract.EXIT_FATAL, reason, failure);
+        worker.reportInitFailure(reason);
         worker.exit(SpawnContract.EXIT_FATAL);
     }
 }

@@ -35,6 +35,11 @@ public final class WorkerConfiguration {
         this.config = config;
     }
 
+    /** A configuration already parsed (the application sections' checked form, {@link ApplicationSettings}). */
+    static WorkerConfiguration of(Config config) {
+        return new WorkerConfiguration(config);
+    }
+
     /** Reads and parses the JSON on {@code fd} (from offset 0: /proc/self/fd opens it afresh). */
     public static WorkerConfiguration readDescriptor(int fd) {
         return parse(new String(readDescriptorBytes(fd), StandardCharsets.UTF_8), "configuration on descriptor " + fd);

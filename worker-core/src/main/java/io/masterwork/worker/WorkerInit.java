@@ -80,7 +80,7 @@ final class WorkerInit {
      * from the kernel's side (gid, groups, no capability left), and no_new_privs is set: nothing this worker
      * executes can gain privileges again (a setuid binary, file capabilities).
      */
-    private void switchCredentials() {
+    void switchCredentials() {
         OptionalInt uid = config.workerUid();
         OptionalInt gid = config.workerGid();
         if (uid.isPresent() || gid.isPresent()) {

@@ -74,8 +74,24 @@ final class WorkerProcess {
         this.timing = new StartupTiming(mainEnteredNanos);
     }
 
-    /** Runs the worker; returns its exit status. Init failures throw {@link WorkerInitException}. */
+    /**
+     * Runs the worker; returns its exit status. Init failures throw {@link WorkerInitException}; once the command
+     * channel is open, the master hears why first (INIT_FAILED), to report a refused reload or a first generation
+     * that cannot start with the application's own message.
+     */
     int run() {
+        try {
+            return initAndServe();
+        } catch (WorkerInitException e) {
+            reportInitFailure(e.getMessage());
+            throw e;
+        } catch (RuntimeException | Error e) {
+            reportInitFailure("worker init failed: " + e);
+            throw e;
+        }
+    }
+
+    private int initAndServe() {
         requireSocket(SpawnContract.CHANNEL_FD, "the command channel");
         requireSocket(SpawnContract.INBOX_FD, "the inbox");
         for (int i = 0; i < arguments.listeners(); i++) {
@@ -99,6 +115,9 @@ final class WorkerProcess {
         } catch (ChannelException e) {
             throw new WorkerInitException(e.getMessage(), e);
         }
+        // The applications' SettingsChecks, as the worker user now (never in the root master): a refusal is this
+        // worker's init failure, and the master's refused reload or failed start says the check's message.
+        checkApplicationSettings();
         if (spare != null) {
             long rehearsalStart = System.nanoTime();
             spare.rehearse(loop, config, identity);
@@ -127,6 +146,28 @@ final class WorkerProcess {
         String phases = timing.workerPhases();
         loop.execute(() -> reportReady(phases));
         return awaitExitStatus();
+    }
+
+    /** {@link ApplicationSettings} on the configuration this worker runs with, which then holds the checked sections. */
+    void checkApplicationSettings() {
+        try {
+            config = ApplicationSettings.check(config);
+        } catch (ApplicationSettings.Rejected e) {
+            throw new WorkerInitException(e.getMessage(), e);
+        }
+    }
+
+    /** INIT_FAILED to the master, when the channel is open and takes it now; the exit status follows anyway. */
+    void reportInitFailure(String reason) {
+        if (commandChannel == null || !commandChannel.isOpen()) {
+            return;
+        }
+        try {
+            commandChannel.send(ChannelFrame.initFailed(identity == null ? posix.getpid() : identity.pid(),
+                    identity == null ? arguments.slot() : identity.slot(), reason == null ? "unknown" : reason));
+        } catch (RuntimeException e) { // ChannelException among them: the exit status follows anyway
+            log.debug("INIT_FAILED not sent: {}", e.toString());
+        }
     }
 
     private static IoEventLoop startEventLoop(int threads) {

@@ -5,10 +5,13 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.pid.PidFile;
+import io.masterwork.master.process.SettingsCheckProcess;
 import io.masterwork.master.process.WorkerReadableFiles;
 import io.masterwork.master.process.WorkerUser;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.posix.Signal;
 import io.masterwork.posix.SignalRoute;
+import io.masterwork.posix.UserInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,6 +19,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -25,7 +29,8 @@ import java.util.concurrent.Callable;
 @Command(name = "masterwork", sortOptions = false,
         description = "nginx's master/worker process model for the JVM.%n"
                 + "Without options: run the master in the foreground (or detach if daemon = true).%n"
-                + "masterwork status [--json]: the running master's workers.",
+                + "masterwork status [--json]: the running master's workers.%n"
+                + "masterwork workers N: set the running master's worker count.",
         footer = "%nExit status: 0 on success, 1 on any error (the message says what is wrong).")
 public final class Masterwork implements Callable<Integer> {
     static final Path DEFAULT_CONFIG = Path.of("conf/masterwork.conf");
@@ -72,6 +77,7 @@ public final class Masterwork implements Callable<Integer> {
         Console console = new Console(out, err);
         CommandLine cl = new CommandLine(new Masterwork(console));
         cl.addSubcommand("status", new StatusCommand(console));
+        cl.addSubcommand("workers", new WorkersCommand(console));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -103,6 +109,11 @@ public final class Masterwork implements Callable<Integer> {
         }
         Path prefixDir = (prefix == null ? Path.of("") : prefix).toAbsolutePath().normalize();
         Path file = prefixDir.resolve(configFile).normalize();
+        if (signal != null && SignalCommand.parse(signal) != Signal.HUP) {
+            // stop, quit, reopen: the running master is found whatever the file says now (issue 28).
+            ControlTarget target = ControlTarget.of(file, prefixDir, console);
+            return new SignalCommand(console).send(signal, target.pidFile(), target.controlSocket().orElse(null));
+        }
         MasterConfiguration config;
         try {
             config = ConfigLoader.load(file, prefixDir);
@@ -114,11 +125,21 @@ public final class Masterwork implements Callable<Integer> {
             return 1;
         }
         if (test) {
+            Optional<String> refused;
             try {
                 // As at start: who the workers run as, and whether that user can read what a worker loads.
-                WorkerReadableFiles.check(WorkerUser.resolve(NativePosix.get(), config), config);
+                UserInfo workerUser = WorkerUser.resolve(NativePosix.get(), config);
+                WorkerReadableFiles.check(workerUser, config);
+                // The applications' own checks of http {} and app {}: application code, run as the worker user in a
+                // process of its own, never in this (often root) process.
+                // Without worker-core on this class path (master-core's own tests) no worker could start from it
+                // either, and there is no check to run; a distribution always has it (CommandLineIT tests -t there).
+                refused = SettingsCheckProcess.available() ? SettingsCheckProcess.run(config, workerUser) : Optional.empty();
             } catch (IllegalStateException e) {
-                console.error("emerg", e.getMessage());
+                refused = Optional.of(e.getMessage());
+            }
+            if (refused.isPresent()) {
+                console.error("emerg", refused.get());
                 console.err().println("masterwork: configuration file " + file + " test failed");
                 return 1;
             }
@@ -127,6 +148,7 @@ public final class Masterwork implements Callable<Integer> {
             return 0;
         }
         if (signal != null) {
+            // reload: the configuration's errors are what the operator asks about; a valid file goes to the master.
             return new SignalCommand(console).send(signal, new PidFile(config.pidFile()), config.controlSocket().orElse(null));
         }
         return new MasterStart(console).run(config);

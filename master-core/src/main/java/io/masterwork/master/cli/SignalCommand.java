@@ -108,7 +108,8 @@ final class SignalCommand {
         PidFile.Status status = pidFile.status();
         switch (status.state()) {
             case ABSENT -> {
-                console.error("error", "cannot send \"" + name + "\": " + status.description() + " (is masterwork running?)");
+                console.error("error", "no master running: cannot send \"" + name + "\": " + status.description()
+                        + " (is masterwork running?)");
                 return 1;
             }
             case INVALID -> {
@@ -116,7 +117,8 @@ final class SignalCommand {
                 return 1;
             }
             case STALE -> {
-                console.error("error", "cannot send \"" + name + "\": " + status.description() + " (stale pid file)");
+                console.error("error", "no master running: cannot send \"" + name + "\": " + status.description()
+                        + " (stale pid file)");
                 return 1;
             }
             default -> {

@@ -1,8 +1,5 @@
 package io.masterwork.master.cli;
 
-import io.masterwork.master.config.ConfigLoader;
-import io.masterwork.master.config.ConfigurationException;
-import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.control.ControlClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,23 +43,18 @@ final class StatusCommand implements Callable<Integer> {
         Path prefixDir = (prefix != null ? prefix : parent.prefix != null ? parent.prefix : Path.of(""))
                 .toAbsolutePath().normalize();
         Path file = prefixDir.resolve(configFile != null ? configFile : parent.configFile).normalize();
-        MasterConfiguration config;
-        try {
-            config = ConfigLoader.load(file, prefixDir);
-        } catch (ConfigurationException e) {
-            console.error("emerg", e.getMessage());
+        // Whatever the file says now (a bad app {} value, a missing jar): the running master is found (issue 28).
+        ControlTarget target = ControlTarget.of(file, prefixDir, console);
+        if (target.controlSocket().isEmpty()) {
+            console.error("error", "cannot ask the master: control_socket is off in " + target.configFile());
             return 1;
         }
-        if (config.controlSocket().isEmpty()) {
-            console.error("error", "cannot ask the master: control_socket is off in " + config.configFile());
-            return 1;
-        }
-        Path socket = config.controlSocket().get();
+        Path socket = target.controlSocket().get();
         String answer;
         try (ControlClient client = ControlClient.connect(socket)) {
             answer = client.ask("status", TIMEOUT);
         } catch (ControlClient.Unreachable e) {
-            console.error("error", "no master is running: " + e.getMessage());
+            console.error("error", "no master running: " + e.getMessage());
             return 1;
         } catch (IOException e) {
             console.error("error", e.getMessage());

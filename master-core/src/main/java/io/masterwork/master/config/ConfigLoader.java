@@ -63,8 +63,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * Loads {@code file} (relative paths resolve against {@code prefix}) and validates it, including the
-     * {@code http} and {@code app} sections through the worker class path's {@code SettingsCheck}s.
+     * Loads {@code file} (relative paths resolve against {@code prefix}) and validates every key the master knows; the
+     * {@code http} and {@code app} sections only as sections (their applications check them as the worker user).
      */
     public static MasterConfiguration load(Path file, Path prefix) {
         ConfigLoader loader = new ConfigLoader(file, prefix);
@@ -76,6 +76,42 @@ public final class ConfigLoader {
             throw new ConfigurationException(loader.file.toString(), -1, null,
                     "nested too deeply to be read (a runaway [ or { ?)");
         }
+    }
+
+    /** Where the running master is found: its pid file and its control socket (empty when {@code off}). */
+    public record ControlKeys(Path pidFile, Optional<Path> controlSocket) {
+    }
+
+    /**
+     * Only {@code pid} and {@code control_socket}, for the commands that talk to a running master ({@code status},
+     * {@code -s}): an operator must be able to see and stop a master whatever else the file now says. Each key the
+     * file does not hold, or that cannot be read from it (the file is missing, unreadable or broken, or the key's
+     * value is wrong), is its default.
+     */
+    public static ControlKeys controlKeys(Path file, Path prefix) {
+        ConfigLoader loader = new ConfigLoader(file, prefix);
+        Config user;
+        try {
+            user = loader.parse();
+        } catch (ConfigurationException | StackOverflowError e) {
+            user = ConfigFactory.empty();
+        }
+        ConfigLoader defaults = new ConfigLoader(file, prefix);
+        defaults.merged = defaults();
+        loader.merged = user.withFallback(defaults.merged);
+        Path pid;
+        try {
+            pid = loader.path("pid");
+        } catch (RuntimeException e) { // a wrong value of the key: its default
+            pid = defaults.path("pid");
+        }
+        Optional<Path> socket;
+        try {
+            socket = loader.controlSocket();
+        } catch (RuntimeException e) { // a wrong value of the key: its default
+            socket = defaults.controlSocket();
+        }
+        return new ControlKeys(pid, socket);
     }
 
     /** The schema with its defaults, as shipped in master-core. */
@@ -132,7 +168,9 @@ public final class ConfigLoader {
         try (workerLoader) {
             b.masterModules = moduleList("modules.master", ConfigLoader.class.getClassLoader());
             b.workerModules = moduleList("modules.worker", workerLoader.classLoader());
-            merged = new SectionChecks(file, workerLoader.classLoader()).apply(merged);
+            // The http {} and app {} sections are the applications': their SettingsChecks run as the worker user,
+            // in the workers and in -t's check process (io.masterwork.worker.ApplicationSettings), never here, in a
+            // master that usually runs as root. The sections travel to the workers as written.
         } catch (IOException e) {
             throw new ConfigurationException(file.toString(), -1, "worker_class_path",
                     "cannot close the worker class path: " + e.getMessage(), e);
@@ -184,7 +222,7 @@ public final class ConfigLoader {
                 if (entry.getValue().valueType() != ConfigValueType.OBJECT) {
                     throw wrongType(entry.getValue(), key, "a section { ... }");
                 }
-                continue; // validated by the application's SettingsCheck
+                continue; // validated by the application's SettingsCheck, as the worker user
             }
             if (known.valueType() == ConfigValueType.OBJECT) {
                 if (entry.getValue().valueType() != ConfigValueType.OBJECT) {

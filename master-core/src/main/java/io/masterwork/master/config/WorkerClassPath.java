@@ -11,8 +11,8 @@ import java.util.List;
 
 /**
  * The classes a worker will see: the master's own class path (the distribution's lib/, which workers
- * share) plus {@code worker_class_path}. Used only to validate: module class names and the applications'
- * {@code SettingsCheck}s. Closed right after, so no jar of an application stays open in the master.
+ * share) plus {@code worker_class_path}. Used only to validate that the classes named in {@code modules.worker}
+ * exist and are Guice modules, without initialising them (no application code runs in the master). Closed right after, so no jar of an application stays open in the master.
  */
 final class WorkerClassPath implements Closeable {
     private final URLClassLoader loader;

@@ -45,7 +45,7 @@ final class BinaryUpgrade {
     BinaryUpgrade(Posix posix, Listeners listeners, Map<String, String> environment) {
         this.posix = posix;
         this.listeners = listeners;
-        this.handover = UpgradeHandover.fromEnvironment(environment);
+        this.handover = UpgradeHandover.genuine(posix, environment);
         this.launchArgv = ProcessTitle.commandLine();
     }
 
@@ -86,6 +86,13 @@ final class BinaryUpgrade {
             log.warn("USR2 ignored: the old master {} still runs; QUIT it first", handover.get().oldPid());
             return false;
         }
+        List<String> command;
+        try {
+            command = newMasterCommand();
+        } catch (UntrustedBinary e) {
+            log.error("binary upgrade refused: {}; this master carries on", e.getMessage());
+            return false;
+        }
         try {
             Files.move(pidFile, oldbin(pidFile), StandardCopyOption.ATOMIC_MOVE);
             if (controlSocket != null && Files.exists(controlSocket)) {
@@ -98,7 +105,7 @@ final class BinaryUpgrade {
         }
         int pid;
         try {
-            pid = spawnNewMaster(generation);
+            pid = spawnNewMaster(command, generation);
         } catch (RuntimeException e) {
             log.error("binary upgrade failed: cannot start the new master: {}", e.getMessage());
             restore(pidFile, controlSocket);
@@ -172,10 +179,9 @@ final class BinaryUpgrade {
      * .masterwork/current), else this master's own command line. It gets the listeners at 3, 4, ... and
      * stdin/stdout/stderr; no channel, no other descriptor.
      */
-    private int spawnNewMaster(long generation) {
+    private int spawnNewMaster(List<String> command, long generation) {
         List<InetSocketAddress> addresses = new ArrayList<>(listeners.byAddress().keySet());
         List<Integer> fds = new ArrayList<>(listeners.byAddress().values());
-        List<String> command = newMasterCommand();
         List<String> env = new ArrayList<>();
         System.getenv().forEach((k, v) -> {
             if (!k.equals("MASTERWORK_SIGNALS_ROUTED") && !k.startsWith("LISTEN_") && !k.equals(UpgradeHandover.ENV_LISTENERS)
@@ -198,27 +204,54 @@ final class BinaryUpgrade {
         return posix.spawn(request);
     }
 
-    /** [executable, argv0, args...] */
-    private List<String> newMasterCommand() {
+    /** A binary the master will not execute: the path and why, for the log. */
+    static final class UntrustedBinary extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UntrustedBinary(Path path, String reason) {
+            super(path + ": " + reason, null, false, false);
+        }
+    }
+
+    /**
+     * [executable, argv0, args...]: the new master's binary, only one this master may trust (TrustedExecutable: owned
+     * by root or this master's user, nothing on its way writable by others, links followed only where nobody else
+     * could have placed them), from the distribution's own layout or MASTERWORK_UPGRADE_BINARY; else this master's own
+     * command line, whose java is checked alike.
+     */
+    private List<String> newMasterCommand() throws UntrustedBinary {
         int main = launchArgv.indexOf(MASTER_MAIN_CLASS);
         List<String> userArgs = main >= 0 ? launchArgv.subList(main + 1, launchArgv.size()) : List.of();
         Path script = newestBuildScript();
         List<String> command = new ArrayList<>();
         if (script != null) {
+            trusted(script);
             command.add(script.toString());
             command.add(script.toString());
             command.addAll(userArgs);
         } else {
+            trusted(Path.of(posix.executablePath()));
             command.add(posix.executablePath());
             command.addAll(launchArgv);
         }
         return command;
     }
 
-    /** The launcher's newest build (.masterwork/current), else this build's own bin/masterwork, else null. */
+    private void trusted(Path binary) throws UntrustedBinary {
+        String refusal = TrustedExecutable.refusal(binary.toAbsolutePath(), posix.geteuid());
+        if (refusal != null) {
+            throw new UntrustedBinary(binary, refusal);
+        }
+    }
+
+    /**
+     * MASTERWORK_UPGRADE_BINARY when set (the configured path: it must be there); else the launcher's newest build
+     * ({@code <root>/.masterwork/current/bin/masterwork}) when this master runs from
+     * {@code <root>/.masterwork/builds/<build>/lib}; else this build's own bin/masterwork beside its lib/; else null.
+     */
     private static Path newestBuildScript() {
         String override = System.getenv("MASTERWORK_UPGRADE_BINARY");
-        if (override != null && Files.isExecutable(Path.of(override))) {
+        if (override != null && !override.isEmpty()) {
             return Path.of(override);
         }
         String first = System.getProperty("java.class.path").split(File.pathSeparator)[0];
@@ -228,13 +261,15 @@ final class BinaryUpgrade {
         }
         Path build = lib.getParent();
         Path builds = build.getParent();
-        if (builds != null && builds.getParent() != null) {
+        if (builds != null && builds.getFileName() != null && builds.getFileName().toString().equals("builds")
+                && builds.getParent() != null && builds.getParent().getFileName() != null
+                && builds.getParent().getFileName().toString().equals(".masterwork")) {
             Path current = builds.getParent().resolve("current/bin/masterwork");
-            if (Files.isExecutable(current)) {
+            if (Files.exists(current)) {
                 return current;
             }
         }
         Path own = build.resolve("bin/masterwork");
-        return Files.isExecutable(own) ? own : null;
+        return Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? own : null;
     }
 }

@@ -5,14 +5,15 @@ import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.Received;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.Posix;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's side of the command channels: what workers say (READY, HEARTBEAT, STATUS); anything else a worker
- * sends is refused, and a descriptor that came with it closed. At most {@link #FRAMES_PER_TURN} frames from one
+ * The master's side of the command channels: what workers say (READY, HEARTBEAT, STATUS, INIT_FAILED); anything
+ * else a worker sends is refused, and a descriptor that came with it closed. At most {@link #FRAMES_PER_TURN} frames from one
  * channel per loop turn, as a worker bounds its own reads: a worker that keeps its channel full cannot hold the loop.
  * End of file (or a reset) is a worker's death notice: the master's end is closed until the exit is reaped.
  */
@@ -42,16 +43,24 @@ final class ChannelReader {
     }
 
     private void read(Worker worker, Consumer<ChannelFrame> handler) {
+        boolean errorSeen = false;
         for (int i = 0; i < FRAMES_PER_TURN; i++) {
             Received received;
             try {
                 received = worker.channel.receive();
             } catch (ChannelException e) {
-                // ECONNRESET: the worker died with frames unread. Its status is reaped as for an EOF.
+                // ECONNRESET: the worker died with frames of ours unread. The kernel reports that (once) before the
+                // frames the worker sent last — its INIT_FAILED, just before it exits 2 — so read on once; a second
+                // error in a row ends the channel. Its status is reaped as for an EOF.
                 log.debug("channel of worker process {}: {}", worker.pid, e.getMessage());
+                if (!errorSeen) {
+                    errorSeen = true;
+                    continue;
+                }
                 worker.channelClosed();
                 return;
             }
+            errorSeen = false;
             if (received.wouldBlock()) {
                 return;
             }
@@ -89,6 +98,7 @@ final class ChannelReader {
             }
             case HEARTBEAT -> watchdog.answered(slot, now);
             case STATUS -> log.debug("{} from worker process {}", frame.command(), slot.pid());
+            case INIT_FAILED -> initFailed(slot.worker(), frame);
             default -> refused(slot.pid(), frame);
         }
     }
@@ -97,7 +107,16 @@ final class ChannelReader {
         switch (frame.command()) {
             case READY -> spares.ready(spare, System.nanoTime());
             case HEARTBEAT, STATUS -> log.debug("{} from spare worker process {}", frame.command(), spare.worker.pid);
+            case INIT_FAILED -> initFailed(spare.worker, frame);
             default -> refused(spare.worker.pid, frame);
+        }
+    }
+
+    /** The worker's reason for its coming exit 2; kept for the reaper (a refused reload, a start that fails). */
+    private static void initFailed(Worker worker, ChannelFrame frame) {
+        if (worker.initFailure == null) {
+            worker.initFailure = new String(frame.payload(), StandardCharsets.UTF_8);
+            log.debug("worker process {} cannot start: {}", worker.pid, worker.initFailure);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.masterwork.master.process;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.log.ErrorLogLevels;
 import io.masterwork.master.log.LogFileOpener;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * names it, and whatever was open before stays in use.
  */
 public class MasterLogFiles {
+    /** http.access_log's default in the built-in application (worker-core's HttpSettings.DEFAULTS). */
+    static final String DEFAULT_ACCESS_LOG = "logs/access.log";
+
     private static final Logger log = LoggerFactory.getLogger("masterwork.master");
 
     private final Posix posix;
@@ -109,11 +113,14 @@ public class MasterLogFiles {
         List<Path> files = new ArrayList<>();
         files.add(config.errorLog());
         Config resolved = config.resolved();
-        if (resolved.hasPath("http.access_log")) {
-            String accessLog = resolved.getString("http.access_log");
-            if (!"off".equals(accessLog)) {
-                files.add(config.prefix().resolve(accessLog));
-            }
+        // The built-in application's access log, which the master creates for the worker user. Its default is the
+        // built-in application's (HttpSettings in worker-core, whose checks the master no longer runs).
+        // A value of another type is the workers' to refuse (with its file and line), not the master's to trip on.
+        String accessLog = !resolved.hasPath("http.access_log") ? DEFAULT_ACCESS_LOG
+                : resolved.getValue("http.access_log").valueType() == ConfigValueType.STRING
+                ? resolved.getString("http.access_log").trim() : "off";
+        if (!"off".equals(accessLog) && !accessLog.isEmpty()) {
+            files.add(config.prefix().resolve(accessLog));
         }
         return files;
     }

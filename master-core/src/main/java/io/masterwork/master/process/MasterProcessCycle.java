@@ -2,6 +2,7 @@ package io.masterwork.master.process;
 
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.log.ErrorLogLevels;
 import io.masterwork.master.pid.PidFile;
 import io.masterwork.master.process.SlotState.Vacant;
 import io.masterwork.posix.OpenFlags;
@@ -58,6 +59,8 @@ public final class MasterProcessCycle {
     /** When what is still alive gets SIGKILL after QUIT or TERM, System.nanoTime(); 0 when no stop is under way. */
     private long killDeadlineNanos;
     private boolean servingAnnounced;
+    /** Whether any worker of this master has said READY: until then, a worker that cannot start ends the master. */
+    private boolean anyWorkerReady;
     private int exitStatus;
     private PidFile pidFile;
 
@@ -75,9 +78,9 @@ public final class MasterProcessCycle {
         Spawner spawner = new Spawner(posix);
         this.spares = new SpareWorkers(posix, spawner, commands);
         this.workers = new WorkerProcesses(posix, table, spawner, spares, commands);
-        this.reaper = new Reaper(posix, table, spares, commands, workers);
         this.watchdog = new Watchdog(posix);
-        this.channels = new ChannelReader(posix, watchdog, spares, this::announceServingOnce);
+        this.channels = new ChannelReader(posix, watchdog, spares, this::workerReady);
+        this.reaper = new Reaper(posix, table, spares, commands, workers, channels::read);
         this.upgrade = new BinaryUpgrade(posix, listeners, System.getenv());
         this.reloads = new Reloads(posix, table, listeners, logFiles, desired, this.extensions);
         this.control = new CycleControl(this, posix, listeners, table, spares, desired, reloads);
@@ -339,6 +342,15 @@ public final class MasterProcessCycle {
             exitStatus = 1;
             handleTerminate();
         }
+        if (!anyWorkerReady && !stopping() && !reaped.fatalFailures().isEmpty()) {
+            // The first generation cannot start (its application refused its settings or failed to start: status 2,
+            // never respawned): a master listening with no worker would leave every client hanging. As a reload is
+            // rolled back, the start fails, with the application's reason.
+            log.error(ErrorLogLevels.EMERG, "no worker of generation {} could start, the master exits: {}",
+                    desired.serving().number, reaped.fatalFailures().get(0));
+            exitStatus = 1;
+            handleTerminate();
+        }
     }
 
     /**
@@ -380,6 +392,11 @@ public final class MasterProcessCycle {
         if (failure != null && reload != null && generation == reload.next) {
             reload.failed(failure);
         }
+    }
+
+    private void workerReady() {
+        anyWorkerReady = true;
+        announceServingOnce();
     }
 
     private void announceServingOnce() {

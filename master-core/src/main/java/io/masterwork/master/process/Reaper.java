@@ -7,6 +7,7 @@ import io.masterwork.posix.PosixException;
 import io.masterwork.posix.WaitStatus;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +36,11 @@ final class Reaper {
         }
     }
 
-    /** One pass: the workers reaped with a known status (for the extensions), and whether the crash limit was reached. */
-    record Reaping(List<WorkerSlot> slots, List<WaitStatus> statuses, boolean crashLimitReached) {
+    /**
+     * One pass: the workers reaped with a known status (for the extensions), whether the crash limit was reached, and
+     * why each serving worker that exited with status 2 (cannot be respawned) could not start.
+     */
+    record Reaping(List<WorkerSlot> slots, List<WaitStatus> statuses, boolean crashLimitReached, List<String> fatalFailures) {
     }
 
     private final Posix posix;
@@ -45,8 +49,12 @@ final class Reaper {
     private final WorkerCommands commands;
     private final WorkerProcesses workers;
     private final CrashAccounting crashes = new CrashAccounting();
+    /** Reads what a worker still said on its channel (INIT_FAILED just before its exit) before the exit is handled. */
+    private final Consumer<WorkerSlot> lastWords;
 
-    Reaper(Posix posix, ProcessTable table, SpareWorkers spares, WorkerCommands commands, WorkerProcesses workers) {
+    Reaper(Posix posix, ProcessTable table, SpareWorkers spares, WorkerCommands commands, WorkerProcesses workers,
+           Consumer<WorkerSlot> lastWords) {
+        this.lastWords = lastWords;
         this.posix = posix;
         this.table = table;
         this.spares = spares;
@@ -59,10 +67,14 @@ final class Reaper {
         List<WorkerSlot> slots = new ArrayList<>();
         List<WaitStatus> statuses = new ArrayList<>();
         boolean crashLimit = false;
+        List<String> fatalFailures = new ArrayList<>();
         for (WorkerSlot slot : table.running()) {
             Exit exit = waitFor(slot.worker());
             if (exit != null) {
-                crashLimit |= workerExited(slot, exit, desired, reload, stopping);
+                if (slot.worker().channelOpen()) {
+                    lastWords.accept(slot);
+                }
+                crashLimit |= workerExited(slot, exit, desired, reload, stopping, fatalFailures);
                 if (!exit.lost()) {
                     slots.add(slot);
                     statuses.add(exit.status());
@@ -75,7 +87,7 @@ final class Reaper {
                 spares.exited(spare, exit, desired.serving().config, stopping, System.nanoTime());
             }
         }
-        return new Reaping(slots, statuses, crashLimit);
+        return new Reaping(slots, statuses, crashLimit, fatalFailures);
     }
 
     /**
@@ -98,7 +110,8 @@ final class Reaper {
     }
 
     /** True when this exit was a crash that reached worker_crash_limit. */
-    private boolean workerExited(WorkerSlot slot, Exit exit, DesiredWorkers desired, Reload reload, boolean stopping) {
+    private boolean workerExited(WorkerSlot slot, Exit exit, DesiredWorkers desired, Reload reload, boolean stopping,
+                                 List<String> fatalFailures) {
         Worker gone = slot.worker();
         boolean wanted = !stopping && !slot.isExiting() && slot.generation == desired.serving();
         boolean crashed = CrashAccounting.isCrash(exit.status());
@@ -119,11 +132,14 @@ final class Reaper {
         boolean crashLimit = false;
         if (!wanted) {
             if (reload != null && slot.generation == reload.next && !slot.isExiting()) {
-                reload.failed("a new worker " + exit + " before it was ready");
+                // The worker's own reason when it gave one (an application's settings refused: file:line: key: ...).
+                reload.failed(gone.initFailure != null ? gone.initFailure : "a new worker " + exit + " before it was ready");
             }
             table.release(slot);
         } else if (fatal) {
-            log.error("worker process {} exited with fatal code {} and cannot be respawned", gone.pid, SpawnContract.EXIT_FATAL);
+            log.error("worker process {} exited with fatal code {} and cannot be respawned{}", gone.pid, SpawnContract.EXIT_FATAL,
+                    gone.initFailure == null ? "" : ": " + gone.initFailure);
+            fatalFailures.add(gone.initFailure != null ? gone.initFailure : "worker process " + gone.pid + " " + exit);
             desired.fatallyFailed();
             table.release(slot);
         } else {

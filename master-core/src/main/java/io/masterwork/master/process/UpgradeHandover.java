@@ -51,6 +51,36 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
         }
     }
 
+    /**
+     * The hand-over this process was really started with: {@link #ENV_UPGRADE} names an old master of this
+     * hand-over's protocol, and that master is this process's parent (it spawned this one on USR2; a new master never
+     * daemonizes). Anything else — the variables set by hand, inherited from a shell, or left over — is logged and
+     * ignored: a master adopts listening sockets only from its old master, never from whoever set an environment.
+     */
+    static Optional<UpgradeHandover> genuine(Posix posix, Map<String, String> env) {
+        boolean listeners = env.containsKey(ENV_LISTENERS);
+        Optional<UpgradeHandover> claimed;
+        try {
+            claimed = fromEnvironment(env);
+        } catch (IllegalStateException e) {
+            log.error("{}; {} ignored", e.getMessage(), listeners ? ENV_LISTENERS + " and it" : "it");
+            return Optional.empty();
+        }
+        if (claimed.isEmpty()) {
+            if (listeners) {
+                log.error("{} ignored: there is no {} (no old master handed over to this one)", ENV_LISTENERS, ENV_UPGRADE);
+            }
+            return Optional.empty();
+        }
+        int parent = posix.getppid();
+        if (claimed.get().oldPid() <= 1 || claimed.get().oldPid() != parent) {
+            log.error("{} ignored: it names the old master {}, but this master's parent is process {}", 
+                    listeners ? ENV_UPGRADE + " and " + ENV_LISTENERS : ENV_UPGRADE, claimed.get().oldPid(), parent);
+            return Optional.empty();
+        }
+        return claimed;
+    }
+
     String environmentValue() {
         return "protocol=" + protocol + " pid=" + oldPid + " version=" + oldVersion + " generation=" + oldGeneration;
     }
@@ -66,9 +96,15 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
         return sb.toString();
     }
 
-    /** The listening sockets an old master handed over, by the address each is really bound to; close-on-exec now. */
+    /**
+     * The listening sockets an old master handed over, by the address each is really bound to; close-on-exec now.
+     * Only from a {@link #genuine} hand-over.
+     */
     static Map<InetSocketAddress, Integer> listeners(Posix posix, Map<String, String> env) {
         Map<InetSocketAddress, Integer> out = new LinkedHashMap<>();
+        if (genuine(posix, env).isEmpty()) {
+            return out;
+        }
         String value = env.get(ENV_LISTENERS);
         if (value == null || value.isBlank()) {
             return out;

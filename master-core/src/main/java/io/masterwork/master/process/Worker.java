@@ -18,6 +18,8 @@ final class Worker {
     final long startedAtNanos;
     /** Sibling news its channel could not take yet (a JVM that reads nothing for a while), in order. */
     final Outbox outbox;
+    /** What the worker said before it exited with status 2 (INIT_FAILED): why it could not start; null until then. */
+    String initFailure;
 
     Worker(int pid, Channel channel, int inboxWriteFd, long startedAtNanos) {
         this(pid, channel, inboxWriteFd, startedAtNanos, new Outbox());
@@ -33,7 +35,9 @@ final class Worker {
 
     /** The same process, in a slot since {@code nowNanos}: a promoted spare's uptime counts from its promotion. */
     Worker promoted(long nowNanos) {
-        return new Worker(pid, channel, inboxWriteFd, nowNanos, outbox);
+        Worker promoted = new Worker(pid, channel, inboxWriteFd, nowNanos, outbox);
+        promoted.initFailure = initFailure;
+        return promoted;
     }
 
     /** False once the channel reached end of file: the worker is gone or going, and its status will be reaped. */

@@ -2,12 +2,20 @@ package io.masterwork.master.process;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import io.masterwork.channel.SpawnContract;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.posix.UserInfo;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -16,6 +24,9 @@ import java.util.stream.Collectors;
  * changed since the master validated it.
  */
 public final class WorkerGeneration {
+    /** The sections master-core does not know: each application's SettingsCheck owns one, checked by the workers. */
+    static final List<String> APPLICATION_SECTIONS = List.of("http", "app");
+
     final long number;
     final MasterConfiguration config;
     final byte[] configJson;
@@ -36,9 +47,12 @@ public final class WorkerGeneration {
         return number;
     }
 
-    private static byte[] render(MasterConfiguration config, UserInfo user) {
+    /** The JSON a worker of {@code config} run as {@code user} (null: as the master) reads; {@code -t}'s check too. */
+    public static byte[] render(MasterConfiguration config, UserInfo user) {
         Config c = config.resolved()
-                .withValue("masterwork.prefix", ConfigValueFactory.fromAnyRef(config.prefix().toAbsolutePath().toString()));
+                .withValue("masterwork.prefix", ConfigValueFactory.fromAnyRef(config.prefix().toAbsolutePath().toString()))
+                .withValue(SpawnContract.CONFIG_FILE_KEY, ConfigValueFactory.fromAnyRef(config.configFile().toString()))
+                .withValue(SpawnContract.CONFIG_ORIGINS_KEY, ConfigValueFactory.fromMap(applicationOrigins(config.resolved())));
         if (user != null) {
             c = c.withValue("masterwork.worker_uid", ConfigValueFactory.fromAnyRef(user.uid()))
                     .withValue("masterwork.worker_gid", ConfigValueFactory.fromAnyRef(user.gid()))
@@ -47,5 +61,38 @@ public final class WorkerGeneration {
                     .withValue("masterwork.worker_user", ConfigValueFactory.fromAnyRef(user.name()));
         }
         return c.root().render(ConfigRenderOptions.concise()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The file and line of every value of the application sections, keyed by its path (ConfigUtil.joinPath): the
+     * workers check those sections (the master runs no application code) and report a mistake where it was written,
+     * which the JSON alone cannot tell them. Values without a file (defaults) are left out.
+     */
+    static Map<String, Object> applicationOrigins(Config resolved) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String section : APPLICATION_SECTIONS) {
+            ConfigValue value = resolved.root().get(section);
+            if (value != null) {
+                collectOrigins(value, List.of(section), out);
+            }
+        }
+        return out;
+    }
+
+    private static void collectOrigins(ConfigValue value, List<String> path, Map<String, Object> out) {
+        ConfigOrigin origin = value.origin();
+        if (origin != null && origin.filename() != null) {
+            Map<String, Object> where = new LinkedHashMap<>();
+            where.put("file", origin.filename());
+            where.put("line", origin.lineNumber());
+            out.put(ConfigUtil.joinPath(path), where);
+        }
+        if (value instanceof ConfigObject object) {
+            for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+                List<String> childPath = new ArrayList<>(path);
+                childPath.add(e.getKey());
+                collectOrigins(e.getValue(), childPath, out);
+            }
+        }
     }
 }

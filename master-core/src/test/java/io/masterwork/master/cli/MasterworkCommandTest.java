@@ -120,7 +120,7 @@ class MasterworkCommandTest {
     void statusWithoutAMasterSaysSoAndFails() throws IOException {
         config("");
         assertThat(run("-p", prefix.toString(), "status")).isEqualTo(1);
-        assertThat(err()).contains("no master is running: control socket " + prefix.resolve("logs/masterwork.sock")
+        assertThat(err()).contains("no master running: control socket " + prefix.resolve("logs/masterwork.sock")
                 + " does not exist (is masterwork running?)");
         assertThat(out()).isEmpty();
     }

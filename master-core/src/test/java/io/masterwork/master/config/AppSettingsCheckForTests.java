@@ -10,6 +10,9 @@ import io.masterwork.api.SettingsCheck;
  * worker_class_path directory holding only the META-INF/services entry, as a downstream jar would.
  */
 public final class AppSettingsCheckForTests implements SettingsCheck {
+    /** How often the master ran this check: never, since issue 23 (the workers run the applications' checks). */
+    static final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public String section() {
         return "app";
@@ -22,6 +25,7 @@ public final class AppSettingsCheckForTests implements SettingsCheck {
 
     @Override
     public void check(Config section) {
+        calls.incrementAndGet();
         if (section.getString("greeting").isBlank()) {
             throw new ConfigException.BadValue(section.getValue("greeting").origin(), "greeting", "must not be blank");
         }

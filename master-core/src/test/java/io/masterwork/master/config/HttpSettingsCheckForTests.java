@@ -12,6 +12,9 @@ import java.util.Set;
  * master-core must not depend on): two keys, unknown ones rejected, a range checked.
  */
 public final class HttpSettingsCheckForTests implements SettingsCheck {
+    /** How often the master ran this check: never, since issue 23 (the workers run the applications' checks). */
+    static final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public String section() {
         return "http";
@@ -24,6 +27,7 @@ public final class HttpSettingsCheckForTests implements SettingsCheck {
 
     @Override
     public void check(Config section) {
+        calls.incrementAndGet();
         for (String key : section.root().keySet()) {
             if (!Set.of("keepalive_requests", "body").contains(key)) {
                 throw new ConfigException.BadValue(section.root().get(key).origin(), key, "unknown key");

@@ -3,7 +3,7 @@ package io.masterwork.worker.http;
 import com.typesafe.config.Config;
 import io.masterwork.api.SettingsCheck;
 
-/** The master's check of {@code http { }} for {@code -t} and reload (registered in META-INF/services). */
+/** The check of {@code http { }}, run by each worker at start and by {@code -t} (registered in META-INF/services). */
 public final class HttpSettingsCheck implements SettingsCheck {
 
     @Override

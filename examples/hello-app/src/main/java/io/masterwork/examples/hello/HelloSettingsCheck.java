@@ -5,7 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.masterwork.api.SettingsCheck;
 
-/** {@code app { greeting = "..." }}: run by the master for {@code -t} and reload. */
+/** {@code app { greeting = "..." }}: run by every worker before the application starts, and by {@code -t}. */
 public final class HelloSettingsCheck implements SettingsCheck {
     @Override
     public String section() {
