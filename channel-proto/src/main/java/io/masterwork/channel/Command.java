@@ -43,13 +43,18 @@ public enum Command {
      * Master to worker, before QUIT: "your successors are ..." (payload: slots and pids), so the worker
      * can hand its idle connections to them instead of closing them.
      */
-    RETIRE(Command.EXTENSION_TAG | 0x07);
+    RETIRE(Command.EXTENSION_TAG | 0x07),
+    /**
+     * Master to worker: "report your figures now" (empty payload). The worker answers with a {@link #STATUS} frame
+     * whose payload is a {@link WorkerFigures} record; the master asks only when someone scrapes its metrics.
+     */
+    REPORT(Command.EXTENSION_TAG | 0x08);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE};
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE, REPORT};
 
     private final int code;
 

@@ -24,7 +24,7 @@ class HandoverFramesTest {
         assertThat(Command.RETIRE.code()).isEqualTo(0x4D57_0007);
         assertThat(Command.fromCode(0x4D57_0006L)).isEqualTo(Command.HANDOVER);
         assertThat(Command.fromCode(0x4D57_0007L)).isEqualTo(Command.RETIRE);
-        assertThat(Command.fromCode(0x4D57_0008L)).isNull();
+        assertThat(Command.fromCode(0x4D57_0009L)).isNull();
         assertThat(Command.HANDOVER.carriesDescriptor()).isTrue();
         assertThat(Command.RETIRE.carriesDescriptor()).isFalse();
     }

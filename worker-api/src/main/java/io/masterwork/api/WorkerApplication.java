@@ -42,6 +42,15 @@ public interface WorkerApplication {
     /** The drain ran out of time (or the master is gone): close every remaining connection now. */
     void closeAll();
 
+    /**
+     * The application's figures for the master's metrics, asked on the event loop when someone scrapes them; must
+     * answer at once. Default: empty, this application does not count (the master then reports no request figures
+     * for its workers rather than zeros).
+     */
+    default java.util.Optional<ApplicationFigures> figures() {
+        return java.util.Optional.empty();
+    }
+
     /** Reopen the application's own log files (USR1 on the master). Default: nothing to reopen. */
     default void reopen() {
     }

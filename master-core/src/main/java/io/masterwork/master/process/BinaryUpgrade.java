@@ -42,9 +42,14 @@ final class BinaryUpgrade {
     private final List<String> launchArgv;
     private NewMaster newMaster;
 
-    BinaryUpgrade(Posix posix, Listeners listeners, Map<String, String> environment) {
+    /** The extensions' sockets a new master takes over too (the status page's), by name. */
+    private final java.util.function.Supplier<Map<String, Integer>> extensionSockets;
+
+    BinaryUpgrade(Posix posix, Listeners listeners, Map<String, String> environment,
+                  java.util.function.Supplier<Map<String, Integer>> extensionSockets) {
         this.posix = posix;
         this.listeners = listeners;
+        this.extensionSockets = extensionSockets;
         this.handover = UpgradeHandover.fromEnvironment(environment);
         this.launchArgv = ProcessTitle.commandLine();
     }
@@ -179,7 +184,8 @@ final class BinaryUpgrade {
         List<String> env = new ArrayList<>();
         System.getenv().forEach((k, v) -> {
             if (!k.equals("MASTERWORK_SIGNALS_ROUTED") && !k.startsWith("LISTEN_") && !k.equals(UpgradeHandover.ENV_LISTENERS)
-                    && !k.equals(UpgradeHandover.ENV_UPGRADE) && !k.equals("_JAVA_SR_SIGNUM")) {
+                    && !k.equals(UpgradeHandover.ENV_UPGRADE) && !k.equals(UpgradeHandover.ENV_EXTENSION_SOCKETS)
+                    && !k.equals("_JAVA_SR_SIGNUM")) {
                 env.add(k + "=" + v);
             }
         });
@@ -193,6 +199,17 @@ final class BinaryUpgrade {
                 .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2);
         for (int i = 0; i < fds.size(); i++) {
             request.mapFd(fds.get(i), 3 + i);
+        }
+        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;...
+        int next = 3 + fds.size();
+        StringBuilder named = new StringBuilder();
+        for (Map.Entry<String, Integer> socket : extensionSockets.get().entrySet()) {
+            request.mapFd(socket.getValue(), next);
+            named.append(named.length() == 0 ? "" : ";").append(socket.getKey()).append(' ').append(next);
+            next++;
+        }
+        if (named.length() > 0) {
+            env.add(UpgradeHandover.ENV_EXTENSION_SOCKETS + "=" + named);
         }
         log.info("starting the new master: {} (listeners {})", String.join(" ", command.subList(1, command.size())), addresses);
         return posix.spawn(request);

@@ -77,8 +77,9 @@ public final class MasterProcessCycle {
         this.workers = new WorkerProcesses(posix, table, spawner, spares, commands);
         this.reaper = new Reaper(posix, table, spares, commands, workers);
         this.watchdog = new Watchdog(posix);
-        this.channels = new ChannelReader(posix, watchdog, spares, this::announceServingOnce);
-        this.upgrade = new BinaryUpgrade(posix, listeners, System.getenv());
+        this.channels = new ChannelReader(posix, watchdog, spares, this::announceServingOnce,
+                (slot, figures) -> this.extensions.announce((e, master) -> e.workerReported(master, slot, figures)));
+        this.upgrade = new BinaryUpgrade(posix, listeners, System.getenv(), this.extensions::upgradeSockets);
         this.reloads = new Reloads(posix, table, listeners, logFiles, desired, this.extensions);
         this.control = new CycleControl(this, posix, listeners, table, spares, desired, reloads);
         this.extensions.control(control);
