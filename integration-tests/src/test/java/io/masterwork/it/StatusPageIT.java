@@ -158,9 +158,9 @@ class StatusPageIT {
         int statusPort = RunningMaster.freePort();
         try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
             int worker = master.awaitWorkers(2).get(0);
-            String commandLine = jcmdCommandLine(worker);
-            assertThat(commandLine).contains("java_class_path").contains("channel-proto");
-            assertThat(commandLine).doesNotContain("prometheus").doesNotContain("jbcrypt");
+            String classPath = jcmdClassPath(worker);
+            assertThat(classPath).contains("channel-proto").contains("worker-api");
+            assertThat(classPath).doesNotContain("prometheus").doesNotContain("jbcrypt");
             // The master's has them (it serves /metrics with them).
             assertThat(Http.get(statusPort, "/metrics").text()).contains("# TYPE masterwork_info gauge");
         }
@@ -283,22 +283,24 @@ class StatusPageIT {
     }
 
     /**
-     * A worker JVM's own account of its command line (its /proc cmdline holds only its title), asked as the worker's
-     * user: the attach mechanism answers only its own user.
+     * A worker JVM's own class path (its /proc cmdline holds only its title), asked as the worker's user (the attach
+     * mechanism answers only its own user): {@code jcmd VM.system_properties}, whose {@code java.class.path} line is
+     * whole (VM.command_line cuts long lines at 2000 bytes, which would hide the end of a class path).
      */
-    static String jcmdCommandLine(int pid) throws Exception {
+    static String jcmdClassPath(int pid) throws Exception {
         String uid = ProcFs.status("/proc/" + pid, "Uid").trim().split("\\s+")[0];
         String gid = ProcFs.status("/proc/" + pid, "Gid").trim().split("\\s+")[0];
         List<String> command = new ArrayList<>();
         if (!uid.equals(String.valueOf(new com.sun.security.auth.module.UnixSystem().getUid()))) {
             command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups"));
         }
-        command.addAll(List.of(System.getProperty("java.home") + "/bin/jcmd", String.valueOf(pid), "VM.command_line"));
+        command.addAll(List.of(System.getProperty("java.home") + "/bin/jcmd", String.valueOf(pid), "VM.system_properties"));
         Process p = new ProcessBuilder(command).directory(Path.of("/tmp").toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("jcmd %s VM.command_line: %s", pid, out).isZero();
-        return out;
+        assertThat(p.exitValue()).as("jcmd %s VM.system_properties: %s", pid, out).isZero();
+        return out.lines().filter(l -> l.startsWith("java.class.path=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no java.class.path in jcmd's answer: " + out));
     }
 
     static Config json(String text) {

@@ -194,24 +194,29 @@ final class BinaryUpgrade {
         env.add(UpgradeHandover.ENV_LISTENERS + "=" + UpgradeHandover.listenersValue(bound, 3));
         env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
                 Version.get(), generation).environmentValue());
+        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;...
+        Map<String, Integer> extensions = new java.util.LinkedHashMap<>(extensionSockets.get());
+        StringBuilder named = new StringBuilder();
+        int fdInNewMaster = 3 + fds.size();
+        for (String name : extensions.keySet()) {
+            named.append(named.length() == 0 ? "" : ";").append(name).append(' ').append(fdInNewMaster++);
+        }
+        if (named.length() > 0) {
+            env.add(UpgradeHandover.ENV_EXTENSION_SOCKETS + "=" + named);
+        }
         SpawnRequest request = new SpawnRequest(command.get(0)).argv(command.subList(1, command.size()))
                 .environment(env).workingDirectory(System.getProperty("user.dir"))
                 .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2);
         for (int i = 0; i < fds.size(); i++) {
             request.mapFd(fds.get(i), 3 + i);
         }
-        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;...
+        // The extensions' sockets follow the listeners (named in the environment above).
         int next = 3 + fds.size();
-        StringBuilder named = new StringBuilder();
-        for (Map.Entry<String, Integer> socket : extensionSockets.get().entrySet()) {
-            request.mapFd(socket.getValue(), next);
-            named.append(named.length() == 0 ? "" : ";").append(socket.getKey()).append(' ').append(next);
-            next++;
+        for (int fd : extensions.values()) {
+            request.mapFd(fd, next++);
         }
-        if (named.length() > 0) {
-            env.add(UpgradeHandover.ENV_EXTENSION_SOCKETS + "=" + named);
-        }
-        log.info("starting the new master: {} (listeners {})", String.join(" ", command.subList(1, command.size())), addresses);
+        log.info("starting the new master: {} (listeners {}{})", String.join(" ", command.subList(1, command.size())),
+                addresses, extensions.isEmpty() ? "" : ", and the sockets of " + extensions.keySet());
         return posix.spawn(request);
     }
 
