@@ -44,6 +44,8 @@ try {
   const sameDocument = await page.evaluate(() => window.__sameDocument === true);
   const navigations = await page.evaluate(() => performance.getEntriesByType("navigation").length);
   if (screenshot) {
+    // A few more polls: the replacement turns ready and the chart grows a little before the picture.
+    await page.waitForTimeout(8000);
     await page.screenshot({ path: screenshot, fullPage: true });
   }
   const foreign = requests.filter((r) => !r.startsWith(new URL(url).origin));

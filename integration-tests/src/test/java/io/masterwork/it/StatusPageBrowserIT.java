@@ -45,6 +45,20 @@ class StatusPageBrowserIT {
                 command.add(screenshot);
             }
             Path out = Files.createTempFile("masterwork-browser-", ".out");
+            // A trickle of requests meanwhile, so that the page has rates to chart (and the picture shows some).
+            java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread load = new Thread(() -> {
+                while (loading.get()) {
+                    try {
+                        Http.get(master.port, "/");
+                        Thread.sleep(20);
+                    } catch (Exception e) {
+                        // a request that meets the killed worker's closing socket: the next one goes on
+                    }
+                }
+            }, "status-page-load");
+            load.setDaemon(true);
+            load.start();
             try {
                 Process driver = new ProcessBuilder(command).directory(DRIVER.toFile())
                         .redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -68,6 +82,8 @@ class StatusPageBrowserIT {
                 assertThat(result.getInt("navigations")).isEqualTo(1);
                 assertThat(result.getStringList("foreign")).as("requests to another host").isEmpty();
             } finally {
+                loading.set(false);
+                load.join(15_000);
                 Files.deleteIfExists(out);
             }
         }
