@@ -106,7 +106,14 @@ final class ChannelReader {
         try {
             figures = WorkerFigures.decode(frame.payload());
         } catch (FrameException e) {
-            log.warn("worker process {} sent figures that do not decode, dropped: {}", slot.pid(), e.getMessage());
+            Worker worker = slot.worker();
+            if (worker != null && !worker.badFiguresLogged) {
+                worker.badFiguresLogged = true;
+                log.warn("worker process {} sent figures that do not decode, dropped (and every further one, silently): {}",
+                        slot.pid(), e.getMessage());
+            } else {
+                log.debug("worker process {} sent figures that do not decode, dropped: {}", slot.pid(), e.getMessage());
+            }
             return;
         }
         figuresReported.accept(slot, figures);

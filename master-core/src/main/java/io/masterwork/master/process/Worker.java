@@ -18,6 +18,8 @@ final class Worker {
     final long startedAtNanos;
     /** Sibling news its channel could not take yet (a JVM that reads nothing for a while), in order. */
     final Outbox outbox;
+    /** Figures that did not decode were logged once: a worker flooding its channel with them fills no log. */
+    boolean badFiguresLogged;
 
     Worker(int pid, Channel channel, int inboxWriteFd, long startedAtNanos) {
         this(pid, channel, inboxWriteFd, startedAtNanos, new Outbox());
