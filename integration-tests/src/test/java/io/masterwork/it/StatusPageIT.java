@@ -130,6 +130,46 @@ class StatusPageIT {
         }
     }
 
+    /**
+     * A worker whose loop is blocked never answers REPORT: the scrape is answered when the short deadline passes (the
+     * master never waits on its loop), that worker marked as not having answered and the other as having answered.
+     * This application counts no requests: no request series rather than false zeros.
+     */
+    @Test
+    void aWorkerThatDoesNotAnswerIsMarkedAndHoldsNoScrapeUp() throws Exception {
+        int statusPort = RunningMaster.freePort();
+        try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n"
+                + "worker_watchdog_timeout = off\n"
+                + "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {
+            List<Integer> workers = master.awaitWorkers(2);
+            assertThat(answered(metrics(statusPort))).containsExactly(1.0, 1.0);
+            try (Socket blocker = new Socket("127.0.0.1", master.port)) {
+                blocker.getOutputStream().write("block\n".getBytes(StandardCharsets.US_ASCII));
+                blocker.getOutputStream().flush();
+                int hung = await().atMost(Duration.ofSeconds(10)).until(() -> workers.stream()
+                        .filter(w -> ProcFs.tcpPeerPorts(w, master.port).contains(blocker.getLocalPort()))
+                        .findFirst().orElse(-1), w -> w > 0);
+                int hungSlot = -1;
+                for (Config w : json(Http.get(statusPort, "/status").text()).getConfigList("workers")) {
+                    if (w.getInt("pid") == hung) {
+                        hungSlot = w.getInt("slot");
+                    }
+                }
+                long start = System.nanoTime();
+                String text = metrics(statusPort);
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                assertThat(millis).as("a scrape waits for a silent worker only until its deadline").isLessThan(5_000);
+                assertThat(text).contains("masterwork_worker_report_answered{slot=\"" + hungSlot + "\"} 0.0");
+                assertThat(answered(text)).containsExactlyInAnyOrder(0.0, 1.0);
+                assertThat(text).doesNotContain("masterwork_worker_requests_total{");
+                assertThat(text).contains("masterwork_worker_heap_used_bytes{slot=\"" + hungSlot + "\"}");
+                // The master's loop is free meanwhile: the control socket answers at once.
+                RunningMaster.CommandResult status = master.command("status");
+                assertThat(status.exit()).as(status.output()).isZero();
+            }
+        }
+    }
+
     @Test
     void aClientCannotHoldTheMasterAndAHugeHeadIsRefused() throws Exception {
         int statusPort = RunningMaster.freePort();
