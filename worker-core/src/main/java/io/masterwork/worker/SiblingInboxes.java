@@ -32,9 +32,6 @@ import java.util.function.Consumer;
  * the SPI methods may be called from any thread and hop onto the loop.
  */
 final class SiblingInboxes implements SiblingMessages {
-    /** Counted on the event loop only, as every use of the inboxes is. */
-    private long messagesSent;
-    private long messagesReceived;
     private static final Logger log = LoggerFactory.getLogger(SiblingInboxes.class);
 
     static {
@@ -44,6 +41,10 @@ final class SiblingInboxes implements SiblingMessages {
         }
     }
 
+    /** Messages sent to and received from siblings, for the master's figures: on the event loop only, as every use
+     *  of the inboxes is. */
+    private long messagesSent;
+    private long messagesReceived;
     private final Posix posix;
     private final IoEventLoop loop;
     private final int ownPid;
