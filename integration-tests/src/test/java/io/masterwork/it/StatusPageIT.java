@@ -83,9 +83,14 @@ class StatusPageIT {
             assertThat(afterKill).contains("masterwork_worker_heap_used_bytes{slot=").contains("masterwork_worker_threads{slot=");
             assertThat(promtool(afterKill)).as("promtool check metrics on:\n%s", afterKill).isEmpty();
 
-            // The control socket's metrics answers the same families.
-            RunningMaster.CommandResult status = master.command("status", "--json");
-            assertThat(status.exit()).as(status.output()).isZero();
+            // The control socket's metrics answers the same text: the same families, the same per-slot requests.
+            String viaSocket;
+            try (io.masterwork.master.control.ControlClient client = io.masterwork.master.control.ControlClient.connect(
+                    master.prefix.resolve("logs/masterwork.sock"))) {
+                viaSocket = client.ask("metrics", Duration.ofSeconds(10));
+            }
+            assertThat(families(viaSocket)).isEqualTo(families(afterKill));
+            assertThat(requestsBySlot(viaSocket)).isEqualTo(bySlot);
         }
     }
 
@@ -288,6 +293,10 @@ class StatusPageIT {
             out.put(Integer.parseInt(m.group(1)), (long) Double.parseDouble(m.group(2)));
         }
         return out;
+    }
+
+    private static List<String> families(String metrics) {
+        return metrics.lines().filter(l -> l.startsWith("# TYPE ")).toList();
     }
 
     private static List<Double> answered(String metrics) {
