@@ -37,8 +37,11 @@ import java.util.function.IntSupplier;
 public final class MasterReports implements MasterExtension {
     /** How long a scrape waits for the workers' figures: a worker that answers heartbeats answers within ms. */
     static final Duration FIGURES_DEADLINE = Duration.ofMillis(500);
-    /** The Content-Type of {@link #metricsText}: Prometheus' text format, as its writer names it. */
-    public static final String METRICS_CONTENT_TYPE = MetricsExposition.CONTENT_TYPE;
+    /**
+     * The Content-Type of {@link #metricsText}: Prometheus' text format, as its writer names it (a literal, so that
+     * naming it loads none of Prometheus' classes; MasterReportsTest holds it to the writer's).
+     */
+    public static final String METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Events kept for the page: enough for the last minutes of a bad day, bounded. */
     static final int HISTORY_EVENTS = 100;
 
@@ -47,12 +50,13 @@ public final class MasterReports implements MasterExtension {
     private final Map<String, Long> respawnsByCause = new TreeMap<>(Map.of("crash", 0L, "killed", 0L, "watchdog", 0L));
     private long crashBackoffs;
     private final Deque<Event> events = new ArrayDeque<>();
-    private final Histogram reloadDurations = Histogram.builder()
-            .name("masterwork_reload_duration_seconds")
-            .help("Seconds from a reload's start to its new generation serving (committed reloads).")
-            .classicUpperBounds(0.25, 0.5, 1, 2, 5, 10, 30, 60)
-            .classicOnly()
-            .build();
+    /**
+     * Built at the first scrape, not before: the master's start and its loop's events load none of Prometheus'
+     * classes (a reload's commit, heard here before the old workers are told to quit, must cost nothing).
+     */
+    private Histogram reloadDurations;
+    /** Committed reloads' durations not yet observed by {@link #reloadDurations}. */
+    private final List<Double> unobservedReloadSeconds = new ArrayList<>();
     private long reloadStartedNanos;
 
     /** The last figures of each live worker, by pid. */
@@ -164,6 +168,16 @@ public final class MasterReports implements MasterExtension {
     }
 
     Histogram reloadDurations() {
+        if (reloadDurations == null) {
+            reloadDurations = Histogram.builder()
+                    .name("masterwork_reload_duration_seconds")
+                    .help("Seconds from a reload's start to its new generation serving (committed reloads).")
+                    .classicUpperBounds(0.25, 0.5, 1, 2, 5, 10, 30, 60)
+                    .classicOnly()
+                    .build();
+        }
+        unobservedReloadSeconds.forEach(reloadDurations::observe);
+        unobservedReloadSeconds.clear();
         return reloadDurations;
     }
 
@@ -302,7 +316,7 @@ public final class MasterReports implements MasterExtension {
     public void reloadCommitted(MasterControl control) {
         double seconds = reloadSeconds();
         if (seconds >= 0) {
-            reloadDurations.observe(seconds);
+            unobservedReloadSeconds.add(seconds);
         }
         remember(new Event(System.currentTimeMillis(), "reload", control.generation(), -1, "ok", seconds,
                 "generation " + control.generation() + " serving"));
