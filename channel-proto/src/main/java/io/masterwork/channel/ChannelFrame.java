@@ -124,6 +124,11 @@ public record ChannelFrame(Command command, int pid, long slot, int fd, byte[] p
         return new ChannelFrame(Command.RETIRE, 0, 0, -1, successors);
     }
 
+    /** Master to a worker: report your figures now (answered with {@link #status} carrying {@link WorkerFigures}). */
+    public static ChannelFrame report(int masterPid) {
+        return new ChannelFrame(Command.REPORT, masterPid, 0, -1, NO_PAYLOAD);
+    }
+
     /** A copy of the payload (empty for nginx's commands). */
     @Override
     public byte[] payload() {

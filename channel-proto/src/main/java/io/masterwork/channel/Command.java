@@ -49,13 +49,18 @@ public enum Command {
      * application's {@code file:line: key: ...} settings error), so that a refused reload or a first generation that
      * cannot start is reported with the application's own message, not only with an exit status.
      */
-    INIT_FAILED(Command.EXTENSION_TAG | 0x08);
+    INIT_FAILED(Command.EXTENSION_TAG | 0x08),
+    /**
+     * Master to worker: "report your figures now" (empty payload). The worker answers with a {@link #STATUS} frame
+     * whose payload is a {@link WorkerFigures} record; the master asks only when someone scrapes its metrics.
+     */
+    REPORT(Command.EXTENSION_TAG | 0x09);
 
     /** "MW" in bits 16..31: marks masterwork's own commands. */
     static final int EXTENSION_TAG = 0x4D57_0000;
 
     private static final Command[] NGINX = {null, OPEN_CHANNEL, CLOSE_CHANNEL, QUIT, TERMINATE, REOPEN};
-    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE, INIT_FAILED};
+    private static final Command[] EXTENSION = {null, READY, HEARTBEAT, STATUS, MESSAGE, PROMOTE, HANDOVER, RETIRE, INIT_FAILED, REPORT};
 
     private final int code;
 

@@ -37,7 +37,8 @@ class FrameCodecTest {
         assertThat(Command.fromCode(6)).isNull();
         assertThat(Command.fromCode(0x4D57_0000)).isNull();
         assertThat(Command.fromCode(0x4D57_0008)).isSameAs(Command.INIT_FAILED);
-        assertThat(Command.fromCode(0x4D57_0009)).isNull();
+        assertThat(Command.fromCode(0x4D57_0009)).isSameAs(Command.REPORT);
+        assertThat(Command.fromCode(0x4D57_000A)).isNull();
         assertThat(Command.fromCode(0x1_0000_0001L)).isNull();
         assertThat(Command.fromCode(-1)).isNull();
     }
@@ -110,7 +111,7 @@ class FrameCodecTest {
 
     @Test
     void unknownCommandWordsAreRejected() {
-        for (long word : new long[] {0, 6, 0x4D57_0000L, 0x4D57_0009L, 0x1_0000_0003L, -1L, 0x8000_0000_0000_0001L}) {
+        for (long word : new long[] {0, 6, 0x4D57_0000L, 0x4D57_000AL, 0x1_0000_0003L, -1L, 0x8000_0000_0000_0001L}) {
             byte[] bytes = bytes(ChannelFrame.quit());
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(0, word);
             assertReason(bytes, -1, UNKNOWN_COMMAND);

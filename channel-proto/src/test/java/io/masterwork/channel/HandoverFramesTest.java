@@ -25,7 +25,8 @@ class HandoverFramesTest {
         assertThat(Command.fromCode(0x4D57_0006L)).isEqualTo(Command.HANDOVER);
         assertThat(Command.fromCode(0x4D57_0007L)).isEqualTo(Command.RETIRE);
         assertThat(Command.fromCode(0x4D57_0008L)).isEqualTo(Command.INIT_FAILED);
-        assertThat(Command.fromCode(0x4D57_0009L)).isNull();
+        assertThat(Command.fromCode(0x4D57_0009L)).isEqualTo(Command.REPORT);
+        assertThat(Command.fromCode(0x4D57_000AL)).isNull();
         assertThat(Command.HANDOVER.carriesDescriptor()).isTrue();
         assertThat(Command.RETIRE.carriesDescriptor()).isFalse();
     }

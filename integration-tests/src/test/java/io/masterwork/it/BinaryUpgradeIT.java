@@ -92,6 +92,40 @@ class BinaryUpgradeIT {
         }
     }
 
+    /**
+     * Issue 26: the status page's socket passes to the new master with the listeners (it could not bind the address
+     * while the old master holds it), and once the old master is gone the page is the new master's.
+     */
+    @Test
+    void theStatusPageSocketPassesToTheNewMaster() throws Exception {
+        int newMaster = -1;
+        int statusPort = RunningMaster.freePort();
+        try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
+            List<Integer> oldWorkers = master.awaitWorkers(2);
+            assertThat(StatusPageIT.json(Http.get(statusPort, "/status").text()).getInt("pid")).isEqualTo(master.pid());
+            master.signal("USR2");
+            newMaster = awaitNewMaster(master);
+            awaitReadyWorkers(master, newMaster, 2);
+            assertThat(master.errorLog()).contains("status_listen: inherited the socket for 127.0.0.1:" + statusPort);
+            // Both masters hold the same two sockets: the listener and the status page's.
+            java.util.Set<String> shared = new java.util.HashSet<>(ProcFs.fds(newMaster).values());
+            shared.retainAll(new java.util.HashSet<>(ProcFs.fds(master.pid()).values()));
+            shared.removeIf(l -> !l.startsWith("socket:"));
+            assertThat(shared).hasSize(2);
+
+            master.signal("WINCH");
+            await().atMost(Duration.ofSeconds(30)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+            master.signal("QUIT");
+            assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+            final int upgraded = newMaster;
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                    StatusPageIT.json(Http.get(statusPort, "/status").text()).getInt("pid") == upgraded);
+            assertThat(Http.get(statusPort, "/metrics").text()).contains("pid=\"" + upgraded + "\"");
+        } finally {
+            RunningMaster.killTree(newMaster);
+        }
+    }
+
     @Test
     void theRollbackPathBringsTheOldMasterBack() throws Exception {
         int newMaster = -1;
@@ -201,7 +235,7 @@ class BinaryUpgradeIT {
         Files.writeString(script, "#!/bin/sh\n"
                 + "echo $$ >> " + root.resolve("started-by-" + dir.getFileName()) + "\n"
                 + beforeExec
-                + "exec " + RunningMaster.java() + " -cp '" + dir.resolve("lib") + "/*' " + RunningMaster.MAIN + " \"$@\"\n");
+                + "exec " + RunningMaster.java() + " -cp '" + RunningMaster.classPath(dir.resolve("lib")) + "' " + RunningMaster.MAIN + " \"$@\"\n");
         Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         for (Path p = dir; !p.equals(root.getParent()); p = p.getParent()) {
             Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -131,7 +131,7 @@ class ControlAndSignalIT {
     }
 
     private static Result cli(Path prefix, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "-cp", RunningMaster.lib() + File.separator + "*",
+        List<String> command = new ArrayList<>(List.of(java(), "-cp", RunningMaster.classPath(RunningMaster.lib()),
                 RunningMaster.MAIN, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();

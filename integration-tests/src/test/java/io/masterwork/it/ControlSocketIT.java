@@ -44,7 +44,7 @@ class ControlSocketIT {
         List<String> cmd = new ArrayList<>(runAs);
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("-cp");
-        cmd.add(RunningMaster.lib() + "/*");
+        cmd.add(RunningMaster.classPath(RunningMaster.lib()));
         cmd.add(RunningMaster.MAIN);
         cmd.add("-p");
         cmd.add(prefix.toString());
@@ -461,7 +461,9 @@ class ControlSocketIT {
                     }
                     typed.add(m.group(1));
                 } else if ((m = SAMPLE.matcher(line)).matches()) {
-                    if (!typed.contains(m.group(1))) {
+                    // A histogram's samples carry its name with _bucket, _sum or _count.
+                    String family = m.group(1).replaceFirst("_(bucket|sum|count)$", "");
+                    if (!typed.contains(m.group(1)) && !typed.contains(family)) {
                         throw new IllegalArgumentException("line " + (i + 1) + ": " + m.group(1) + " has no HELP/TYPE before it");
                     }
                     double value;

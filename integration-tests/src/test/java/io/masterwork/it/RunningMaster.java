@@ -296,7 +296,15 @@ final class RunningMaster implements AutoCloseable {
     }
 
     private static List<String> masterCommand(Path prefix, Path classPathDir) {
-        return List.of(java(), "-cp", classPathDir + "/*", MAIN, "-p", prefix.toString());
+        return List.of(java(), "-cp", classPath(classPathDir), MAIN, "-p", prefix.toString());
+    }
+
+    /**
+     * The master's class path from a lib directory, as bin/masterwork writes it: {@code lib/*} and {@code lib/master/*}
+     * (the jars only the master loads: Prometheus' client, bcrypt).
+     */
+    static String classPath(Path libDir) {
+        return libDir + "/*" + File.pathSeparator + libDir + "/master/*";
     }
 
     /** The java of this JVM: masters and their commands run on it. */
@@ -315,7 +323,7 @@ final class RunningMaster implements AutoCloseable {
 
     /** Runs the masterwork command for {@code prefix} ({@code -p <prefix> args...}) to its end (bounded). */
     static CommandResult command(Path prefix, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(java(), "-cp", lib() + "/*", MAIN, "-p", prefix.toString()));
+        List<String> command = new ArrayList<>(List.of(java(), "-cp", classPath(lib()), MAIN, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
         p.getOutputStream().close();
@@ -494,6 +502,12 @@ final class RunningMaster implements AutoCloseable {
      * The test class path copied into a world-readable directory, as the distribution's lib/ is: a
      * worker that drops to nobody still loads classes from it (jars under /root/.m2 are not readable).
      */
+    /** The jars the distribution puts in lib/master/ (distribution.xml): the Prometheus client and bcrypt. */
+    static boolean isMasterOnly(Path jar) {
+        String name = jar.getFileName().toString();
+        return name.startsWith("prometheus-metrics-") || name.startsWith("jbcrypt-");
+    }
+
     static synchronized Path lib() throws IOException {
         if (lib != null) {
             return lib;
@@ -504,7 +518,9 @@ final class RunningMaster implements AutoCloseable {
         for (String entry : cp.split(File.pathSeparator)) {
             Path source = Path.of(entry);
             if (Files.isRegularFile(source) && entry.endsWith(".jar")) {
-                Files.copy(source, dir.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                // As the distribution lays them out: the master's own jars in lib/master/, never on a worker's path.
+                Path target = isMasterOnly(source) ? Files.createDirectories(dir.resolve("master")) : dir;
+                Files.copy(source, target.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             } else if (Files.isDirectory(source)) {
                 // Class directories (this module's test classes) become a jar-less directory entry: zip them.
                 Path jar = dir.resolve("classes-" + (i++) + ".jar");

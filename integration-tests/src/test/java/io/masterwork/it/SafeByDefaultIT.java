@@ -105,6 +105,15 @@ class SafeByDefaultIT {
         Path lib = Files.createDirectories(home.resolve("clone/lib"));
         try (var jars = Files.list(RunningMaster.lib())) {
             for (Path j : jars.toList()) {
+                if (Files.isDirectory(j)) { // lib/master/
+                    Path to = Files.createDirectories(lib.resolve(j.getFileName()));
+                    try (var inner = Files.list(j)) {
+                        for (Path k : inner.toList()) {
+                            Files.copy(k, to.resolve(k.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                        }
+                    }
+                    continue;
+                }
                 Files.copy(j, lib.resolve(j.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         }
@@ -214,7 +223,7 @@ class SafeByDefaultIT {
     /** bin/masterwork's java command with the class path {@code lib}/*, bounded; a master left running is killed. */
     private static Result run(Path lib, Path prefix, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "-cp",
-                lib + File.separator + "*", RunningMaster.MAIN, "-p", prefix.toString()));
+                RunningMaster.classPath(lib), RunningMaster.MAIN, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -137,6 +137,10 @@ class SecurityIT {
                 }
             }
             assertThat(log).contains("sent a malformed frame, dropped");
+            // The flood's STATUS frames are no figures (4096 bytes of zeros): each worker's refused once in the log.
+            for (int w : workers) {
+                assertThat(count(log, "worker process " + w + " sent figures that do not decode")).isEqualTo(1);
+            }
             assertThat(master.isAlive()).isTrue();
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
             assertThat(log).doesNotContain("gracefully shutting down").doesNotContain("logs reopened");

@@ -53,6 +53,15 @@ public interface WorkerApplication {
     default void stopped() {
     }
 
+    /**
+     * The application's figures for the master's metrics, asked on the event loop when someone scrapes them; must
+     * answer at once. Default: empty, this application does not count (the master then reports no request figures
+     * for its workers rather than zeros).
+     */
+    default java.util.Optional<ApplicationFigures> figures() {
+        return java.util.Optional.empty();
+    }
+
     /** Reopen the application's own log files (USR1 on the master). Default: nothing to reopen. */
     default void reopen() {
     }

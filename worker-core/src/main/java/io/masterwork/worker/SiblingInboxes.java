@@ -41,6 +41,10 @@ final class SiblingInboxes implements SiblingMessages {
         }
     }
 
+    /** Messages sent to and received from siblings, for the master's figures: on the event loop only, as every use
+     *  of the inboxes is. */
+    private long messagesSent;
+    private long messagesReceived;
     private final Posix posix;
     private final IoEventLoop loop;
     private final int ownPid;
@@ -108,6 +112,7 @@ final class SiblingInboxes implements SiblingMessages {
 
     /** A MESSAGE frame from the inbox: hands it to the application's handler. On the event loop. */
     void deliver(ChannelFrame frame) {
+        messagesReceived++;
         Consumer<SiblingMessage> current = handler;
         if (current == null) {
             log.debug("dropped a message from sibling slot {} pid {} ({} bytes): no handler is set",
@@ -135,6 +140,16 @@ final class SiblingInboxes implements SiblingMessages {
     boolean sendNow(long slot, int pid, ChannelFrame frame) {
         SiblingInbox inbox = bySlot.get(slot);
         return inbox != null && inbox.pid() == pid && inbox.sendNow(frame);
+    }
+
+    /** Messages handed to a sibling's inbox (sent or queued), for the master's figures. On the event loop. */
+    long messagesSent() {
+        return messagesSent;
+    }
+
+    /** Messages that arrived from siblings, for the master's figures. On the event loop. */
+    long messagesReceived() {
+        return messagesReceived;
     }
 
     List<Sibling> snapshot() {
@@ -178,6 +193,9 @@ final class SiblingInboxes implements SiblingMessages {
 
     private CompletableFuture<Void> sendOnLoop(long slot, ChannelFrame frame) {
         SiblingInbox inbox = bySlot.get(slot);
+        if (inbox != null) {
+            messagesSent++;
+        }
         if (inbox == null) {
             return CompletableFuture.failedFuture(new SiblingMessageException(
                     exiting ? Reason.WORKER_EXITING : Reason.NO_SUCH_SIBLING, slot,

@@ -343,6 +343,7 @@ final class WorkerProcess {
             case HEARTBEAT -> answerHeartbeat();
             case PROMOTE -> promote(frame);
             case RETIRE -> retire(frame);
+            case REPORT -> report(frame);
             default -> {
                 log.warn("dropped {} on the command channel: not a command for a worker", frame.command());
                 closeDescriptor(frame);
@@ -433,6 +434,20 @@ final class WorkerProcess {
                 }
             }
         });
+    }
+
+    /** REPORT: the figures go back at once as one STATUS frame; a full channel loses this one answer, nothing else. */
+    private void report(ChannelFrame frame) {
+        if (frame.payloadLength() != 0) {
+            log.warn("dropped REPORT with a {}-byte payload: it carries none", frame.payloadLength());
+            return;
+        }
+        try {
+            commandChannel.send(ChannelFrame.status(identity.pid(), identity.slot(),
+                    FiguresReport.collect(application, siblings).encode()));
+        } catch (ChannelException e) {
+            log.debug("figures not sent: {}", e.getMessage());
+        }
     }
 
     private void answerHeartbeat() {

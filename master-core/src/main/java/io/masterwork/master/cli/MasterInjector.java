@@ -8,6 +8,7 @@ import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.config.MasterConfigurationModule;
 import io.masterwork.master.control.ControlSocketModule;
 import io.masterwork.master.process.MasterProcessModule;
+import io.masterwork.master.status.StatusModule;
 import io.masterwork.master.systemd.SystemdModule;
 import io.masterwork.posix.PosixModule;
 
@@ -27,7 +28,7 @@ final class MasterInjector {
     static List<Module> defaultModules(MasterConfiguration config) {
         return List.of(new PosixModule(), new MasterProcessModule(), new MasterConfigurationModule(config),
                 new SystemdModule(),
-                new ControlSocketModule());
+                new ControlSocketModule(), new StatusModule());
     }
 
     static Injector create(MasterConfiguration config) {

@@ -163,6 +163,8 @@ public final class ConfigLoader {
         b.daemon = bool("daemon");
         b.connectionHandover = bool("connection_handover");
         b.listen = listen();
+        b.statusListen = statusListen(b.listen);
+        b.statusAuth = statusAuth();
 
         WorkerClassPath workerLoader = new WorkerClassPath(b.workerClassPath);
         try (workerLoader) {
@@ -622,6 +624,55 @@ public final class ConfigLoader {
         if (bytes > 107) {
             throw invalid(v, key, "the socket path " + path + " is " + bytes
                     + " bytes long; a Unix socket path may have at most 107 (choose a shorter path or prefix)");
+        }
+        return Optional.of(path);
+    }
+
+    /** An address as in {@code listen}, or off; never one of the workers' own listening addresses. */
+    private Optional<InetSocketAddress> statusListen(List<InetSocketAddress> listen) {
+        String key = "status_listen";
+        ConfigValue v = nonNull(key, "\"host:port\" or off");
+        if (v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped())) {
+            return Optional.empty();
+        }
+        if (v.valueType() != ConfigValueType.STRING && v.valueType() != ConfigValueType.NUMBER) {
+            throw invalid(v, key, "expected \"host:port\", \"[::1]:port\", a port or off, got " + describe(v));
+        }
+        String text = String.valueOf(v.unwrapped()).trim();
+        if (text.equalsIgnoreCase("off")) {
+            return Optional.empty();
+        }
+        InetSocketAddress address;
+        try {
+            address = ListenAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw invalid(v, key, e.getMessage());
+        }
+        if (address.getPort() != 0 && listen.contains(address)) {
+            throw invalid(v, key, "\"" + text + "\" is also in listen: the status page needs an address of its own");
+        }
+        return Optional.of(address);
+    }
+
+    /** An htpasswd file (relative to the prefix) that must exist and be readable, or off. */
+    private Optional<Path> statusAuth() {
+        String key = "status_auth";
+        ConfigValue v = nonNull(key, "a path or off");
+        if (v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped())) {
+            return Optional.empty();
+        }
+        String text = string(key);
+        if (text.equalsIgnoreCase("off")) {
+            return Optional.empty();
+        }
+        Path path = prefix.resolve(text).normalize();
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw invalid(v, key, "the htpasswd file " + path + " is not a readable file");
+        }
+        try {
+            Htpasswd.read(path);
+        } catch (IllegalArgumentException e) {
+            throw invalid(v, key, e.getMessage());
         }
         return Optional.of(path);
     }

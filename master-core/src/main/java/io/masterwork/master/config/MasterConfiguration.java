@@ -40,6 +40,8 @@ public final class MasterConfiguration {
     private final boolean daemon;
     private final boolean connectionHandover;
     private final Optional<Path> controlSocket;
+    private final Optional<InetSocketAddress> statusListen;
+    private final Optional<Path> statusAuth;
     private final List<InetSocketAddress> listen;
     private final List<String> masterModules;
     private final List<String> workerModules;
@@ -72,6 +74,8 @@ public final class MasterConfiguration {
         this.daemon = b.daemon;
         this.connectionHandover = b.connectionHandover;
         this.controlSocket = b.controlSocket;
+        this.statusListen = b.statusListen;
+        this.statusAuth = b.statusAuth;
         this.listen = List.copyOf(b.listen);
         this.masterModules = List.copyOf(b.masterModules);
         this.workerModules = List.copyOf(b.workerModules);
@@ -199,6 +203,16 @@ public final class MasterConfiguration {
         return controlSocket;
     }
 
+    /** {@code status_listen}: where the master serves its status page and /metrics; empty when off. */
+    public Optional<InetSocketAddress> statusListen() {
+        return statusListen;
+    }
+
+    /** {@code status_auth}: the htpasswd file guarding the status page, absolute; empty when off. */
+    public Optional<Path> statusAuth() {
+        return statusAuth;
+    }
+
     /** The listening addresses, in the order of {@code listen} (the order of worker fds 6, 7, ...). */
     public List<InetSocketAddress> listen() {
         return listen;
@@ -259,6 +273,8 @@ public final class MasterConfiguration {
         boolean daemon;
         boolean connectionHandover = true;
         Optional<Path> controlSocket = Optional.empty();
+        Optional<InetSocketAddress> statusListen = Optional.empty();
+        Optional<Path> statusAuth = Optional.empty();
         List<InetSocketAddress> listen = List.of();
         List<String> masterModules = List.of();
         List<String> workerModules = List.of();

@@ -14,8 +14,8 @@ final class ControlConnection {
     final ByteBuffer in;
     final Deque<ByteBuffer> out = new ArrayDeque<>();
     int queuedBytes;
-    /** A reload was asked on this connection and its outcome is not yet known: nothing else is read. */
-    boolean awaitingReload;
+    /** A reload or metrics was asked on this connection and its answer is not ready yet: nothing else is read. */
+    boolean awaitingAnswer;
     /** The peer shut down its side (EOF): answer what it asked, then close. */
     boolean inputClosed;
     /** After an answer that ends the connection (a refusal, a line too long, a timeout). */
@@ -37,7 +37,7 @@ final class ControlConnection {
 
     /** Whether the master should poll this client's descriptor for reading now. */
     boolean wantsInput() {
-        return !closed && !inputClosed && !awaitingReload && !closeWhenFlushed;
+        return !closed && !inputClosed && !awaitingAnswer && !closeWhenFlushed;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.masterwork.master.control;
 
-import io.masterwork.master.Version;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.process.MasterControl;
 import io.masterwork.master.process.MasterExtension;
@@ -44,15 +43,16 @@ public final class ControlSocket implements MasterExtension {
     private final int listener;
     private final Object fileIdentity;
     private final int masterUid;
-    private final String version = Version.get();
     private final Map<Integer, ControlConnection> clients = new LinkedHashMap<>();
-    private final WorkerHistory history = new WorkerHistory();
+    private final MasterReports reports;
     private MasterControl master;
 
     @Inject
-    public ControlSocket(Posix posix, MasterConfiguration config, ControlSocketLimits limits) {
+    public ControlSocket(Posix posix, MasterConfiguration config, ControlSocketLimits limits, MasterReports reports) {
         this.posix = posix;
         this.limits = limits;
+        this.reports = reports;
+        reports.gauge("masterwork_control_clients", "Clients connected to the control socket.", () -> clients.size());
         this.masterUid = posix.geteuid();
         Optional<Path> configured = config.controlSocket();
         if (configured.isEmpty()) {
@@ -110,7 +110,6 @@ public final class ControlSocket implements MasterExtension {
     @Override
     public void started(MasterControl control) {
         this.master = control;
-        history.fold(control, System.nanoTime());
         if (listener >= 0) {
             log.info("control socket {} (mode {})", path, Integer.toOctalString(limits.mode()));
         }
@@ -132,10 +131,6 @@ public final class ControlSocket implements MasterExtension {
     public int[] descriptors() {
         if (listener < 0) {
             return new int[0];
-        }
-        if (master != null) {
-            // Called at the top of every loop turn: the cheapest place to keep the history current.
-            history.fold(master, System.nanoTime());
         }
         int[] fds = new int[1 + clients.size()];
         int n = 0;
@@ -282,7 +277,7 @@ public final class ControlSocket implements MasterExtension {
     }
 
     private void processLines(ControlConnection c) {
-        while (!c.closed && !c.awaitingReload && !c.closeWhenFlushed) {
+        while (!c.closed && !c.awaitingAnswer && !c.closeWhenFlushed) {
             byte[] line = c.nextLine();
             if (line == null) {
                 if (c.lineTooLong()) {
@@ -311,19 +306,15 @@ public final class ControlSocket implements MasterExtension {
                     command == ControlProtocol.Command.WORKERS ? "workers " + argument : command.word(), c.peer.pid(), c.peer.uid());
         }
         switch (command) {
-            case STATUS -> {
-                history.fold(master, System.nanoTime());
-                answer(c, ControlProtocol.data(StatusReport.render(master, history, version, System.nanoTime(),
-                        System.currentTimeMillis())));
-            }
+            case STATUS -> answer(c, ControlProtocol.data(reports.statusJson(master)));
             case METRICS -> {
-                history.fold(master, System.nanoTime());
-                answer(c, ControlProtocol.data(MetricsReport.render(master, history, version,
-                        System.currentTimeMillis(), clients.size())));
+                // The workers' figures come later (or their deadline does): the answer waits, the loop does not.
+                c.awaitingAnswer = true;
+                reports.collectMetrics(master, text -> deferredAnswer(c, ControlProtocol.data(text)));
             }
             case RELOAD -> {
-                c.awaitingReload = true;
-                master.reload(outcome -> reloadDone(c, outcome));
+                c.awaitingAnswer = true;
+                master.reload(outcome -> deferredAnswer(c, ControlProtocol.data(reloadAnswer(outcome))));
             }
             case REOPEN -> {
                 master.reopen();
@@ -353,14 +344,17 @@ public final class ControlSocket implements MasterExtension {
         }
     }
 
-    /** The master's word on a reload this client asked for; may come in the same turn or many seconds later. */
-    private void reloadDone(ControlConnection c, MasterControl.ReloadOutcome outcome) {
-        boolean wasWaiting = c.awaitingReload;
-        c.awaitingReload = false;
+    /**
+     * An answer that had to wait (a reload's outcome, the workers' figures); may come in the same turn or many
+     * seconds later. Later commands of the client waited their turn behind it.
+     */
+    private void deferredAnswer(ControlConnection c, String text) {
+        boolean wasWaiting = c.awaitingAnswer;
+        c.awaitingAnswer = false;
         if (c.closed) {
             return;
         }
-        answer(c, ControlProtocol.data(reloadAnswer(outcome)));
+        answer(c, text);
         c.readDeadlineNanos = System.nanoTime() + limits.readTimeout().toNanos();
         // A reload refused at once calls back inside process(), which then goes on by itself.
         if (wasWaiting && !c.processing) {
@@ -419,7 +413,7 @@ public final class ControlSocket implements MasterExtension {
 
     /** Closes a client that has nothing more to receive or send. */
     private void settle(ControlConnection c) {
-        if (c.closed || !c.out.isEmpty() || c.awaitingReload) {
+        if (c.closed || !c.out.isEmpty() || c.awaitingAnswer) {
             return;
         }
         if (c.closeWhenFlushed || c.inputClosed) {

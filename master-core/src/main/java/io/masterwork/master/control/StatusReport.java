@@ -16,7 +16,7 @@ final class StatusReport {
     private StatusReport() {
     }
 
-    static String render(MasterView master, WorkerHistory history, String version, long nowNanos, long nowMillis) {
+    static String render(MasterView master, MasterReports reports, String version, long nowNanos, long nowMillis) {
         Json json = new Json().beginObject()
                 .name("pid").number(master.pid())
                 .name("version").string(version)
@@ -34,7 +34,7 @@ final class StatusReport {
                 .name("reloads").number(master.reloads())
                 .name("failed_reloads").number(master.failedReloads())
                 .name("last_reload").string(master.lastReloadResult())
-                .name("respawns_total").number(history.respawnsTotal())
+                .name("respawns_total").number(reports.respawnsTotal())
                 .name("workers").beginArray();
         for (WorkerSlot slot : master.workers()) {
             json.beginObject().name("slot").number(slot.slot());
@@ -67,6 +67,7 @@ final class StatusReport {
             }
             WaitStatus exit = slot.lastExit();
             json.name("last_exit").string(exit == null ? null : exit.toString());
+            figures(json, slot, reports);
             json.endObject();
         }
         json.endArray()
@@ -81,7 +82,45 @@ final class StatusReport {
                     .name("uptime_seconds").seconds(spare.uptimeMillis() * 1_000_000L)
                     .endObject();
         }
+        json.endArray().name("history").beginArray();
+        for (MasterReports.Event event : reports.events()) {
+            json.beginObject()
+                    .name("at").string(Instant.ofEpochMilli(event.atMillis()).toString())
+                    .name("kind").string(event.kind());
+            if (event.pid() > 0) {
+                json.name("slot").number(event.slotOrGeneration()).name("pid").number(event.pid());
+            } else {
+                json.name("generation").number(event.slotOrGeneration());
+            }
+            json.name("outcome").string(event.outcome());
+            if (event.seconds() >= 0) {
+                json.name("duration_seconds").seconds((long) (event.seconds() * 1e9));
+            } else {
+                json.name("duration_seconds").nul();
+            }
+            json.name("detail").string(event.detail()).endObject();
+        }
         return json.endArray().endObject().toString();
+    }
+
+    /**
+     * The worker's figures as the master last heard them (null before it answered a REPORT): the slot's request
+     * total (its exited workers added), open connections, heap in use, and whether it answered the last request.
+     */
+    private static void figures(Json json, WorkerSlot slot, MasterReports reports) {
+        MasterReports.Reported r = slot.hasProcess() ? reports.reported(slot.pid()) : null;
+        if (r == null || !r.figures().applicationReported()) {
+            json.name("requests").nul().name("open_connections").nul();
+        } else {
+            json.name("requests").number(reports.retired(slot.slot()).requests() + r.figures().requests())
+                    .name("open_connections").number(r.figures().openConnections());
+        }
+        if (r == null) {
+            json.name("heap_used_bytes").nul().name("figures_answered").nul();
+        } else {
+            json.name("heap_used_bytes").number(r.figures().heapUsedBytes())
+                    .name("figures_answered").bool(r.answeredLast());
+        }
     }
 
     /** "starting", "ready", "exiting", or "respawning" for a slot whose process is gone and will be replaced. */

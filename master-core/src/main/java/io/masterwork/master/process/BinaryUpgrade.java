@@ -42,9 +42,14 @@ final class BinaryUpgrade {
     private final List<String> launchArgv;
     private NewMaster newMaster;
 
-    BinaryUpgrade(Posix posix, Listeners listeners, Map<String, String> environment) {
+    /** The extensions' sockets a new master takes over too (the status page's), by name. */
+    private final java.util.function.Supplier<Map<String, Integer>> extensionSockets;
+
+    BinaryUpgrade(Posix posix, Listeners listeners, Map<String, String> environment,
+                  java.util.function.Supplier<Map<String, Integer>> extensionSockets) {
         this.posix = posix;
         this.listeners = listeners;
+        this.extensionSockets = extensionSockets;
         this.handover = UpgradeHandover.genuine(posix, environment);
         this.launchArgv = ProcessTitle.commandLine();
     }
@@ -185,7 +190,8 @@ final class BinaryUpgrade {
         List<String> env = new ArrayList<>();
         System.getenv().forEach((k, v) -> {
             if (!k.equals("MASTERWORK_SIGNALS_ROUTED") && !k.startsWith("LISTEN_") && !k.equals(UpgradeHandover.ENV_LISTENERS)
-                    && !k.equals(UpgradeHandover.ENV_UPGRADE) && !k.equals("_JAVA_SR_SIGNUM")) {
+                    && !k.equals(UpgradeHandover.ENV_UPGRADE) && !k.equals(UpgradeHandover.ENV_EXTENSION_SOCKETS)
+                    && !k.equals("_JAVA_SR_SIGNUM")) {
                 env.add(k + "=" + v);
             }
         });
@@ -194,13 +200,29 @@ final class BinaryUpgrade {
         env.add(UpgradeHandover.ENV_LISTENERS + "=" + UpgradeHandover.listenersValue(bound, 3));
         env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
                 Version.get(), generation).environmentValue());
+        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;...
+        Map<String, Integer> extensions = new java.util.LinkedHashMap<>(extensionSockets.get());
+        StringBuilder named = new StringBuilder();
+        int fdInNewMaster = 3 + fds.size();
+        for (String name : extensions.keySet()) {
+            named.append(named.length() == 0 ? "" : ";").append(name).append(' ').append(fdInNewMaster++);
+        }
+        if (named.length() > 0) {
+            env.add(UpgradeHandover.ENV_EXTENSION_SOCKETS + "=" + named);
+        }
         SpawnRequest request = new SpawnRequest(command.get(0)).argv(command.subList(1, command.size()))
                 .environment(env).workingDirectory(System.getProperty("user.dir"))
                 .mapFd(0, 0).mapFd(1, 1).mapFd(2, 2);
         for (int i = 0; i < fds.size(); i++) {
             request.mapFd(fds.get(i), 3 + i);
         }
-        log.info("starting the new master: {} (listeners {})", String.join(" ", command.subList(1, command.size())), addresses);
+        // The extensions' sockets follow the listeners (named in the environment above).
+        int next = 3 + fds.size();
+        for (int fd : extensions.values()) {
+            request.mapFd(fd, next++);
+        }
+        log.info("starting the new master: {} (listeners {}{})", String.join(" ", command.subList(1, command.size())),
+                addresses, extensions.isEmpty() ? "" : ", and the sockets of " + extensions.keySet());
         return posix.spawn(request);
     }
 

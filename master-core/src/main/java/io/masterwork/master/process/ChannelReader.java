@@ -2,11 +2,14 @@ package io.masterwork.master.process;
 
 import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.ChannelFrame;
+import io.masterwork.channel.FrameException;
 import io.masterwork.channel.Received;
+import io.masterwork.channel.WorkerFigures;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.Posix;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,12 +29,16 @@ final class ChannelReader {
     private final SpareWorkers spares;
     /** Told each time a worker becomes ready. */
     private final Runnable workerReady;
+    /** Told each worker's figures (its STATUS answer to REPORT). */
+    private final BiConsumer<WorkerSlot, WorkerFigures> figuresReported;
 
-    ChannelReader(Posix posix, Watchdog watchdog, SpareWorkers spares, Runnable workerReady) {
+    ChannelReader(Posix posix, Watchdog watchdog, SpareWorkers spares, Runnable workerReady,
+                  BiConsumer<WorkerSlot, WorkerFigures> figuresReported) {
         this.posix = posix;
         this.watchdog = watchdog;
         this.spares = spares;
         this.workerReady = workerReady;
+        this.figuresReported = figuresReported;
     }
 
     void read(WorkerSlot slot) {
@@ -97,10 +104,29 @@ final class ChannelReader {
                 }
             }
             case HEARTBEAT -> watchdog.answered(slot, now);
-            case STATUS -> log.debug("{} from worker process {}", frame.command(), slot.pid());
+            case STATUS -> figures(slot, frame);
             case INIT_FAILED -> initFailed(slot.worker(), frame);
             default -> refused(slot.pid(), frame);
         }
+    }
+
+    /** A STATUS payload is a worker's figures, decoded strictly: one that does not decode is dropped, never half taken. */
+    private void figures(WorkerSlot slot, ChannelFrame frame) {
+        WorkerFigures figures;
+        try {
+            figures = WorkerFigures.decode(frame.payload());
+        } catch (FrameException e) {
+            Worker worker = slot.worker();
+            if (worker != null && !worker.badFiguresLogged) {
+                worker.badFiguresLogged = true;
+                log.warn("worker process {} sent figures that do not decode, dropped (and every further one, silently): {}",
+                        slot.pid(), e.getMessage());
+            } else {
+                log.debug("worker process {} sent figures that do not decode, dropped: {}", slot.pid(), e.getMessage());
+            }
+            return;
+        }
+        figuresReported.accept(slot, figures);
     }
 
     private void spareSaid(SpareWorker spare, ChannelFrame frame) {

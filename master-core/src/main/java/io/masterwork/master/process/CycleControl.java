@@ -124,6 +124,24 @@ final class CycleControl implements MasterControl {
     }
 
     @Override
+    public List<Integer> askWorkersForFigures() {
+        List<Integer> asked = new ArrayList<>();
+        io.masterwork.channel.ChannelFrame report = io.masterwork.channel.ChannelFrame.report(posix.getpid());
+        for (WorkerSlot slot : table.occupied()) {
+            if (slot.current() instanceof SlotState.Ready ready && ready.worker().channelOpen()) {
+                try {
+                    if (ready.worker().channel.send(report)) {
+                        asked.add(ready.worker().pid);
+                    }
+                } catch (io.masterwork.channel.ChannelException e) {
+                    // The worker is going; its EOF and exit are the loop's business.
+                }
+            }
+        }
+        return asked;
+    }
+
+    @Override
     public void setWorkerCount(int n) {
         cycle.setWorkerCount(n);
     }

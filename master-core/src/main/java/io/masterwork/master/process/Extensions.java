@@ -104,6 +104,19 @@ final class Extensions {
         return false;
     }
 
+    /** Every extension's sockets for a new master (USR2), by name; a name given twice keeps the first. */
+    java.util.Map<String, Integer> upgradeSockets() {
+        java.util.Map<String, Integer> all = new java.util.LinkedHashMap<>();
+        for (MasterExtension extension : extensions) {
+            Guard.run(name(extension), () -> extension.upgradeSockets().forEach((name, fd) -> {
+                if (name.matches("[a-z_]+") && fd >= 0) {
+                    all.putIfAbsent(name, fd);
+                }
+            }));
+        }
+        return all;
+    }
+
     void runTimers() {
         long now = System.nanoTime();
         for (MasterExtension extension : extensions) {

@@ -22,6 +22,12 @@ public interface MasterControl extends MasterView {
      */
     void setWorkerCount(int n);
 
+    /**
+     * Sends REPORT to every worker that serves (ready, its channel open) and returns their pids; each answers later,
+     * through {@link MasterExtension#workerReported}. Never waits: a full channel leaves that worker out.
+     */
+    java.util.List<Integer> askWorkersForFigures();
+
     /** The result of a reload, for whoever asked for it. */
     record ReloadOutcome(boolean ok, long generation, String message) {
     }

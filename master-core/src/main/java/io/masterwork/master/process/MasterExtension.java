@@ -35,6 +35,10 @@ public interface MasterExtension {
     default void workerExited(MasterControl master, WorkerSlot slot, WaitStatus status) {
     }
 
+    /** A worker's figures, its answer to {@link MasterControl#askWorkersForFigures}. */
+    default void workerReported(MasterControl master, WorkerSlot slot, io.masterwork.channel.WorkerFigures figures) {
+    }
+
     /** USR2: a new master (pid {@code newMaster}) was started from the newest build and holds the listeners too. */
     default void upgradeStarted(MasterControl master, int newMaster) {
     }
@@ -49,6 +53,15 @@ public interface MasterExtension {
 
     /** The master is about to exit. */
     default void stopped(MasterControl master) {
+    }
+
+    /**
+     * Sockets of this extension a new master takes over on USR2, beside the listeners (the status page's: the new
+     * master could not bind its address while this one holds it), by a name of lowercase letters and underscores.
+     * The new master finds each with {@link UpgradeHandover#inheritedSocket}.
+     */
+    default java.util.Map<String, Integer> upgradeSockets() {
+        return java.util.Map.of();
     }
 
     /** Descriptors to watch for reading, asked again every loop turn. */

@@ -79,9 +79,10 @@ public final class MasterProcessCycle {
         this.spares = new SpareWorkers(posix, spawner, commands);
         this.workers = new WorkerProcesses(posix, table, spawner, spares, commands);
         this.watchdog = new Watchdog(posix);
-        this.channels = new ChannelReader(posix, watchdog, spares, this::workerReady);
+        this.channels = new ChannelReader(posix, watchdog, spares, this::workerReady,
+                (slot, figures) -> this.extensions.announce((e, master) -> e.workerReported(master, slot, figures)));
         this.reaper = new Reaper(posix, table, spares, commands, workers, channels::read);
-        this.upgrade = new BinaryUpgrade(posix, listeners, System.getenv());
+        this.upgrade = new BinaryUpgrade(posix, listeners, System.getenv(), this.extensions::upgradeSockets);
         this.reloads = new Reloads(posix, table, listeners, logFiles, desired, this.extensions);
         this.control = new CycleControl(this, posix, listeners, table, spares, desired, reloads);
         this.extensions.control(control);

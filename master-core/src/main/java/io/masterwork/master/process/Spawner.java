@@ -74,6 +74,9 @@ final class Spawner {
         return List.copyOf(all);
     }
 
+    /** The name of the class path directory whose jars the master keeps to itself (lib/master/). */
+    static final String MASTER_ONLY_DIRECTORY = "master";
+
     private final Posix posix;
     private final String javaExecutable;
     private final String masterClassPath;
@@ -81,7 +84,28 @@ final class Spawner {
     Spawner(Posix posix) {
         this.posix = posix;
         this.javaExecutable = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        this.masterClassPath = System.getProperty("java.class.path");
+        this.masterClassPath = withoutMasterOnly(System.getProperty("java.class.path"));
+    }
+
+    /**
+     * The master's class path less what is the master's alone: entries in a directory named {@code master} (the
+     * distribution's {@code lib/master/}: Prometheus' client, bcrypt). A worker never loads them, and a class path
+     * that names them would only cost it a longer search and a wider attack surface.
+     */
+    static String withoutMasterOnly(String classPath) {
+        StringBuilder kept = new StringBuilder();
+        for (String entry : classPath.split(File.pathSeparator)) {
+            Path parent = Path.of(entry).getParent();
+            if (entry.isEmpty() || (parent != null && parent.getFileName() != null
+                    && parent.getFileName().toString().equals(MASTER_ONLY_DIRECTORY))) {
+                continue;
+            }
+            if (kept.length() > 0) {
+                kept.append(File.pathSeparatorChar);
+            }
+            kept.append(entry);
+        }
+        return kept.toString();
     }
 
     /** Starts the worker of slot {@code slot} for {@code generation}, on the slot's CPUs. */

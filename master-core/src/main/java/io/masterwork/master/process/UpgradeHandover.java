@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long oldGeneration) {
     public static final String ENV_LISTENERS = "MASTERWORK_LISTENERS";
     public static final String ENV_UPGRADE = "MASTERWORK_UPGRADE";
+    /** The extensions' sockets (the status page's), {@code name fd;name fd}: see {@link MasterExtension#upgradeSockets}. */
+    public static final String ENV_EXTENSION_SOCKETS = "MASTERWORK_EXTENSION_SOCKETS";
     /** The version of this hand-over; a new master accepts only what it knows. */
     public static final int PROTOCOL = 1;
 
@@ -94,6 +96,34 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
                     .append(host.contains(":") ? "[" + host + "]" : host).append(':').append(a.getPort());
         }
         return sb.toString();
+    }
+
+    /**
+     * The socket an old master handed over for the extension socket {@code name} (see
+     * {@link MasterExtension#upgradeSockets}), or -1 when there is none: a descriptor number, not yet checked. Only
+     * from a {@link #genuine} hand-over, as the listeners: a number set by anyone else would make the master adopt,
+     * or close, a descriptor of its own.
+     */
+    public static int inheritedSocket(Posix posix, Map<String, String> env, String name) {
+        String value = env.get(ENV_EXTENSION_SOCKETS);
+        if (value == null || value.isBlank()) {
+            return -1;
+        }
+        if (genuine(posix, env).isEmpty()) {
+            log.error("{} ignored: this master was not started by an old master's upgrade", ENV_EXTENSION_SOCKETS);
+            return -1;
+        }
+        for (String entry : value.split(";")) {
+            String[] parts = entry.trim().split(" ");
+            if (parts.length == 2 && parts[0].equals(name)) {
+                try {
+                    return Integer.parseInt(parts[1]);
+                } catch (NumberFormatException e) {
+                    log.error("{}: \"{}\" does not name a descriptor; ignored", ENV_EXTENSION_SOCKETS, entry);
+                }
+            }
+        }
+        return -1;
     }
 
     /**

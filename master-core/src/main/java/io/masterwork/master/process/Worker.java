@@ -20,6 +20,8 @@ final class Worker {
     final Outbox outbox;
     /** What the worker said before it exited with status 2 (INIT_FAILED): why it could not start; null until then. */
     String initFailure;
+    /** Figures that did not decode were logged once: a worker flooding its channel with them fills no log. */
+    boolean badFiguresLogged;
 
     Worker(int pid, Channel channel, int inboxWriteFd, long startedAtNanos) {
         this(pid, channel, inboxWriteFd, startedAtNanos, new Outbox());

@@ -187,6 +187,11 @@ public final class WorkerSlot {
         return lastExit;
     }
 
+    /** The watchdog found the worker's loop unresponsive and its SIGKILL is due (status and metrics call it ready). */
+    public boolean hung() {
+        return state instanceof Hung;
+    }
+
     /** A process is running in this slot (spawned and not yet reaped). */
     public boolean hasProcess() {
         return state.worker() != null;

@@ -325,7 +325,7 @@ class ConfigLoaderTest {
                 "worker_rlimit_core", "worker_shutdown_timeout", "worker_ready_timeout", "worker_watchdog_timeout", "worker_crash_limit",
                 "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_spares", "worker_jvm_options",
                 "worker_class_path", "env",
-                "user", "pid", "error_log", "control_socket", "daemon", "listen", "http", "app", "modules",
+                "user", "pid", "error_log", "control_socket", "status_listen", "status_auth", "daemon", "listen", "http", "app", "modules",
                 "connection_handover");
         assertThat(List.copyOf(ConfigLoader.defaults().getConfig("modules").root().keySet()))
                 .containsExactlyInAnyOrder("master", "worker");

@@ -63,7 +63,7 @@ class ControlSocketTest {
     }
 
     private ControlSocket start(ControlSocketLimits limits) throws IOException {
-        ControlSocket socket = new ControlSocket(posix, config(""), limits);
+        ControlSocket socket = new ControlSocket(posix, config(""), limits, new MasterReports());
         sockets.add(socket);
         socket.started(master);
         return socket;
@@ -163,7 +163,7 @@ class ControlSocketTest {
                 .containsEntry("masterwork_reloads_total", 3.0)
                 .containsEntry("masterwork_reloads_failed_total", 1.0)
                 .containsEntry("masterwork_control_clients", 1.0)
-                .containsKey("masterwork_info{version=\"" + io.masterwork.master.Version.get() + "\",pid=\"4242\"}")
+                .containsKey("masterwork_info{pid=\"4242\",version=\"" + io.masterwork.master.Version.get() + "\"}")
                 .containsKey("masterwork_workers{state=\"ready\"}");
     }
 
@@ -343,7 +343,7 @@ class ControlSocketTest {
         send(c, "status\n");
         assertThat(answer(socket(first), c)).startsWith("{");
 
-        assertThatThrownBy(() -> new ControlSocket(posix, config(""), ControlSocketLimits.DEFAULTS))
+        assertThatThrownBy(() -> new ControlSocket(posix, config(""), ControlSocketLimits.DEFAULTS, new MasterReports()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("control socket " + socketPath() + " is in use");
     }
@@ -356,14 +356,14 @@ class ControlSocketTest {
     void aFileThatIsNotASocketIsNeverRemoved() throws IOException {
         Files.createDirectories(socketPath().getParent());
         Files.writeString(socketPath(), "precious");
-        assertThatThrownBy(() -> new ControlSocket(posix, config(""), ControlSocketLimits.DEFAULTS))
+        assertThatThrownBy(() -> new ControlSocket(posix, config(""), ControlSocketLimits.DEFAULTS, new MasterReports()))
                 .hasMessageContaining("exists and is not a socket");
         assertThat(Files.readString(socketPath())).isEqualTo("precious");
     }
 
     @Test
     void offMeansNoSocketAndAPathTooLongForSunPathIsAConfigurationError() throws IOException {
-        ControlSocket off = new ControlSocket(posix, config("control_socket = off"), ControlSocketLimits.DEFAULTS);
+        ControlSocket off = new ControlSocket(posix, config("control_socket = off"), ControlSocketLimits.DEFAULTS, new MasterReports());
         assertThat(off.descriptors()).isEmpty();
         assertThat(off.path()).isNull();
         assertThat(socketPath()).doesNotExist();
@@ -387,6 +387,11 @@ class ControlSocketTest {
                 return;
             }
             reloadRequests.add(done);
+        }
+
+        @Override
+        public List<Integer> askWorkersForFigures() {
+            return List.of(); // no workers: a metrics answer comes at once
         }
 
         @Override

@@ -54,7 +54,9 @@ final class PrometheusText {
                 if (!(m = SAMPLE.matcher(line)).matches()) {
                     throw new IllegalArgumentException("line " + n + " is not name{labels} value: " + line);
                 }
-                if (!typed.contains(m.group(1))) {
+                // A histogram's samples carry its name with _bucket, _sum or _count.
+                String family = m.group(1).replaceFirst("_(bucket|sum|count)$", "");
+                if (!typed.contains(m.group(1)) && !typed.contains(family)) {
                     throw new IllegalArgumentException("line " + n + ": " + m.group(1) + " has no HELP/TYPE before it");
                 }
                 double value;

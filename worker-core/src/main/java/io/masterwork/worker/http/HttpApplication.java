@@ -226,6 +226,12 @@ public final class HttpApplication implements WorkerApplication {
     }
 
     @Override
+    public java.util.Optional<io.masterwork.api.ApplicationFigures> figures() {
+        return java.util.Optional.of(new io.masterwork.api.ApplicationFigures(requests.sum(), connections.size(),
+                moved.sum(), adopted.sum()));
+    }
+
+    @Override
     public void reopen() {
         if (accessLog != null) {
             accessLog.reopen();
