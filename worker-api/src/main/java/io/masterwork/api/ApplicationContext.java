@@ -20,8 +20,9 @@ public interface ApplicationContext {
 
     /**
      * The application's section of the configuration (for example {@code app { }} or
-     * {@code http { }}), validated by the master with the application's {@link SettingsCheck} and with
-     * its defaults filled in. An empty config if the section is absent.
+     * {@code http { }}), validated with the application's {@link SettingsCheck} in this worker, as the worker
+     * user, before the application started (the master never runs application code), with its defaults filled
+     * in. An empty config if the section is absent.
      */
     Config settings(String section);
 

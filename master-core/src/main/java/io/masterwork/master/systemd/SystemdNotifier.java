@@ -63,7 +63,7 @@ public final class SystemdNotifier implements MasterExtension {
     SystemdNotifier(Posix posix, Map<String, String> environment) {
         this.posix = posix;
         this.socketPath = notifySocket(environment.get("NOTIFY_SOCKET"));
-        this.predecessorPid = predecessor(environment);
+        this.predecessorPid = predecessor(posix, environment);
         this.watchdogPeriodNanos = socketPath == null ? 0 : watchdogPeriod(environment, posix.getpid(), predecessorPid);
         if (watchdogPeriodNanos > 0) {
             nextWatchdogNanos = System.nanoTime();
@@ -85,9 +85,15 @@ public final class SystemdNotifier implements MasterExtension {
         return null;
     }
 
-    private static int predecessor(Map<String, String> environment) {
+    /**
+     * The old master of a real upgrade hand-over: named by the environment AND this process's parent (the master
+     * checks the same before it adopts the listeners). A name alone, inherited or set by hand, would make this master
+     * wait for another process's exit before it speaks to systemd, and report that process as its predecessor.
+     */
+    private static int predecessor(Posix posix, Map<String, String> environment) {
         try {
-            return UpgradeHandover.fromEnvironment(environment).map(UpgradeHandover::oldPid).orElse(0);
+            int named = UpgradeHandover.fromEnvironment(environment).map(UpgradeHandover::oldPid).orElse(0);
+            return named > 1 && named == posix.getppid() ? named : 0;
         } catch (IllegalStateException e) {
             return 0; // the master itself refuses a malformed hand-over
         }

@@ -59,6 +59,25 @@ class SystemdNotifierTest {
     }
 
     private SystemdNotifier notifier(String socket, String... more) {
+        return notifier(posix, socket, more);
+    }
+
+    /** This JVM's Posix with getppid() answering what {@code parent} holds: a new master's parent comes and goes. */
+    private Posix withParent(java.util.concurrent.atomic.AtomicInteger parent) {
+        return (Posix) java.lang.reflect.Proxy.newProxyInstance(Posix.class.getClassLoader(), new Class<?>[] {Posix.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getppid")) {
+                        return parent.get();
+                    }
+                    try {
+                        return method.invoke(posix, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private SystemdNotifier notifier(Posix posix, String socket, String... more) {
         Map<String, String> env = new HashMap<>();
         env.put("NOTIFY_SOCKET", socket);
         for (int i = 0; i < more.length; i += 2) {
@@ -230,8 +249,10 @@ class SystemdNotifierTest {
     @Test
     void theNewMasterOfAnUpgradeSpeaksOnceTheOldOneIsGone() {
         String socket = bindReceiver(dir.resolve("notify").toString());
-        SystemdNotifier n = notifier(socket, "MASTERWORK_UPGRADE", "protocol=1 pid=77 version=0.1.0 generation=3",
-                "WATCHDOG_USEC", "4000000", "WATCHDOG_PID", "77");
+        java.util.concurrent.atomic.AtomicInteger parent = new java.util.concurrent.atomic.AtomicInteger(77);
+        SystemdNotifier n = notifier(withParent(parent), socket, "MASTERWORK_UPGRADE",
+                "protocol=1 pid=77 version=0.1.0 generation=3", "WATCHDOG_USEC", "4000000", "WATCHDOG_PID", "77");
+        parent.set(1); // the old master said MAINPID= and exited: this one was re-parented
         n.serving(master);
         assertThat(receive()).startsWith("STATUS=new master (binary upgrade from 77) serving on 127.0.0.1:8080")
                 .doesNotContain("READY=1").doesNotContain("MAINPID=");
@@ -241,6 +262,19 @@ class SystemdNotifierTest {
         assertThat(receive()).startsWith("RELOADING=1\n");
         n.reloadCommitted(master);
         assertThat(receive()).startsWith("READY=1\n");
+    }
+
+    /**
+     * A hand-over named by the environment but not by this process's parent (set by hand, inherited from a shell) is
+     * no hand-over: the master speaks to systemd as any master, READY=1 included, and waits for nobody.
+     */
+    @Test
+    void anUpgradeNamedByTheEnvironmentAloneIsNoUpgrade() {
+        String socket = bindReceiver(dir.resolve("notify").toString());
+        SystemdNotifier n = notifier(withParent(new java.util.concurrent.atomic.AtomicInteger(1)), socket,
+                "MASTERWORK_UPGRADE", "protocol=1 pid=77 version=0.1.0 generation=3");
+        n.serving(master);
+        assertThat(receive()).startsWith("READY=1\n").doesNotContain("binary upgrade from 77");
     }
 
     @Test
