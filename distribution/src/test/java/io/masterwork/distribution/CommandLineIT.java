@@ -176,9 +176,10 @@ class CommandLineIT {
     @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
-            // every jar, the workers' and the master's class archives (WorkerArchiveIT), the native libraries' directory
+            // every jar, the workers' and the master's class archives (WorkerArchiveIT), the native libraries'
+            // directory, and master/: the jars only the master loads (the status page's), never on a worker's path
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
-                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa|master\\.jsa|native");
+                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa|master\\.jsa|native|master");
                 assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
             });
         }
@@ -188,6 +189,12 @@ class CommandLineIT {
         }
         assertThat(Files.getPosixFilePermissions(Distribution.HOME.resolve("lib/native")))
                 .contains(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE);
+        try (Stream<Path> masterJars = Files.list(Distribution.HOME.resolve("lib/master"))) {
+            assertThat(masterJars).isNotEmpty().allSatisfy(jar -> {
+                assertThat(jar.getFileName().toString()).endsWith(".jar");
+                assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
+            });
+        }
         Set<PosixFilePermission> lib = Files.getPosixFilePermissions(Distribution.HOME.resolve("lib"));
         assertThat(lib).contains(PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE);
         assertThat(Files.isExecutable(Distribution.bin())).isTrue();

@@ -21,11 +21,68 @@ import java.util.concurrent.TimeUnit;
  * {@link #killAll()}.
  */
 final class Distribution {
-    static final Path HOME = Path.of(System.getProperty("masterwork.dist", "target/masterwork-unknown"))
-            .toAbsolutePath().normalize();
+    static final Path HOME = readableByWorkers(Path.of(System.getProperty("masterwork.dist", "target/masterwork-unknown"))
+            .toAbsolutePath().normalize());
     static final String VERSION = System.getProperty("masterwork.version", "unknown");
 
     private final List<Long> started = new ArrayList<>();
+
+    /**
+     * The distribution where a root master's workers (nobody) may read it. A clone under a 0700 directory (root's
+     * home) builds a distribution nobody can enter: started from there, a root master rightly refuses ("cannot read
+     * ... (the class path)"), which is the product's answer, not what these tests are about. Then the tests run a
+     * copy in a world-readable temporary directory, with its class archives written anew by the same training the
+     * build runs (an archive is valid only for the jar paths it was written with).
+     */
+    private static Path readableByWorkers(Path built) {
+        if (!Files.isDirectory(built) || othersMayEnter(built)) {
+            return built;
+        }
+        try {
+            Path dir = Files.createTempDirectory("masterwork-dist-");
+            Path copy = dir.resolve(built.getFileName());
+            try (java.util.stream.Stream<Path> tree = Files.walk(built)) {
+                for (Path source : (Iterable<Path>) tree::iterator) {
+                    Path target = copy.resolve(built.relativize(source).toString());
+                    if (Files.isDirectory(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createDirectories(target);
+                    } else if (!source.getFileName().toString().endsWith(".jsa")) {
+                        Files.copy(source, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                }
+            }
+            for (Path p = copy; !p.equals(dir.getParent()); p = p.getParent()) {
+                Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            Process training = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", Path.of("target/classes").toAbsolutePath().toString(),
+                    "io.masterwork.distribution.ClassArchiveTraining", copy.toString()).inheritIO().start();
+            if (!training.waitFor(180, TimeUnit.SECONDS) || training.exitValue() != 0) {
+                training.destroyForcibly();
+                throw new IllegalStateException("the class archives of the copy " + copy + " could not be written");
+            }
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every directory from the root down to {@code dir} can be searched by users other than its owner. */
+    private static boolean othersMayEnter(Path dir) {
+        try {
+            for (Path p = dir; p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
 
     static Path bin() {
         return HOME.resolve("bin/masterwork");
