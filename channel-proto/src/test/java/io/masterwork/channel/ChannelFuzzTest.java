@@ -48,7 +48,7 @@ class ChannelFuzzTest {
             run(FRAMES, writer, passed[0], reader, out, rejections, accepted);
 
             OpenDescriptors.settle();
-            assertThat(OpenDescriptors.count()).as("open descriptors after %d frames; before %s, after %s", FRAMES,
+            assertThat(OpenDescriptors.count()).as("open sockets after %d frames; before %s, after %s", FRAMES,
                     beforeList, OpenDescriptors.list()).isEqualTo(before);
         } finally {
             reader.close();
