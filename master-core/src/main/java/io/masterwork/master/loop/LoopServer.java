@@ -36,6 +36,7 @@ public final class LoopServer<C extends LoopClient> {
     /**
      * Serves {@code listener}.
      *
+     * @param posix    the calls the sockets are served with
      * @param listener a listening, non-blocking socket the server owns from here; -1 for none (the server is off)
      * @param name     what the log calls the socket, e.g. {@code control socket /run/masterwork.sock}
      */
