@@ -11,6 +11,15 @@ package io.masterwork.api;
  * @param connectionsAdopted connections taken in from a retiring sibling
  */
 public record ApplicationFigures(long requests, long openConnections, long connectionsMoved, long connectionsAdopted) {
+    /**
+     * Checks the figures.
+     *
+     * @param requests           requests received
+     * @param openConnections    client connections open now
+     * @param connectionsMoved   connections moved away to a successor by live handover
+     * @param connectionsAdopted connections taken in from a retiring sibling
+     * @throws IllegalArgumentException when any figure is negative (they are counts)
+     */
     public ApplicationFigures {
         if (requests < 0 || openConnections < 0 || connectionsMoved < 0 || connectionsAdopted < 0) {
             throw new IllegalArgumentException("application figures are counts, none negative: " + requests + ", "

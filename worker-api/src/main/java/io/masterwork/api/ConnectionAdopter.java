@@ -13,7 +13,11 @@ public interface ConnectionAdopter {
      * return true: the worker then hands {@code moved.unread()} (if any) to the pipeline as the first
      * {@code channelRead} and turns {@code autoRead} on. Return false to decline (a protocol this application
      * does not speak, no room left): the worker closes the connection, which the client sees as an orderly
-     * end (FIN) of an idle connection.
+     * end (FIN) of an idle connection. An exception thrown here is logged and counts as a decline.
+     *
+     * @param channel the moved connection, registered on this worker's event loop, {@code autoRead} off
+     * @param moved   the record the retiring sibling sent with it: protocol, unread bytes, state
+     * @return true when this application took the connection over, false to have the worker close it
      */
     boolean adopt(Channel channel, MovedConnection moved);
 }

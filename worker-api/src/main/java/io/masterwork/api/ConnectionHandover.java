@@ -22,6 +22,8 @@ public interface ConnectionHandover {
      * True while this worker is retiring and knows at least one successor to move connections to. Outside
      * a drain, or with {@code connection_handover = off}, or when the master's QUIT came without successors
      * (a binary upgrade, a stop), it is false and connections end gracefully as before.
+     *
+     * @return whether {@link #moveAway} can move a connection now
      */
     boolean available();
 
@@ -38,6 +40,10 @@ public interface ConnectionHandover {
      * not write then). Returns false when it could not move (no successor left, every successor's inbox
      * full or gone, a record above {@link MovedConnection#MAX_SIZE}): nothing changed, the channel is still
      * the caller's, who ends it gracefully.
+     *
+     * @param channel a connection of this worker, at a clean boundary
+     * @param state   what travels with the socket (protocol, unread bytes, the application's state)
+     * @return true when the connection moved and this worker's copy is closed; false when nothing changed
      */
     boolean moveAway(Channel channel, MovedConnection state);
 
@@ -45,6 +51,8 @@ public interface ConnectionHandover {
      * Sets what adopts the connections a retiring sibling moves to this worker. Without an adopter (or
      * with {@code connection_handover = off} here) a moved connection is closed on arrival. Set it in
      * {@link WorkerApplication#start}.
+     *
+     * @param adopter replaces any adopter set before
      */
     void onAdopt(ConnectionAdopter adopter);
 

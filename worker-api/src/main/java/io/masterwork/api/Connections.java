@@ -25,7 +25,11 @@ public final class Connections {
     public Connections() {
     }
 
-    /** Tracks {@code channel} until it closes. */
+    /**
+     * Tracks {@code channel} until it closes; callable from any thread (typically the accepting handler).
+     *
+     * @param channel an accepted connection
+     */
     public void track(Channel channel) {
         open.add(channel);
         channel.closeFuture().addListener(f -> {
@@ -34,7 +38,11 @@ public final class Connections {
         });
     }
 
-    /** Completes when no tracked connection is left (at once if none is). */
+    /**
+     * Starts the drain: from now on the last tracked connection to close completes the returned stage.
+     *
+     * @return completes when no tracked connection is left (at once if none is), on the thread of the last close
+     */
     public CompletionStage<Void> drain() {
         draining = true;
         completeIfDrained();
@@ -48,7 +56,11 @@ public final class Connections {
         }
     }
 
-    /** The connections open now. */
+    /**
+     * How many tracked connections are open.
+     *
+     * @return the tracked connections not closed yet
+     */
     public int size() {
         return open.size();
     }

@@ -16,10 +16,18 @@ import java.util.Map;
  */
 public interface Listener {
 
-    /** Position in the {@code listen} list (0-based). */
+    /**
+     * Which entry of the {@code listen} list this socket is.
+     *
+     * @return its position in the list (0-based)
+     */
     int index();
 
-    /** The address the socket is bound to. */
+    /**
+     * Where clients connect.
+     *
+     * @return the address the socket is bound to
+     */
     InetSocketAddress address();
 
     /**
@@ -27,7 +35,10 @@ public interface Listener {
      * {@link io.netty.channel.ChannelInitializer} or a {@code @Sharable} handler) on the worker's
      * event loop. Call at most once per listener.
      *
+     * @param childHandler what every accepted connection's pipeline starts with
      * @return the Netty server channel, registered and accepting
+     * @throws IllegalStateException when this listener is already served (or closed at shutdown), or the
+     *                               channel cannot be registered on the event loop
      */
     default ServerChannel serve(ChannelHandler childHandler) {
         return serve(childHandler, Map.of());
@@ -40,11 +51,19 @@ public interface Listener {
      * belong to the socket, which moved) but gets Netty's defaults for Netty's own options: set those in the
      * adopter when they matter.
      *
+     * @param childHandler what every accepted connection's pipeline starts with
+     * @param childOptions Netty channel options for every accepted connection (may be empty)
      * @return the Netty server channel, registered and accepting
      * @throws IllegalArgumentException for an option the channel does not know, naming it
+     * @throws IllegalStateException    when this listener is already served (or closed at shutdown), or the
+     *                                  channel cannot be registered on the event loop
      */
     ServerChannel serve(ChannelHandler childHandler, Map<ChannelOption<?>, Object> childOptions);
 
-    /** The server channel once {@link #serve} was called, else null. */
+    /**
+     * The channel {@link #serve} returned, for an application that closes or inspects it later.
+     *
+     * @return the server channel once {@link #serve} was called, else null
+     */
     ServerChannel channel();
 }

@@ -30,7 +30,11 @@ public record MovedConnection(String protocol, byte[] unread, byte[] state) {
     static final int OVERHEAD = 1 + 1 + 2;
 
     /**
-     * Checks and copies the parts.
+     * Checks and copies the parts: the record keeps its own arrays, so the caller may reuse its buffers.
+     *
+     * @param protocol what the connection speaks now (1..32 US-ASCII characters)
+     * @param unread   bytes read from the socket and not yet handled (at most 65535)
+     * @param state    the application's record of the connection
      *
      * @throws IllegalArgumentException for a protocol name outside 1..32 US-ASCII characters, or more than
      *                                  65535 unread bytes
@@ -50,18 +54,30 @@ public record MovedConnection(String protocol, byte[] unread, byte[] state) {
         state = state.clone();
     }
 
-    /** The encoded size of this record; a record above {@link #MAX_SIZE} cannot move. */
+    /**
+     * What this record costs in a sibling message.
+     *
+     * @return the encoded size of this record; a record above {@link #MAX_SIZE} cannot move
+     */
     public int size() {
         return OVERHEAD + protocol.length() + unread.length + state.length;
     }
 
-    /** A copy of the bytes read from the socket but not handled. */
+    /**
+     * The bytes the old owner read and did not handle, which the adopter hands its pipeline first.
+     *
+     * @return a copy of the bytes read from the socket but not handled (may be empty)
+     */
     @Override
     public byte[] unread() {
         return unread.clone();
     }
 
-    /** A copy of the application's state of the connection. */
+    /**
+     * The application's record of the connection, in a format readable across versions (see above).
+     *
+     * @return a copy of the application's state of the connection
+     */
     @Override
     public byte[] state() {
         return state.clone();

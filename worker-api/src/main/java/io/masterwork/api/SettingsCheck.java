@@ -30,10 +30,19 @@ public interface SettingsCheck {
     record Context(Path prefix, Optional<String> workerUser, Path configFile) {
     }
 
-    /** The top-level key this check owns, e.g. {@code "http"} or {@code "app"}. */
+    /**
+     * Which section of the configuration this check owns.
+     *
+     * @return the top-level key, e.g. {@code "http"} or {@code "app"}
+     */
     String section();
 
-    /** The section's defaults; the user's values are merged over them before {@link #check}. */
+    /**
+     * What the section holds when the configuration does not say; the worker's
+     * {@link ApplicationContext#settings(String)} has them filled in too.
+     *
+     * @return the section's defaults; the user's values are merged over them before {@link #check}
+     */
     Config defaults();
 
     /**
@@ -42,6 +51,9 @@ public interface SettingsCheck {
      * {@code new ConfigException.BadValue(section.origin(), key, why)} or let a typed getter throw), so
      * that file, line and key are reported. The default does nothing: a check overrides this one or
      * {@link #check(Config, Context)}.
+     *
+     * @param section the section with its defaults merged in
+     * @throws com.typesafe.config.ConfigException naming the key, when the section is not acceptable
      */
     default void check(Config section) {
     }
@@ -49,6 +61,10 @@ public interface SettingsCheck {
     /**
      * As {@link #check(Config)}, with the {@link Context} (the prefix, the worker user): for a check that must
      * resolve a path or know who will read it. Runs as the worker user. The default calls {@link #check(Config)}.
+     *
+     * @param section the section with its defaults merged in
+     * @param context where the server runs and as whom
+     * @throws com.typesafe.config.ConfigException naming the key, when the section is not acceptable
      */
     default void check(Config section, Context context) {
         check(section);

@@ -14,6 +14,10 @@ public record SiblingMessage(long senderSlot, int senderPid, byte[] payload) {
     /**
      * Checks the payload.
      *
+     * @param senderSlot the sender's slot in the master's process table
+     * @param senderPid  the sender's pid
+     * @param payload    the application's bytes, not null (kept, not copied)
+     *
      * @throws IllegalArgumentException for a null payload
      */
     public SiblingMessage {

@@ -46,12 +46,21 @@ public final class SiblingMessageException extends RuntimeException {
         this.slot = slot;
     }
 
-    /** What went wrong. */
+    /**
+     * Why the message was not handed over, for code that reacts to one case (retrying on
+     * {@link Reason#INBOX_FULL}, forgetting a sibling on {@link Reason#SIBLING_GONE}).
+     *
+     * @return what went wrong
+     */
     public Reason reason() {
         return reason;
     }
 
-    /** The slot the message was addressed to. */
+    /**
+     * Which sibling the message was for.
+     *
+     * @return the slot the message was addressed to
+     */
     public long slot() {
         return slot;
     }

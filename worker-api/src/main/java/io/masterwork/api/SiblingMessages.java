@@ -40,11 +40,18 @@ public interface SiblingMessages {
     /** Messages waiting per sibling while its inbox is full; one more fails with INBOX_FULL. */
     int QUEUE_LIMIT = 1024;
 
-    /** The siblings this worker can send to now (a snapshot, ordered by slot). */
+    /**
+     * Who can be sent to now; a sibling found gone leaves the list at once.
+     *
+     * @return the siblings this worker can send to (a snapshot, ordered by slot; may be empty)
+     */
     List<Sibling> siblings();
 
     /**
      * Sends {@code payload} (copied) to the sibling in {@code slot}.
+     *
+     * @param slot    the sibling's slot, as {@link Sibling#slot()} or {@link SiblingMessage#senderSlot()} names it
+     * @param payload the application's bytes, at most {@link #MAX_PAYLOAD}
      *
      * @return completes when the frame is in the sibling's inbox; fails with a {@link SiblingMessageException}
      */
@@ -52,6 +59,8 @@ public interface SiblingMessages {
 
     /**
      * Sends {@code payload} to every sibling held at the time of the call.
+     *
+     * @param payload the application's bytes, at most {@link #MAX_PAYLOAD}; copied
      *
      * @return one stage per sibling, as {@link #send} returns it (empty when this worker has no sibling)
      */
@@ -63,6 +72,8 @@ public interface SiblingMessages {
      * reads its inbox only once the start stage has completed, so what siblings sent while it was
      * starting waits for the handler. A message read while no handler is set is dropped (logged at
      * debug). An exception thrown by the handler is logged; the next message is delivered normally.
+     *
+     * @param handler called with each message, on the event loop
      */
     void onMessage(Consumer<SiblingMessage> handler);
 }

@@ -23,7 +23,11 @@ public interface WorkerApplication {
      * Starts serving: typically calls {@link Listener#serve} for each listener. The returned stage
      * is the readiness report: when it completes the worker tells the master it is READY; when it
      * completes exceptionally the worker logs the cause and exits with status 2 (init failed, not
-     * respawned).
+     * respawned). The worker reads its sibling inbox only once the stage has completed.
+     *
+     * @param context what this worker gives its application: listeners, settings, event loop, siblings
+     * @return completes when the application serves; its exceptional completion fails the worker's start
+     * @throws Exception when the application cannot start: the same as a stage completed exceptionally
      */
     CompletionStage<Void> start(ApplicationContext context) throws Exception;
 
@@ -37,6 +41,9 @@ public interface WorkerApplication {
      * When {@link ApplicationContext#handover()} is {@linkplain ConnectionHandover#available() available}
      * (a reload or TTOU replaces this worker), connections that reach a clean boundary can move to a
      * successor instead of closing: see {@link ConnectionHandover}.
+     *
+     * @return completes when no connection is left; {@link #closeAll} follows if it has not by
+     *         {@code worker_shutdown_timeout}
      */
     CompletionStage<Void> drain();
 
@@ -56,7 +63,9 @@ public interface WorkerApplication {
     /**
      * The application's figures for the master's metrics, asked on the event loop when someone scrapes them; must
      * answer at once. Default: empty, this application does not count (the master then reports no request figures
-     * for its workers rather than zeros).
+     * for its workers rather than zeros). An exception thrown here counts as empty for that scrape.
+     *
+     * @return the counts since this worker started, or empty when the application does not count
      */
     default java.util.Optional<ApplicationFigures> figures() {
         return java.util.Optional.empty();

@@ -608,9 +608,8 @@ public final class ConfigLoader {
         }
     }
 
-    /** A Unix socket path (relative to the prefix) or "off"; sun_path holds 107 bytes and a NUL. */
-    private Optional<Path> controlSocket() {
-        String key = "control_socket";
+    /** A path, resolved against the prefix, or off ({@code false}, or the word in any case). */
+    private Optional<Path> pathOrOff(String key) {
         ConfigValue v = nonNull(key, "a path or off");
         if (v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped())) {
             return Optional.empty();
@@ -619,13 +618,21 @@ public final class ConfigLoader {
         if (text.equalsIgnoreCase("off")) {
             return Optional.empty();
         }
-        Path path = prefix.resolve(text).normalize();
-        int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        if (bytes > 107) {
-            throw invalid(v, key, "the socket path " + path + " is " + bytes
-                    + " bytes long; a Unix socket path may have at most 107 (choose a shorter path or prefix)");
-        }
-        return Optional.of(path);
+        return Optional.of(prefix.resolve(text).normalize());
+    }
+
+    /** A Unix socket path (relative to the prefix) or "off"; sun_path holds 107 bytes and a NUL. */
+    private Optional<Path> controlSocket() {
+        String key = "control_socket";
+        Optional<Path> configured = pathOrOff(key);
+        configured.ifPresent(path -> {
+            int bytes = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > 107) {
+                throw invalid(raw(key), key, "the socket path " + path + " is " + bytes
+                        + " bytes long; a Unix socket path may have at most 107 (choose a shorter path or prefix)");
+            }
+        });
+        return configured;
     }
 
     /** An address as in {@code listen}, or off; never one of the workers' own listening addresses. */
@@ -657,24 +664,18 @@ public final class ConfigLoader {
     /** An htpasswd file (relative to the prefix) that must exist and be readable, or off. */
     private Optional<Path> statusAuth() {
         String key = "status_auth";
-        ConfigValue v = nonNull(key, "a path or off");
-        if (v.valueType() == ConfigValueType.BOOLEAN && !((Boolean) v.unwrapped())) {
-            return Optional.empty();
-        }
-        String text = string(key);
-        if (text.equalsIgnoreCase("off")) {
-            return Optional.empty();
-        }
-        Path path = prefix.resolve(text).normalize();
-        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-            throw invalid(v, key, "the htpasswd file " + path + " is not a readable file");
-        }
-        try {
-            Htpasswd.read(path);
-        } catch (IllegalArgumentException e) {
-            throw invalid(v, key, e.getMessage());
-        }
-        return Optional.of(path);
+        Optional<Path> configured = pathOrOff(key);
+        configured.ifPresent(path -> {
+            if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+                throw invalid(raw(key), key, "the htpasswd file " + path + " is not a readable file");
+            }
+            try {
+                Htpasswd.read(path);
+            } catch (IllegalArgumentException e) {
+                throw invalid(raw(key), key, e.getMessage());
+            }
+        });
+        return configured;
     }
 
     private void parseErrorLog(MasterConfiguration.Builder b) {

@@ -1,6 +1,7 @@
 package io.masterwork.master.control;
 
 import io.masterwork.master.config.MasterConfiguration;
+import io.masterwork.master.loop.LoopServer;
 import io.masterwork.master.process.MasterControl;
 import io.masterwork.master.process.MasterExtension;
 import io.masterwork.posix.Credentials;
@@ -13,12 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,16 +30,13 @@ import org.slf4j.LoggerFactory;
 public final class ControlSocket implements MasterExtension {
     private static final Logger log = LoggerFactory.getLogger("masterwork.master");
     private static final int BACKLOG = 64;
-    /** Without POLLOUT from the master's poll, a client whose socket was full is retried this often. */
-    private static final long FLUSH_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private final Posix posix;
     private final ControlSocketLimits limits;
     private final Path path;
-    private final int listener;
+    private final LoopServer<ControlConnection> server;
     private final Object fileIdentity;
     private final int masterUid;
-    private final Map<Integer, ControlConnection> clients = new LinkedHashMap<>();
     private final MasterReports reports;
     private MasterControl master;
 
@@ -52,18 +45,18 @@ public final class ControlSocket implements MasterExtension {
         this.posix = posix;
         this.limits = limits;
         this.reports = reports;
-        reports.gauge("masterwork_control_clients", "Clients connected to the control socket.", () -> clients.size());
         this.masterUid = posix.geteuid();
         Optional<Path> configured = config.controlSocket();
         if (configured.isEmpty()) {
             this.path = null;
-            this.listener = -1;
+            this.server = new LoopServer<>(posix, -1, "control socket");
             this.fileIdentity = null;
-            return;
+        } else {
+            this.path = configured.get();
+            this.server = new LoopServer<>(posix, open(path), "control socket " + path);
+            this.fileIdentity = ControlSocketFile.identity(path);
         }
-        this.path = configured.get();
-        this.listener = open(path);
-        this.fileIdentity = ControlSocketFile.identity(path);
+        reports.gauge("masterwork_control_clients", "Clients connected to the control socket.", server::clientCount);
     }
 
     private int open(Path socketPath) {
@@ -110,81 +103,53 @@ public final class ControlSocket implements MasterExtension {
     @Override
     public void started(MasterControl control) {
         this.master = control;
-        if (listener >= 0) {
+        if (server.listener() >= 0) {
             log.info("control socket {} (mode {})", path, Integer.toOctalString(limits.mode()));
         }
     }
 
     @Override
     public void stopped(MasterControl control) {
-        for (ControlConnection c : new ArrayList<>(clients.values())) {
+        for (ControlConnection c : server.clients()) {
             flush(c);
             close(c, null);
         }
-        if (listener >= 0) {
-            posix.closeQuietly(listener);
+        if (server.listener() >= 0) {
+            server.closeListener();
             ControlSocketFile.removeIfSame(path, fileIdentity);
         }
     }
 
     @Override
     public int[] descriptors() {
-        if (listener < 0) {
-            return new int[0];
-        }
-        int[] fds = new int[1 + clients.size()];
-        int n = 0;
-        fds[n++] = listener;
-        for (ControlConnection c : clients.values()) {
-            if (c.wantsInput()) {
-                fds[n++] = c.fd;
-            }
-        }
-        return n == fds.length ? fds : java.util.Arrays.copyOf(fds, n);
+        return server.descriptors();
     }
 
     @Override
     public void readable(int fd, MasterControl control) {
         this.master = control;
-        if (fd == listener) {
-            acceptAll();
-            return;
-        }
-        ControlConnection c = clients.get(fd);
-        if (c != null) {
-            receive(c);
-        }
+        server.readable(fd, this::admit, this::receive);
     }
 
     @Override
     public long nextTimerNanos() {
-        long next = Long.MAX_VALUE;
-        long now = System.nanoTime();
-        for (ControlConnection c : clients.values()) {
-            if (!c.out.isEmpty()) {
-                next = Math.min(next, now + FLUSH_RETRY_NANOS);
-            }
-            if (c.wantsInput()) {
-                next = Math.min(next, c.readDeadlineNanos);
-            }
-        }
-        return next;
+        return server.nextTimerNanos();
     }
 
     @Override
     public void timer(MasterControl control) {
         this.master = control;
         long now = System.nanoTime();
-        for (ControlConnection c : new ArrayList<>(clients.values())) {
+        for (ControlConnection c : server.clients()) {
             flush(c);
-            if (c.closed) {
+            if (c.closed()) {
                 continue;
             }
-            if (!c.out.isEmpty() && now - c.blockedSinceNanos >= limits.writeTimeout().toNanos()) {
+            if (c.writeStalled(now, limits.writeTimeout().toNanos())) {
                 close(c, "it did not read its answer within " + limits.writeTimeout().toSeconds() + " s");
                 continue;
             }
-            if (c.wantsInput() && now - c.readDeadlineNanos >= 0) {
+            if (c.readOverdue(now)) {
                 log.info("{}: no complete command within {} s; closing", c, limits.readTimeout().toSeconds());
                 answer(c, ControlProtocol.error("timed out: no complete command within "
                         + limits.readTimeout().toSeconds() + " s"));
@@ -195,23 +160,6 @@ public final class ControlSocket implements MasterExtension {
     }
 
     // ---- clients -----------------------------------------------------------------------------
-
-    private void acceptAll() {
-        for (;;) {
-            int fd;
-            try {
-                fd = posix.accept(listener);
-            } catch (PosixException e) {
-                // EMFILE and the like: the pending client stays queued; the next turn tries again.
-                log.error("control socket {}: {}", path, e.getMessage());
-                return;
-            }
-            if (fd < 0) {
-                return;
-            }
-            admit(fd);
-        }
-    }
 
     private void admit(int fd) {
         Credentials peer;
@@ -225,7 +173,7 @@ public final class ControlSocket implements MasterExtension {
         String refusal = null;
         if (peer.uid() != masterUid && peer.uid() != 0) {
             refusal = "permission denied: uid " + peer.uid() + " is neither the master's uid " + masterUid + " nor root";
-        } else if (clients.size() >= limits.maxClients()) {
+        } else if (server.clientCount() >= limits.maxClients()) {
             refusal = "too many control clients (at most " + limits.maxClients() + " at once); try again later";
         }
         if (refusal != null) {
@@ -241,26 +189,18 @@ public final class ControlSocket implements MasterExtension {
         }
         ControlConnection c = new ControlConnection(fd, peer, limits.maxLineBytes(),
                 System.nanoTime() + limits.readTimeout().toNanos());
-        clients.put(fd, c);
+        server.add(c);
         log.debug("{} connected", c);
     }
 
     private void receive(ControlConnection c) {
-        while (c.in.hasRemaining()) {
-            int n;
-            try {
-                n = posix.read(c.fd, c.in);
-            } catch (PosixException e) {
-                close(c, e.getMessage());
-                return;
-            }
-            if (n < 0) {
-                break;
-            }
-            if (n == 0) {
+        try {
+            if (!server.readAvailable(c)) {
                 c.inputClosed = true;
-                break;
             }
+        } catch (PosixException e) {
+            close(c, e.getMessage());
+            return;
         }
         process(c);
         settle(c);
@@ -277,7 +217,7 @@ public final class ControlSocket implements MasterExtension {
     }
 
     private void processLines(ControlConnection c) {
-        while (!c.closed && !c.awaitingAnswer && !c.closeWhenFlushed) {
+        while (!c.closed() && !c.awaitingAnswer && !c.closeWhenFlushed) {
             byte[] line = c.nextLine();
             if (line == null) {
                 if (c.lineTooLong()) {
@@ -287,7 +227,7 @@ public final class ControlSocket implements MasterExtension {
                 }
                 return;
             }
-            c.readDeadlineNanos = System.nanoTime() + limits.readTimeout().toNanos();
+            c.readDeadlineNanos(System.nanoTime() + limits.readTimeout().toNanos());
             ControlProtocol.Request request = ControlProtocol.parse(line);
             if (request.isEmpty()) {
                 continue;
@@ -351,11 +291,11 @@ public final class ControlSocket implements MasterExtension {
     private void deferredAnswer(ControlConnection c, String text) {
         boolean wasWaiting = c.awaitingAnswer;
         c.awaitingAnswer = false;
-        if (c.closed) {
+        if (c.closed()) {
             return;
         }
         answer(c, text);
-        c.readDeadlineNanos = System.nanoTime() + limits.readTimeout().toNanos();
+        c.readDeadlineNanos(System.nanoTime() + limits.readTimeout().toNanos());
         // A reload refused at once calls back inside process(), which then goes on by itself.
         if (wasWaiting && !c.processing) {
             process(c);
@@ -373,47 +313,30 @@ public final class ControlSocket implements MasterExtension {
 
     /** Queues an answer and writes what the socket takes now. */
     private void answer(ControlConnection c, String text) {
-        if (c.closed) {
+        if (c.closed()) {
             return;
         }
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        if (c.queuedBytes + bytes.length > limits.maxQueuedBytes()) {
+        if (c.queuedBytes() + bytes.length > limits.maxQueuedBytes()) {
             close(c, "more than " + limits.maxQueuedBytes() + " bytes of answers wait unread");
             return;
         }
-        c.out.add(ByteBuffer.wrap(bytes));
-        c.queuedBytes += bytes.length;
+        server.queue(c, bytes);
         flush(c);
     }
 
     private void flush(ControlConnection c) {
-        while (!c.closed && !c.out.isEmpty()) {
-            ByteBuffer head = c.out.peek();
-            int n;
-            try {
-                n = posix.sendMessage(c.fd, head, -1);
-            } catch (PosixException e) {
-                // EPIPE, ECONNRESET: the client left before its answer; nothing to tell it.
-                close(c, e.getMessage());
-                return;
-            }
-            if (n < 0) {
-                if (c.blockedSinceNanos == 0) {
-                    c.blockedSinceNanos = System.nanoTime();
-                }
-                return;
-            }
-            c.queuedBytes -= n;
-            if (!head.hasRemaining()) {
-                c.out.poll();
-            }
+        try {
+            server.flush(c);
+        } catch (PosixException e) {
+            // EPIPE, ECONNRESET: the client left before its answer; nothing to tell it.
+            close(c, e.getMessage());
         }
-        c.blockedSinceNanos = 0;
     }
 
     /** Closes a client that has nothing more to receive or send. */
     private void settle(ControlConnection c) {
-        if (c.closed || !c.out.isEmpty() || c.awaitingAnswer) {
+        if (c.closed() || c.hasOutput() || c.awaitingAnswer) {
             return;
         }
         if (c.closeWhenFlushed || c.inputClosed) {
@@ -422,12 +345,9 @@ public final class ControlSocket implements MasterExtension {
     }
 
     private void close(ControlConnection c, String why) {
-        if (c.closed) {
+        if (!server.close(c)) {
             return;
         }
-        c.closed = true;
-        clients.remove(c.fd);
-        posix.closeQuietly(c.fd);
         if (why != null) {
             log.info("{} closed: {}", c, why);
         } else {
@@ -437,6 +357,6 @@ public final class ControlSocket implements MasterExtension {
 
     /** Connected clients now (for tests and metrics). */
     int clientCount() {
-        return clients.size();
+        return server.clientCount();
     }
 }

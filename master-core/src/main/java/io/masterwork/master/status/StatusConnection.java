@@ -1,31 +1,28 @@
 package io.masterwork.master.status;
 
-import java.nio.ByteBuffer;
+import io.masterwork.master.loop.LoopClient;
 
 /** One HTTP client of the status page: its request head as it arrives, then its one answer. */
-final class StatusConnection {
-    final int fd;
-    final ByteBuffer in;
-    /** The whole answer, once there is one. */
-    ByteBuffer out;
-    /** By when the whole request head must have arrived (System.nanoTime()). */
-    final long readDeadlineNanos;
-    /** Since when the answer has waited for room in the socket; 0 when it has not. */
-    long blockedSinceNanos;
+final class StatusConnection extends LoopClient {
     /** The request head is complete: nothing more is read. */
     boolean requestRead;
     /** The answer waits for the workers' figures. */
     boolean awaiting;
-    boolean closed;
+    /** Its one answer is queued: once written, the connection ends. */
+    boolean answered;
 
+    /** {@code readDeadlineNanos}: by when the whole request head must have arrived. */
     StatusConnection(int fd, int maxHeadBytes, long readDeadlineNanos) {
-        this.fd = fd;
-        this.in = ByteBuffer.allocate(maxHeadBytes);
-        this.readDeadlineNanos = readDeadlineNanos;
+        super(fd, maxHeadBytes, readDeadlineNanos);
     }
 
-    /** Whether the master should poll this client for reading now. */
-    boolean wantsInput() {
-        return !closed && !requestRead && !awaiting && out == null;
+    @Override
+    public boolean wantsInput() {
+        return !closed() && !requestRead && !awaiting && !answered;
+    }
+
+    @Override
+    public String toString() {
+        return "status client " + fd();
     }
 }

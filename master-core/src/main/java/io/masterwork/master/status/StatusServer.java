@@ -3,6 +3,7 @@ package io.masterwork.master.status;
 import io.masterwork.master.config.Htpasswd;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.control.MasterReports;
+import io.masterwork.master.loop.LoopServer;
 import io.masterwork.master.process.MasterControl;
 import io.masterwork.master.process.MasterExtension;
 import io.masterwork.master.process.UpgradeHandover;
@@ -13,14 +14,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +33,6 @@ import org.slf4j.LoggerFactory;
 public final class StatusServer implements MasterExtension {
     private static final Logger log = LoggerFactory.getLogger("masterwork.master");
     private static final int BACKLOG = 64;
-    /** Without POLLOUT from the master's poll, a client whose socket was full is retried this often. */
-    private static final long FLUSH_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     static final String PAGE_RESOURCE = "io/masterwork/master/status/page.html";
     /** The name the listening socket goes by in a binary upgrade's hand-over. */
     static final String UPGRADE_NAME = "status";
@@ -46,11 +40,10 @@ public final class StatusServer implements MasterExtension {
     private final Posix posix;
     private final StatusLimits limits;
     private final MasterReports reports;
-    private final int listener;
+    private final LoopServer<StatusConnection> server;
     private final InetSocketAddress address;
     private final BasicAuth auth;
     private final byte[] page;
-    private final Map<Integer, StatusConnection> clients = new LinkedHashMap<>();
     private MasterControl master;
 
     @Inject
@@ -64,7 +57,7 @@ public final class StatusServer implements MasterExtension {
             if (inherited >= 0) {
                 posix.closeQuietly(inherited); // the old master's page; this master's configuration has none
             }
-            this.listener = -1;
+            this.server = new LoopServer<>(posix, -1, "status_listen");
             this.address = null;
             this.auth = null;
             this.page = null;
@@ -76,10 +69,11 @@ public final class StatusServer implements MasterExtension {
             throw new IllegalStateException("status_auth: " + e.getMessage(), e);
         }
         this.page = readPage();
-        this.listener = open(configured.get());
+        int listener = open(configured.get());
         this.address = posix.localAddress(listener);
+        this.server = new LoopServer<>(posix, listener, "status_listen " + hostPort(address));
         reports.gauge("masterwork_status_clients", "HTTP clients connected to the status page (status_listen).",
-                () -> clients.size());
+                server::clientCount);
     }
 
     private int open(InetSocketAddress wanted) {
@@ -134,7 +128,7 @@ public final class StatusServer implements MasterExtension {
 
     @Override
     public Map<String, Integer> upgradeSockets() {
-        return listener >= 0 ? Map.of(UPGRADE_NAME, listener) : Map.of();
+        return server.listener() >= 0 ? Map.of(UPGRADE_NAME, server.listener()) : Map.of();
     }
 
     private static byte[] readPage() {
@@ -158,7 +152,7 @@ public final class StatusServer implements MasterExtension {
     @Override
     public void started(MasterControl control) {
         this.master = control;
-        if (listener >= 0) {
+        if (server.listener() >= 0) {
             boolean loopback = address.getAddress().isLoopbackAddress();
             log.info("status page on http://{}/ (metrics at /metrics){}", hostPort(address),
                     auth != null ? ", basic authentication from status_auth" : "");
@@ -171,72 +165,41 @@ public final class StatusServer implements MasterExtension {
 
     @Override
     public void stopped(MasterControl control) {
-        for (StatusConnection c : new ArrayList<>(clients.values())) {
-            close(c);
+        for (StatusConnection c : server.clients()) {
+            server.close(c);
         }
-        if (listener >= 0) {
-            posix.closeQuietly(listener);
-        }
+        server.closeListener();
     }
 
     @Override
     public int[] descriptors() {
-        if (listener < 0) {
-            return new int[0];
-        }
-        int[] fds = new int[1 + clients.size()];
-        int n = 0;
-        fds[n++] = listener;
-        for (StatusConnection c : clients.values()) {
-            if (c.wantsInput()) {
-                fds[n++] = c.fd;
-            }
-        }
-        return n == fds.length ? fds : Arrays.copyOf(fds, n);
+        return server.descriptors();
     }
 
     @Override
     public void readable(int fd, MasterControl control) {
         this.master = control;
-        if (fd == listener) {
-            acceptAll();
-            return;
-        }
-        StatusConnection c = clients.get(fd);
-        if (c != null) {
-            receive(c);
-        }
+        server.readable(fd, this::admit, this::receive);
     }
 
     @Override
     public long nextTimerNanos() {
-        long next = Long.MAX_VALUE;
-        long now = System.nanoTime();
-        for (StatusConnection c : clients.values()) {
-            if (c.out != null && c.out.hasRemaining()) {
-                next = Math.min(next, now + FLUSH_RETRY_NANOS);
-            }
-            if (c.wantsInput()) {
-                next = Math.min(next, c.readDeadlineNanos);
-            }
-        }
-        return next;
+        return server.nextTimerNanos();
     }
 
     @Override
     public void timer(MasterControl control) {
         this.master = control;
         long now = System.nanoTime();
-        for (StatusConnection c : new ArrayList<>(clients.values())) {
+        for (StatusConnection c : server.clients()) {
             flush(c);
-            if (c.closed) {
+            if (c.closed()) {
                 continue;
             }
-            if (c.out != null && c.out.hasRemaining() && now - c.blockedSinceNanos >= limits.writeTimeout().toNanos()) {
-                log.info("status client {} closed: it did not read its answer within {} s", c.fd,
-                        limits.writeTimeout().toSeconds());
-                close(c);
-            } else if (c.wantsInput() && now - c.readDeadlineNanos >= 0) {
+            if (c.writeStalled(now, limits.writeTimeout().toNanos())) {
+                log.info("{} closed: it did not read its answer within {} s", c, limits.writeTimeout().toSeconds());
+                server.close(c);
+            } else if (c.readOverdue(now)) {
                 respond(c, 408, "Request Timeout", "text/plain; charset=utf-8",
                         text("no complete request head within " + limits.readTimeout().toSeconds() + " s\n"), null);
             }
@@ -245,50 +208,31 @@ public final class StatusServer implements MasterExtension {
 
     // ---- clients -----------------------------------------------------------------------------------------
 
-    private void acceptAll() {
-        for (;;) {
-            int fd;
-            try {
-                fd = posix.accept(listener);
-            } catch (PosixException e) {
-                // EMFILE and the like: the pending client stays queued; the next turn tries again.
-                log.error("status_listen {}: {}", hostPort(address), e.getMessage());
-                return;
-            }
-            if (fd < 0) {
-                return;
-            }
-            StatusConnection c = new StatusConnection(fd, limits.maxHeadBytes(),
-                    System.nanoTime() + limits.readTimeout().toNanos());
-            clients.put(fd, c);
-            if (clients.size() > limits.maxClients()) {
-                respond(c, 503, "Service Unavailable", "text/plain; charset=utf-8",
-                        text("too many status clients (at most " + limits.maxClients() + " at once); try again later\n"),
-                        null);
-            }
+    /** Every client is admitted: one beyond the limit is answered 503 at once, which ends it. */
+    private void admit(int fd) {
+        StatusConnection c = new StatusConnection(fd, limits.maxHeadBytes(),
+                System.nanoTime() + limits.readTimeout().toNanos());
+        server.add(c);
+        if (server.clientCount() > limits.maxClients()) {
+            respond(c, 503, "Service Unavailable", "text/plain; charset=utf-8",
+                    text("too many status clients (at most " + limits.maxClients() + " at once); try again later\n"),
+                    null);
         }
     }
 
     private void receive(StatusConnection c) {
-        while (c.in.hasRemaining()) {
-            int n;
-            try {
-                n = posix.read(c.fd, c.in);
-            } catch (PosixException e) {
-                close(c);
+        try {
+            if (!server.readAvailable(c)) {
+                server.close(c); // the client left before a whole request: nobody to answer
                 return;
             }
-            if (n < 0) {
-                break;
-            }
-            if (n == 0) {
-                close(c); // the client left before a whole request: nobody to answer
-                return;
-            }
+        } catch (PosixException e) {
+            server.close(c);
+            return;
         }
-        int end = RequestHead.end(c.in.array(), c.in.position());
+        int end = RequestHead.end(c.input().array(), c.input().position());
         if (end < 0) {
-            if (!c.in.hasRemaining()) {
+            if (!c.input().hasRemaining()) {
                 respond(c, 431, "Request Header Fields Too Large", "text/plain; charset=utf-8",
                         text("request head longer than " + limits.maxHeadBytes() + " bytes\n"), null);
             }
@@ -296,7 +240,7 @@ public final class StatusServer implements MasterExtension {
         }
         RequestHead head;
         try {
-            head = RequestHead.parse(c.in.array(), end);
+            head = RequestHead.parse(c.input().array(), end);
         } catch (IllegalArgumentException e) {
             respond(c, 400, "Bad Request", "text/plain; charset=utf-8", text(e.getMessage() + "\n"), null);
             return;
@@ -332,7 +276,7 @@ public final class StatusServer implements MasterExtension {
 
     private void deferred(StatusConnection c, String type, String body) {
         c.awaiting = false;
-        if (!c.closed) {
+        if (!c.closed()) {
             respond(c, 200, "OK", type, text(body), null);
         }
     }
@@ -350,41 +294,27 @@ public final class StatusServer implements MasterExtension {
                 + (extraHeaders == null ? "" : extraHeaders)
                 + "Connection: close\r\n\r\n";
         byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
-        ByteBuffer out = ByteBuffer.allocate(headBytes.length + body.length).put(headBytes).put(body).flip();
-        c.out = out;
+        byte[] answer = new byte[headBytes.length + body.length];
+        System.arraycopy(headBytes, 0, answer, 0, headBytes.length);
+        System.arraycopy(body, 0, answer, headBytes.length, body.length);
+        server.queue(c, answer);
+        c.answered = true;
         c.requestRead = true;
         flush(c);
     }
 
+    /** Writes what the socket takes of the answer; the connection ends once the answer is written. */
     private void flush(StatusConnection c) {
-        if (c.closed || c.out == null) {
+        if (c.closed() || !c.answered) {
             return;
         }
-        while (c.out.hasRemaining()) {
-            int n;
-            try {
-                n = posix.sendMessage(c.fd, c.out, -1);
-            } catch (PosixException e) {
-                close(c); // EPIPE, ECONNRESET: the client left before its answer
-                return;
+        try {
+            if (server.flush(c)) {
+                server.close(c);
             }
-            if (n < 0) {
-                if (c.blockedSinceNanos == 0) {
-                    c.blockedSinceNanos = System.nanoTime();
-                }
-                return;
-            }
+        } catch (PosixException e) {
+            server.close(c); // EPIPE, ECONNRESET: the client left before its answer
         }
-        close(c);
-    }
-
-    private void close(StatusConnection c) {
-        if (c.closed) {
-            return;
-        }
-        c.closed = true;
-        clients.remove(c.fd);
-        posix.closeQuietly(c.fd);
     }
 
     private static byte[] text(String s) {
@@ -398,6 +328,6 @@ public final class StatusServer implements MasterExtension {
 
     /** Connected clients now (for tests). */
     int clientCount() {
-        return clients.size();
+        return server.clientCount();
     }
 }

@@ -136,6 +136,24 @@ class MasterworkCommandTest {
     }
 
     @Test
+    void workersWithoutTheSocketPointsToTheSignals() throws IOException {
+        config("control_socket = off\n");
+        assertThat(run("-p", prefix.toString(), "workers", "3")).isEqualTo(1);
+        assertThat(err()).contains("cannot ask the master: control_socket is off in " + prefix.resolve("conf/masterwork.conf")
+                + " (send TTIN or TTOU to change the count by one)");
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void theQuestionCommandsListTheirOptionsInTheirOwnOrder() {
+        assertThat(run("status", "-h")).isZero();
+        assertThat(out()).containsSubsequence("-c=file", "-p=prefix", "--json", "-h, -?");
+        out.reset();
+        assertThat(run("workers", "-h")).isZero();
+        assertThat(out()).containsSubsequence("N ", "-c=file", "-p=prefix", "-h, -?");
+    }
+
+    @Test
     void reloadWithoutASocketFileFallsBackToTheSignalAndItsPidFileCheck() throws IOException {
         config("");
         assertThat(run("-p", prefix.toString(), "-s", "reload")).isEqualTo(1);
