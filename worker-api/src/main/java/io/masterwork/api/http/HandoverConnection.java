@@ -12,41 +12,33 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 
-import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One connection of an {@link HttpHandover}, right behind the codec: counts the requests that arrived and the
- * responses written in full, and on a drain moves the connection or ends it at its next clean boundary. On
- * the request path it only counts: no task, no listener, no allocation; the drain's work happens only while
- * draining.
+ * One connection of an {@link HttpHandover}, right behind the codec: reports the requests that arrived and the
+ * responses written in full to the connection's {@link HttpConnectionDrain}, says {@code Connection: close} when
+ * the drain wants the answer to be the last, and closes the connection after an answer that does not keep it
+ * alive. On the request path it only counts: no task, no listener, no allocation; the drain's work happens
+ * only while draining.
  */
-final class HandoverConnection extends ChannelDuplexHandler {
-    /** After a drain starts, an idle connection without a successor gets this long for a request on its way. */
-    static final Duration DRAIN_GRACE = Duration.ofMillis(200);
-
-    private final HttpHandover owner;
+final class HandoverConnection extends ChannelDuplexHandler implements HttpConnectionDrain.Owner {
     private final HttpBoundaryDecoder decoder;
     private ChannelHandlerContext ctx;
-    /** Requests received over the connection's whole life, here and in the workers it moved from. */
-    private int served;
-    /** Requests received whose final response has not been written in full. */
-    private int unanswered;
+    private HttpConnectionDrain drain;
     private boolean closeAfterResponse;
-    private boolean draining;
-    /** Draining with successors: at the next clean boundary this connection moves instead of closing. */
-    private boolean moving;
     private boolean closing;
     /** Answered 101: no longer HTTP, the application's to end. */
     private boolean upgraded;
-    private HttpConnectionMove move;
     private ScheduledFuture<?> grace;
 
-    HandoverConnection(HttpHandover owner, HttpBoundaryDecoder decoder, int served) {
-        this.owner = owner;
+    HandoverConnection(HttpBoundaryDecoder decoder) {
         this.decoder = decoder;
-        this.served = served;
+    }
+
+    /** Set once, right after the connection's handlers are in place. */
+    void drain(HttpConnectionDrain drain) {
+        this.drain = drain;
     }
 
     @Override
@@ -57,8 +49,7 @@ final class HandoverConnection extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest) {
-            served++;
-            unanswered++;
+            drain.requestReceived();
             if (grace != null) {
                 grace.cancel(false);
                 grace = null;
@@ -75,24 +66,22 @@ final class HandoverConnection extends ChannelDuplexHandler {
             interim = status.codeClass() == HttpStatusClass.INFORMATIONAL;
             if (status.code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
                 upgraded = true;
+                drain.switchedProtocols();
             } else if (!interim) {
-                if (draining && !moving) {
-                    // Draining without a successor: this answer is the connection's last.
+                if (!drain.keepAlive()) {
                     HttpUtil.setKeepAlive(response, false);
                 }
                 closeAfterResponse = !HttpUtil.isKeepAlive(response);
             }
         }
         if (!interim && msg instanceof LastHttpContent && !upgraded) {
-            if (unanswered > 0) {
-                unanswered--;
-            }
+            drain.responseWritten();
             if (closeAfterResponse) {
                 closing = true;
                 ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            if (draining) {
+            if (drain.draining()) {
                 ctx.write(msg, promise.unvoid()).addListener((ChannelFutureListener) this::responseWritten);
                 return;
             }
@@ -104,8 +93,8 @@ final class HandoverConnection extends ChannelDuplexHandler {
     private void responseWritten(ChannelFuture written) {
         if (!written.isSuccess()) {
             ctx.close();
-        } else if (unanswered == 0 && !closing) {
-            idleWhileDraining();
+        } else if (!closing) {
+            drain.idle();
         }
     }
 
@@ -114,60 +103,34 @@ final class HandoverConnection extends ChannelDuplexHandler {
         if (grace != null) {
             grace.cancel(false);
         }
-        owner.closed(this);
+        drain.closed();
         ctx.fireChannelInactive();
     }
 
-    /** The drain began (or the connection arrived while it runs). */
-    void drain() {
-        if (draining) {
-            return;
-        }
-        draining = true;
-        if (upgraded || closing) {
-            return;
-        }
-        moving = owner.handoverAvailable();
-        if (unanswered == 0) {
-            idleWhileDraining();
+    @Override
+    public boolean holdsNoRequest() {
+        return !closing;
+    }
+
+    @Override
+    public void endAfterGrace() {
+        if (grace == null && !closing) {
+            grace = ctx.executor().schedule(this::graceOver, HttpConnectionDrain.GRACE.toNanos(), TimeUnit.NANOSECONDS);
         }
     }
 
-    void close() {
-        ctx.close();
-    }
-
-    private void idleWhileDraining() {
-        if (moving) {
-            // From a task of its own: a write listener may run while the decoder is still inside a read.
-            ctx.executor().execute(this::tryMove);
-        } else if (grace == null) {
-            grace = ctx.executor().schedule(this::graceOver, DRAIN_GRACE.toNanos(), TimeUnit.NANOSECONDS);
-        }
+    @Override
+    public void moved() {
+        // Closed here without a FIN: channelInactive forgets it.
     }
 
     private void graceOver() {
         grace = null;
         // A request half arrived (even only its first bytes) is answered, with Connection: close, and ends the
         // connection then.
-        if (unanswered == 0 && decoder.idle() && !closing) {
+        if (drain.answered() && decoder.idle() && !closing) {
             closing = true;
             ctx.close();
         }
-    }
-
-    private void tryMove() {
-        if (!moving || closing || unanswered > 0 || !ctx.channel().isActive()) {
-            return;
-        }
-        if (move == null) {
-            move = new HttpConnectionMove(ctx.channel(), decoder, owner.context().handover(), this::tryMove);
-        }
-        if (move.attempt(served) == HttpConnectionMove.Outcome.STAYS) {
-            moving = false;
-            idleWhileDraining();
-        }
-        // MOVED: closed here without a FIN, channelInactive forgets it; MID_REQUEST: its response's end tries
-        // again; RETRYING: the retry task does.
     }
 }

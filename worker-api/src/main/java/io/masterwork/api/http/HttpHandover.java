@@ -10,11 +10,7 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -45,13 +41,10 @@ import java.util.function.Consumer;
  * the worker's event loop thread.
  */
 public final class HttpHandover {
-    private final ApplicationContext context;
     private final HttpDecoderConfig decoderConfig;
     private final Consumer<ChannelPipeline> application;
-    private final Set<HandoverConnection> open = new LinkedHashSet<>();
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final HttpDrain connections;
     private final ChannelHandler initializer = new Initializer();
-    private boolean draining;
 
     /**
      * Netty's default decoder limits; registers this as the worker's adopter of moved HTTP/1.1 connections.
@@ -73,9 +66,10 @@ public final class HttpHandover {
      * @param application   adds the application's handlers at the end of each connection's pipeline
      */
     public HttpHandover(ApplicationContext context, HttpDecoderConfig decoderConfig, Consumer<ChannelPipeline> application) {
-        this.context = Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(context, "context");
         this.decoderConfig = Objects.requireNonNull(decoderConfig, "decoderConfig");
         this.application = Objects.requireNonNull(application, "application");
+        this.connections = new HttpDrain(context.handover());
         context.handover().onAdopt(this::adopt);
     }
 
@@ -98,15 +92,12 @@ public final class HttpHandover {
      */
     public void install(Channel channel, int served) {
         HttpBoundaryDecoder decoder = new HttpBoundaryDecoder(decoderConfig);
-        HandoverConnection connection = new HandoverConnection(this, decoder, served);
+        HandoverConnection connection = new HandoverConnection(decoder);
         channel.pipeline()
                 .addLast("http-codec", new CombinedChannelDuplexHandler<>(decoder, new HttpResponseEncoder()))
                 .addLast("http-handover", connection);
         application.accept(channel.pipeline());
-        open.add(connection);
-        if (draining) {
-            connection.drain();
-        }
+        connection.drain(connections.add(channel, decoder, served, connection));
     }
 
     /**
@@ -122,7 +113,7 @@ public final class HttpHandover {
         if (!HttpConnectionMove.PROTOCOL.equals(moved.protocol())) {
             return false;
         }
-        if (draining && (!handoverAvailable() || drained.isDone())) {
+        if (!connections.mayAdopt()) {
             return false;
         }
         install(channel, HttpConnectionMove.served(moved));
@@ -136,19 +127,12 @@ public final class HttpHandover {
      * @return completes once no connection is left
      */
     public CompletionStage<Void> drain() {
-        draining = true;
-        for (HandoverConnection connection : new ArrayList<>(open)) {
-            connection.drain();
-        }
-        completeIfDrained();
-        return drained;
+        return connections.drain();
     }
 
     /** For {@link io.masterwork.api.WorkerApplication#closeAll}: closes every connection now. */
     public void closeAll() {
-        for (HandoverConnection connection : new ArrayList<>(open)) {
-            connection.close();
-        }
+        connections.closeAll();
     }
 
     /**
@@ -157,26 +141,7 @@ public final class HttpHandover {
      * @return their number
      */
     public int size() {
-        return open.size();
-    }
-
-    boolean handoverAvailable() {
-        return context.handover().available();
-    }
-
-    ApplicationContext context() {
-        return context;
-    }
-
-    void closed(HandoverConnection connection) {
-        open.remove(connection);
-        completeIfDrained();
-    }
-
-    private void completeIfDrained() {
-        if (draining && open.isEmpty()) {
-            drained.complete(null);
-        }
+        return connections.size();
     }
 
     @ChannelHandler.Sharable

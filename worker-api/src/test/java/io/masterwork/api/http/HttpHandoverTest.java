@@ -154,7 +154,7 @@ class HttpHandoverTest {
         answers(channel);
         http.drain();
         send(channel, "GET /next HT");                  // its request line not even whole when the grace ends
-        channel.advanceTimeBy(HandoverConnection.DRAIN_GRACE.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.advanceTimeBy(HttpConnectionDrain.GRACE.toMillis() * 2, java.util.concurrent.TimeUnit.MILLISECONDS);
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).as("the request under way is not cut off").isTrue();
         send(channel, "TP/1.1\r\nHost: x\r\n\r\n");
@@ -169,7 +169,7 @@ class HttpHandoverTest {
         answers(channel);
         CompletionStage<Void> drained = http.drain();
         assertThat(channel.isOpen()).as("a request may be on its way").isTrue();
-        channel.advanceTimeBy(HandoverConnection.DRAIN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.advanceTimeBy(HttpConnectionDrain.GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
         assertThat(drained.toCompletableFuture()).isCompleted();
@@ -222,7 +222,7 @@ class HttpHandoverTest {
             channel.runPendingTasks();
             channel.runScheduledPendingTasks();
         }
-        channel.advanceTimeBy(HandoverConnection.DRAIN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        channel.advanceTimeBy(HttpConnectionDrain.GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         channel.runScheduledPendingTasks();
         assertThat(channel.isOpen()).isFalse();
         assertThat(context.handover.moved).isEmpty();

@@ -3,6 +3,8 @@ package io.masterwork.worker.http;
 import io.masterwork.api.ApplicationContext;
 import io.masterwork.api.Listener;
 import io.masterwork.api.WorkerApplication;
+import io.masterwork.api.http.HttpConnectionMove;
+import io.masterwork.api.http.HttpDrain;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
@@ -12,9 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -34,9 +33,8 @@ public final class HttpApplication implements WorkerApplication {
     /** The content-length of http.body, formatted once. */
     private io.netty.util.AsciiString bodyLength;
     private AccessLog accessLog;
-    private final Set<HttpConnection> connections = new LinkedHashSet<>();
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private boolean draining;
+    /** The open connections and their drain: the public block a downstream application uses too. */
+    private HttpDrain connections;
     private boolean refusalLogged;
     private final java.util.concurrent.atomic.LongAdder requests = new java.util.concurrent.atomic.LongAdder();
     private SiblingRequestCounts siblingRequestCounts;
@@ -65,6 +63,7 @@ public final class HttpApplication implements WorkerApplication {
                 requests::sum);
         cache = new PurgeableValue(context.messages(), context.identity(), context.eventLoop());
         context.messages().onMessage(this::onSiblingMessage);
+        connections = new HttpDrain(context.handover());
         context.handover().onAdopt(this::adopt);
         ChannelHandler initializer = new HttpChannelInitializer();
         for (Listener listener : context.listeners()) {
@@ -79,7 +78,7 @@ public final class HttpApplication implements WorkerApplication {
     private final class HttpChannelInitializer extends ChannelInitializer<SocketChannel> {
         @Override
         protected void initChannel(SocketChannel channel) {
-            if (draining || connections.size() >= settings.workerConnections()) {
+            if (connections.draining() || connections.size() >= settings.workerConnections()) {
                 if (!refusalLogged) {
                     // nginx: "1024 worker_connections are not enough"; once per worker, not per connection.
                     log.warn("{} worker_connections are not enough: closing new connections", settings.workerConnections());
@@ -96,7 +95,6 @@ public final class HttpApplication implements WorkerApplication {
     /** Serves HTTP on an accepted connection. */
     HttpConnection accept(io.netty.channel.Channel channel) {
         HttpConnection connection = new HttpConnection(channel, this, settings);
-        connections.add(connection);
         connection.installPipeline();
         return connection;
     }
@@ -108,22 +106,16 @@ public final class HttpApplication implements WorkerApplication {
      * unless this worker can pass it on to successors of its own.
      */
     boolean adopt(io.netty.channel.Channel channel, io.masterwork.api.MovedConnection moved) {
-        boolean http = HttpConnection.PROTOCOL.equals(moved.protocol());
+        boolean http = HttpConnectionMove.PROTOCOL.equals(moved.protocol());
         if (!http && !"websocket".equals(moved.protocol())) {
             return false;
         }
-        // A worker that drains itself passes an adopted connection on to its own successors (two reloads in
-        // quick succession); without successors, or once its drain is done, it declines.
-        if (draining && (!handoverAvailable() || drained.isDone())) {
-            return false;
-        }
-        if (connections.size() >= settings.workerConnections()) {
+        if (!connections.mayAdopt() || connections.size() >= settings.workerConnections()) {
             return false;
         }
         HttpConnection connection = new HttpConnection(channel, this, settings);
-        connections.add(connection);
         if (http) {
-            connection.adoptPipeline(io.masterwork.api.http.HttpConnectionMove.served(moved));
+            connection.adoptPipeline(HttpConnectionMove.served(moved));
         } else {
             connection.adoptWebSocket();
         }
@@ -156,13 +148,6 @@ public final class HttpApplication implements WorkerApplication {
 
     long adopted() {
         return adopted.sum();
-    }
-
-    void closed(HttpConnection connection) {
-        connections.remove(connection);
-        if (draining && connections.isEmpty()) {
-            drained.complete(null);
-        }
     }
 
     io.netty.util.AsciiString bodyLength() {
@@ -198,31 +183,18 @@ public final class HttpApplication implements WorkerApplication {
         return accessLog;
     }
 
-    boolean draining() {
-        return draining;
-    }
-
-    int connectionCount() {
-        return connections.size();
+    HttpDrain connections() {
+        return connections;
     }
 
     @Override
     public CompletionStage<Void> drain() {
-        draining = true;
-        for (HttpConnection connection : new ArrayList<>(connections)) {
-            connection.drain();
-        }
-        if (connections.isEmpty()) {
-            drained.complete(null);
-        }
-        return drained;
+        return connections.drain();
     }
 
     @Override
     public void closeAll() {
-        for (HttpConnection connection : new ArrayList<>(connections)) {
-            connection.channel().close();
-        }
+        connections.closeAll();
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.masterwork.worker.http;
 
 import io.masterwork.api.http.HttpBoundaryDecoder;
-import io.masterwork.api.http.HttpConnectionMove;
+import io.masterwork.api.http.HttpConnectionDrain;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -24,40 +24,27 @@ import java.time.Duration;
  * {@code keepalive_timeout} between requests, {@code send_timeout} while a response waits on the
  * client, and a lingering close (FIN, read and discard, then close) whenever the server ends a
  * connection that may still have unread input, so the client never sees a reset instead of its
- * response. Used on the event loop thread only.
+ * response. Its drain (moving to a successor, or {@code Connection: close} and an end after the grace) is
+ * the public block's ({@link HttpConnectionDrain}), as for any downstream application. Used on the event loop
+ * thread only.
  */
-final class HttpConnection {
+final class HttpConnection implements HttpConnectionDrain.Owner {
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
 
     /** Request bodies are read and dropped as they stream; a larger one is 413 (nginx's client_max_body_size default). */
     static final int MAX_BODY = 1024 * 1024;
-    /** After QUIT an idle connection gets this long for a request already on its way. */
-    static final Duration DRAIN_GRACE = Duration.ofMillis(200);
     /** nginx's lingering_timeout: how long to read and discard after our FIN. */
     static final Duration LINGERING_TIMEOUT = Duration.ofSeconds(2);
-
-    /** A move that found every successor's inbox full is tried again (the same rule as HttpConnectionMove's). */
-    static final int MOVE_ATTEMPTS = HttpConnectionMove.ATTEMPTS;
-    static final Duration MOVE_RETRY = HttpConnectionMove.RETRY;
-
-    /** The protocol name a moved HTTP/1.1 connection carries in its record. */
-    static final String PROTOCOL = HttpConnectionMove.PROTOCOL;
 
     private enum Timer { NONE, HEADER, KEEPALIVE, DRAIN_GRACE, LINGERING }
 
     private final Channel channel;
     private final HttpApplication application;
     private final HttpSettings settings;
-    private int requests;
-    private int responding;
+    /** Requests served and unanswered, and what a drain decides for this connection. */
+    private HttpConnectionDrain drain;
     private boolean requestStarted;
-    private boolean draining;
     private boolean closing;
-    /** Draining with successors: at the next clean boundary this connection moves instead of closing. */
-    private boolean moving;
-    /** The move to a successor, made once this connection drains with one (the block downstream applications use). */
-    private HttpConnectionMove move;
-    private HttpBoundaryDecoder decoder;
     private RequestHandler requestHandler;
     /** Set once the connection speaks WebSocket ({@code /_ws}): it then drains and moves its own way. */
     private WebSocketEcho webSocket;
@@ -91,12 +78,10 @@ final class HttpConnection {
     }
 
     void installPipeline() {
-        installHandlers();
+        HttpBoundaryDecoder decoder = installHandlers();
         // Headers of the first request: nginx's client_header_timeout counts from accept.
         arm(Timer.HEADER, settings.clientHeaderTimeout());
-        if (application.draining()) {
-            drain();
-        }
+        drain = application.connections().add(channel, decoder, 0, this);
     }
 
     /**
@@ -104,33 +89,28 @@ final class HttpConnection {
      * it resumes with the keep-alive timer (its unread bytes, if any, arrive next as any read does).
      */
     void adoptPipeline(int served) {
-        requests = served;
-        installHandlers();
+        HttpBoundaryDecoder decoder = installHandlers();
         arm(Timer.KEEPALIVE, settings.keepaliveTimeout());
-        if (application.draining()) {
-            drain();
-        }
+        drain = application.connections().add(channel, decoder, served, this);
     }
 
     /** A WebSocket a retiring sibling moved here: frames only, no HTTP timers. */
     void adoptWebSocket() {
         channel.pipeline().addLast("connection", new ConnectionEvents());
         webSocket = WebSocketEcho.adopt(channel, this);
-        if (application.draining()) {
-            drain();
-        }
+        drain = application.connections().addSwitched(channel, this);
     }
 
     /** {@code /_ws} switched this connection to WebSocket: the HTTP request is done, its timers end. */
     void upgraded(WebSocketEcho echo) {
         webSocket = echo;
-        responding = 0;
+        drain.switchedProtocols();
         requestStarted = false;
         cancelTimer();
     }
 
-    private void installHandlers() {
-        decoder = new HttpBoundaryDecoder(new HttpDecoderConfig()
+    private HttpBoundaryDecoder installHandlers() {
+        HttpBoundaryDecoder decoder = new HttpBoundaryDecoder(new HttpDecoderConfig()
                 .setMaxInitialLineLength(settings.clientMaxHeaderSize())
                 .setMaxHeaderSize(settings.clientMaxHeaderSize()));
         requestHandler = new RequestHandler(this);
@@ -140,6 +120,7 @@ final class HttpConnection {
                 .addLast("codec", new CombinedChannelDuplexHandler<>(decoder, new HttpResponseEncoder()))
                 .addLast("body", new RequestBodyDiscarder(this))
                 .addLast("requests", requestHandler);
+        return decoder;
     }
 
     /**
@@ -159,7 +140,7 @@ final class HttpConnection {
 
     /** Whether this connection may accept another request after the current one. */
     boolean mayKeepAlive() {
-        return (!draining || moving) && !closing && requests < settings.keepaliveRequests()
+        return drain.keepAlive() && !closing && drain.served() < settings.keepaliveRequests()
                 && !settings.keepaliveTimeout().isZero();
     }
 
@@ -169,15 +150,14 @@ final class HttpConnection {
 
     /** A whole request arrived. */
     void requestArrived() {
-        requests++;
-        responding++;
+        drain.requestReceived();
         requestStarted = false;
         cancelTimer();
     }
 
     /** The response to one request was written (or failed); {@code keepAlive}: the connection stays. */
     void responseDone(ChannelFuture written, boolean keepAlive) {
-        responding--;
+        drain.responseWritten();
         if (!written.isSuccess()) {
             log.debug("response not delivered to {}: {}", channel.remoteAddress(), written.cause() == null ? "" : written.cause().toString());
             channel.close();
@@ -187,72 +167,39 @@ final class HttpConnection {
             lingeringClose();
             return;
         }
-        if (responding == 0 && !closing) {
-            if (moving) {
-                moveSoon();
-            }
+        if (drain.answered() && !closing) {
             if (requestStarted) {
                 arm(Timer.HEADER, settings.clientHeaderTimeout());
-            } else if (draining && !moving) {
-                arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
             } else {
                 arm(Timer.KEEPALIVE, settings.keepaliveTimeout());
             }
+            // While draining: the move, or the grace in place of the keep-alive timer.
+            drain.idle();
         }
     }
 
-    /** QUIT: the next response says Connection: close; an idle connection is closed after a short grace. */
-    void drain() {
-        draining = true;
-        if (webSocket != null) {
-            webSocket.drain(application.handoverAvailable());
-            return;
-        }
-        if (!closing && application.handoverAvailable()) {
-            // Live handover: the connection moves to a successor at its next clean boundary instead.
-            moving = true;
-            if (responding == 0) {
-                moveSoon();
-            }
-            return;
-        }
-        if (responding == 0 && !requestStarted && !closing) {
-            arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
+    @Override
+    public boolean holdsNoRequest() {
+        return !closing && webSocket == null && requestHandler.idle();
+    }
+
+    /** Draining without a successor: an idle connection gets the grace for a request already on its way. */
+    @Override
+    public void endAfterGrace() {
+        if (!requestStarted && !closing) {
+            arm(Timer.DRAIN_GRACE, HttpConnectionDrain.GRACE);
         }
     }
 
-    /** From a fresh task: a write listener may run while the decoder is still inside a read. */
-    private void moveSoon() {
-        channel.eventLoop().execute(this::tryMove);
+    @Override
+    public void moved() {
+        application.movedOne();
+        cancelTimer(); // closed here without a FIN: channelInactive forgets the connection
     }
 
-    /**
-     * Moves the connection to a successor if it stands at a clean boundary: no response under way, no
-     * request half decoded, none waiting in the handler. Otherwise the next response's end tries again.
-     * When it cannot move, it ends as without handover.
-     */
-    private void tryMove() {
-        if (!moving || closing || webSocket != null || !channel.isActive() || responding > 0 || !requestHandler.idle()) {
-            return;
-        }
-        if (move == null) {
-            move = new HttpConnectionMove(channel, decoder, application.context().handover(), this::tryMove);
-        }
-        switch (move.attempt(requests)) {
-            case MOVED -> {
-                application.movedOne();
-                cancelTimer(); // closed here without a FIN: channelInactive forgets the connection
-            }
-            case STAYS -> {
-                moving = false;
-                if (!requestStarted) {
-                    arm(Timer.DRAIN_GRACE, DRAIN_GRACE);
-                }
-            }
-            case MID_REQUEST, RETRYING -> {
-                // The next response's end, or the retry task, tries again.
-            }
-        }
+    @Override
+    public void drainSwitched(boolean successorAvailable) {
+        webSocket.drain(successorAvailable);
     }
 
     /**
@@ -341,7 +288,7 @@ final class HttpConnection {
             if (sendTimer != null) {
                 sendTimer.cancel();
             }
-            application.closed(HttpConnection.this);
+            drain.closed();
             ctx.fireChannelInactive();
         }
 

@@ -1,6 +1,7 @@
 package io.masterwork.worker.http;
 
 import io.masterwork.api.MovedConnection;
+import io.masterwork.api.http.HttpConnectionMove;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -289,8 +290,8 @@ final class WebSocketEcho extends ChannelInboundHandlerAdapter {
             decoder.moved();
             return;
         }
-        if (++moveAttempts < HttpConnection.MOVE_ATTEMPTS && connection.application().handoverAvailable()) {
-            channel.eventLoop().schedule(this::tryMove, HttpConnection.MOVE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+        if (++moveAttempts < HttpConnectionMove.ATTEMPTS && connection.application().handoverAvailable()) {
+            channel.eventLoop().schedule(this::tryMove, HttpConnectionMove.RETRY.toNanos(), TimeUnit.NANOSECONDS);
             return;
         }
         moving = false;

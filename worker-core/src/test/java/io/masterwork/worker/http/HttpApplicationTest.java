@@ -3,14 +3,19 @@ package io.masterwork.worker.http;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.masterwork.api.ApplicationContext;
+import io.masterwork.api.ConnectionAdopter;
+import io.masterwork.api.ConnectionHandover;
+import io.masterwork.api.MovedConnection;
 import io.masterwork.api.Listener;
 import io.masterwork.api.Sibling;
 import io.masterwork.api.SiblingMessage;
 import io.masterwork.api.SiblingMessageException;
 import io.masterwork.api.SiblingMessages;
 import io.masterwork.api.WorkerIdentity;
+import io.masterwork.api.http.HttpConnectionMove;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
@@ -19,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +40,10 @@ class HttpApplicationTest {
     Path dir;
 
     private HttpApplication start(String http, List<Sibling> siblings) throws Exception {
+        return start(http, siblings, ConnectionHandover.NONE);
+    }
+
+    private HttpApplication start(String http, List<Sibling> siblings, ConnectionHandover handover) throws Exception {
         Config settings = ConfigFactory.parseString(http);
         HttpApplication app = new HttpApplication();
         app.start(new ApplicationContext() {
@@ -68,6 +78,10 @@ class HttpApplicationTest {
             public SiblingMessages messages() {
                 return new UnreachableSiblings(siblings);
             }
+
+            public ConnectionHandover handover() {
+                return handover;
+            }
         }).toCompletableFuture().get();
         return app;
     }
@@ -89,6 +103,33 @@ class HttpApplicationTest {
 
         @Override
         public void onMessage(Consumer<SiblingMessage> handler) {
+        }
+    }
+
+    /** Successors that take every connection while {@link #available}, recording what moved. */
+    private static final class Successors implements ConnectionHandover {
+        boolean available;
+        final List<MovedConnection> moved = new ArrayList<>();
+        ConnectionAdopter adopter;
+
+        @Override
+        public boolean available() {
+            return available;
+        }
+
+        @Override
+        public boolean moveAway(Channel channel, MovedConnection state) {
+            if (!available) {
+                return false;
+            }
+            moved.add(state);
+            channel.close();
+            return true;
+        }
+
+        @Override
+        public void onAdopt(ConnectionAdopter adopter) {
+            this.adopter = adopter;
         }
     }
 
@@ -215,5 +256,74 @@ class HttpApplicationTest {
         // EmbeddedChannel has no IP address: $remote_addr is "-".
         assertThat(lines.get(0)).matches("- - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}\\] "
                 + "\"GET /x\\?\\\\x22q\\\\x22 HTTP/1\\.1\" 200 22 \"http://r/\" \"probe \\\\x221\\\\x22\"");
+    }
+
+    @Test
+    void withASuccessorAnIdleConnectionMovesWithItsUnreadBytesAndItsCount() throws Exception {
+        Successors successors = new Successors();
+        HttpApplication app = start("access_log = off", List.of(), successors);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /next HT");
+        successors.available = true;
+        var drained = app.drain().toCompletableFuture();
+        channel.runPendingTasks();
+        assertThat(successors.moved).hasSize(1);
+        MovedConnection moved = successors.moved.get(0);
+        assertThat(moved.protocol()).isEqualTo(HttpConnectionMove.PROTOCOL);
+        assertThat(new String(moved.unread(), StandardCharsets.US_ASCII)).isEqualTo("GET /next HT");
+        assertThat(HttpConnectionMove.served(moved)).isEqualTo(2);
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(channel.<ByteBuf>readOutbound()).as("nothing written to the client by the move").isNull();
+        assertThat(app.movedAway()).isEqualTo(1);
+        assertThat(drained).isCompleted();
+    }
+
+    @Test
+    void withASuccessorAConnectionMidRequestKeepsAliveAndMovesOnceAnswered() throws Exception {
+        Successors successors = new Successors();
+        HttpApplication app = start("access_log = off", List.of(), successors);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        exchange(channel, "GET / HTTP/1.1\r\nHost:");
+        successors.available = true;
+        app.drain();
+        channel.runPendingTasks();
+        assertThat(successors.moved).isEmpty();
+        assertThat(exchange(channel, " t\r\n\r\n")).startsWith("HTTP/1.1 200 OK").doesNotContain("connection: close");
+        assertThat(successors.moved).hasSize(1);
+        assertThat(HttpConnectionMove.served(successors.moved.get(0))).isEqualTo(1);
+    }
+
+    @Test
+    void anAdoptedConnectionGoesOnCountingTowardsKeepaliveRequests() throws Exception {
+        Successors successors = new Successors();
+        HttpApplication app = start("access_log = off, keepalive_requests = 3", List.of(), successors);
+        EmbeddedChannel channel = new EmbeddedChannel();
+        assertThat(successors.adopter.adopt(channel,
+                new MovedConnection(HttpConnectionMove.PROTOCOL, new byte[0], HttpConnectionMove.state(2)))).isTrue();
+        assertThat(app.adopted()).isEqualTo(1);
+        assertThat(exchange(channel, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")).contains("connection: close");
+        assertThat(successors.adopter.adopt(new EmbeddedChannel(),
+                new MovedConnection("h2", new byte[0], new byte[0]))).as("a protocol it does not speak").isFalse();
+    }
+
+    @Test
+    void whileDrainingAMovedConnectionIsTakenInOnlyToPassItOn() throws Exception {
+        Successors successors = new Successors();
+        HttpApplication app = start("access_log = off", List.of(), successors);
+        EmbeddedChannel open = new EmbeddedChannel();
+        app.accept(open);
+        exchange(open, "GET / HTTP/1.1\r\nHost:");
+        app.drain();
+        MovedConnection idle = new MovedConnection(HttpConnectionMove.PROTOCOL, new byte[0], HttpConnectionMove.state(1));
+        assertThat(successors.adopter.adopt(new EmbeddedChannel(), idle)).as("no successor of its own").isFalse();
+        successors.available = true;
+        EmbeddedChannel passedOn = new EmbeddedChannel();
+        assertThat(successors.adopter.adopt(passedOn, idle)).as("a successor to pass it on to").isTrue();
+        passedOn.runPendingTasks();
+        assertThat(successors.moved).hasSize(1);
+        assertThat(passedOn.isOpen()).isFalse();
     }
 }
