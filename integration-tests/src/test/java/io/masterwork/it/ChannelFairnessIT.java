@@ -1,5 +1,7 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.RunningMaster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -29,7 +31,7 @@ class ChannelFairnessIT {
             RunningMaster.kill("STOP", master.pid());
             long total;
             try {
-                Files.writeString(master.prefix.resolve("fill"), "");
+                Files.writeString(master.prefix().resolve("fill"), "");
                 await().atMost(Duration.ofSeconds(20)).until(() -> fills(master.errorLog()).size() == 2);
                 total = fills(master.errorLog()).stream().mapToLong(Long::longValue).sum();
             } finally {

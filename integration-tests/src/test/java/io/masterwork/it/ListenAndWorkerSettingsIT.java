@@ -1,5 +1,9 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,5 +1,8 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -94,7 +97,7 @@ class UpgradeInputsIT {
                 assertThat(master.pidFromFile()).isEqualTo(master.pid());
                 assertThat(master.pidFile().resolveSibling("masterwork.pid.oldbin")).doesNotExist();
                 assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             }
         }
     }

@@ -1,5 +1,9 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -27,7 +31,7 @@ class WorkerSignalsIT {
             assertThat(master.workers()).containsExactlyElementsOf(workers);
             assertThat(master.errorLog()).doesNotContain("worker process " + target + " exited")
                     .doesNotContain("worker process " + target + " killed");
-            try (Stream<java.nio.file.Path> files = Files.list(master.prefix)) {
+            try (Stream<java.nio.file.Path> files = Files.list(master.prefix())) {
                 assertThat(files.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("hs_err_pid"));
             }
             // It still reads its channel and serves.
