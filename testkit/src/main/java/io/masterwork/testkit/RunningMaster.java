@@ -372,11 +372,17 @@ public final class RunningMaster implements AutoCloseable {
 
     private static RunningMaster awaitPidFile(RunningMaster master) {
         try {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            // 60 s, as the other waits: seen at a load average of 30 on 2 cores, a master's JVM took more than 30 s
+            // from its start to its pid file.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> !master.process.isAlive() || master.pidFromFile() == master.pid());
             if (!master.process.isAlive()) {
                 throw new IllegalStateException("master exited with " + master.process.exitValue() + ":\n" + master.output());
             }
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            master.close();
+            throw new AssertionError("the master " + master.pid() + " wrote no pid file within 60 s in " + master.prefix
+                    + "; it printed:\n" + tail(master.output()), e);
         } catch (RuntimeException e) {
             master.close();
             throw e;
@@ -423,11 +429,13 @@ public final class RunningMaster implements AutoCloseable {
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 String log = errorLog();
-                return Probes.count(log, "reload complete") > before || Probes.count(log, "reload failed") > failedBefore;
+                return !process.isAlive() || Probes.count(log, "reload complete") > before
+                        || Probes.count(log, "reload failed") > failedBefore;
             });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             throw new AssertionError("no reload complete within 60 s; the error log ends:\n" + tail(errorLog()), e);
         }
+        assertAlive("reloading");
         if (Probes.count(errorLog(), "reload complete") == before) {
             throw new AssertionError("the reload failed; the error log ends:\n" + tail(errorLog()));
         }
@@ -452,13 +460,14 @@ public final class RunningMaster implements AutoCloseable {
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 String log = errorLog();
-                return log.contains("workers of generation " + generation + " ready")
+                return !process.isAlive() || log.contains("workers of generation " + generation + " ready")
                         || log.contains("generation " + generation + " serving with");
             });
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             throw new AssertionError("generation " + generation + " did not serve within 60 s; the error log ends:\n"
                     + tail(errorLog()), e);
         }
+        assertAlive("waiting for generation " + generation);
     }
 
     /**
@@ -486,6 +495,14 @@ public final class RunningMaster implements AutoCloseable {
             throw new AssertionError("process " + workerPid + " is not a worker of master " + pid());
         }
         kill("KILL", workerPid);
+    }
+
+    /** A master that exited fails the wait at once (no worker will come), with what its error log says. */
+    private void assertAlive(String activity) {
+        if (!process.isAlive()) {
+            throw new AssertionError("the master " + pid() + " exited (status " + process.exitValue() + ") while "
+                    + activity + " in " + prefix + "; the error log ends:\n" + tail(errorLog()));
+        }
     }
 
     private static String tail(String log) {
@@ -520,11 +537,12 @@ public final class RunningMaster implements AutoCloseable {
     public List<Integer> awaitWorkers(int n) {
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> workers().size() == n && readyCount() >= n);
+                    .until(() -> !process.isAlive() || workers().size() == n && readyCount() >= n);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             throw new AssertionError("not " + n + " ready workers within 60 s (now " + workers() + ") in " + prefix
                     + "; the error log ends:\n" + tail(errorLog()) + "\nstdout:\n" + output(), e);
         }
+        assertAlive("waiting for " + n + " ready workers");
         return workers();
     }
 
