@@ -16,9 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * masterwork-bom from outside: a separate Maven project, as a downstream team starts one, imports the BOM and
  * depends on worker-api (provided: the master supplies it at run time) and masterwork-testkit (test), with no
- * version or scope of its own for anything else, and compiles a worker application that uses Netty's buffers
- * and a test that uses the testkit. Issue 27: with netty-bom's runtime scope for the epoll transport, that
- * compile failed with {@code package io.netty.buffer does not exist}.
+ * version or scope of its own for anything else, and compiles a worker application that uses Netty's buffers;
+ * its test starts a real master with that application through the testkit, which finds masterwork's jars on the
+ * downstream test class path. Issue 27: with netty-bom's runtime scope for the epoll transport, the compile
+ * failed with {@code package io.netty.buffer does not exist}.
  *
  * <p>The build runs offline on the Maven that runs this one, against this build's artifacts as
  * {@code ./mvnw install} installs them (copied into {@code target/downstream-repo} by the invoker plugin), with
@@ -29,7 +30,7 @@ class DownstreamBomIT {
     Path project;
 
     @Test
-    void aProjectImportingTheBomCompilesAgainstNettyWorkerApiAndTheTestkit() throws Exception {
+    void aProjectImportingTheBomCompilesAgainstNettyAndWorkerApiAndItsTestkitTestStartsARealMaster() throws Exception {
         write("pom.xml", """
                 <project xmlns="http://maven.apache.org/POM/4.0.0">
                   <modelVersion>4.0.0</modelVersion>
@@ -54,13 +55,14 @@ class DownstreamBomIT {
                   <dependencies>
                     <dependency><groupId>io.masterwork</groupId><artifactId>worker-api</artifactId><scope>provided</scope></dependency>
                     <dependency><groupId>io.masterwork</groupId><artifactId>masterwork-testkit</artifactId><scope>test</scope></dependency>
-                    <dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter-api</artifactId><scope>test</scope></dependency>
+                    <dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId><scope>test</scope></dependency>
                   </dependencies>
                   <build>
                     <plugins>
                       <!-- pinned to what the offline repository holds -->
                       <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
                       <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
+                      <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-surefire-plugin</artifactId><version>3.5.3</version></plugin>
                     </plugins>
                   </build>
                 </project>
@@ -109,28 +111,55 @@ class DownstreamBomIT {
                     }
                 }
                 """);
+        // A worker refuses an app {} section that no application on its class path checks.
+        write("src/main/java/com/example/GreetingSettingsCheck.java", """
+                package com.example;
+
+                import com.typesafe.config.Config;
+                import com.typesafe.config.ConfigFactory;
+                import io.masterwork.api.SettingsCheck;
+
+                public final class GreetingSettingsCheck implements SettingsCheck {
+                    @Override
+                    public String section() {
+                        return "app";
+                    }
+
+                    @Override
+                    public Config defaults() {
+                        return ConfigFactory.parseString("greeting = Hello");
+                    }
+
+                    @Override
+                    public void check(Config app) {
+                        app.getString("greeting");
+                    }
+                }
+                """);
+        write("src/main/resources/META-INF/services/io.masterwork.api.SettingsCheck", "com.example.GreetingSettingsCheck\n");
         write("src/test/java/com/example/GreetingTest.java", """
                 package com.example;
+
+                import static org.junit.jupiter.api.Assertions.assertEquals;
 
                 import io.masterwork.testkit.RunningMaster;
                 import org.junit.jupiter.api.Test;
 
                 class GreetingTest {
                     @Test
-                    void serves() throws Exception {
+                    void twoWorkersStartTheApplication() throws Exception {
                         try (RunningMaster master = RunningMaster.builder().workerModules(GreetingModule.class)
                                 .app("greeting = hello").start()) {
-                            master.awaitWorkers(2);
+                            assertEquals(2, master.awaitWorkers(2).size());
                         }
                     }
                 }
                 """);
 
-        Build build = maven("-B", "-o", "test-compile");
+        Build build = maven("-B", "-o", "test");
 
         assertThat(build.exit()).as("the downstream build's output:%n%s", build.output()).isZero();
-        assertThat(project.resolve("target/classes/com/example/GreetingApplication.class")).exists();
-        assertThat(project.resolve("target/test-classes/com/example/GreetingTest.class")).exists();
+        assertThat(build.output()).contains("Tests run: 1, Failures: 0, Errors: 0, Skipped: 0");
     }
 
     private void write(String path, String text) throws IOException {
