@@ -1,17 +1,16 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.Http;
-import io.masterwork.testkit.KeepAliveLoad;
-import io.masterwork.testkit.Persistent;
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

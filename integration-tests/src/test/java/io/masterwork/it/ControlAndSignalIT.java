@@ -1,8 +1,5 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -10,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;

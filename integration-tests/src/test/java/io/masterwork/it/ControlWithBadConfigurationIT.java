@@ -1,9 +1,8 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

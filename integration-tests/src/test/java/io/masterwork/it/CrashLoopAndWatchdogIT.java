@@ -1,12 +1,11 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.ChildWatch;
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.ChildWatch;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;

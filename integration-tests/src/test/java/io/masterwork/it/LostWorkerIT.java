@@ -1,13 +1,11 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.faults.FaultInjectionModule;
-import io.masterwork.testkit.Probes;
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,10 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,13 +1,12 @@
 package io.masterwork.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.KeepAliveLoad;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

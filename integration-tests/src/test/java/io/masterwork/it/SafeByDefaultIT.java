@@ -1,15 +1,14 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.Http;
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

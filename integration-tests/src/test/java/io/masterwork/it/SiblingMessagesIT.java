@@ -1,11 +1,10 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.Http;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,14 +1,13 @@
 package io.masterwork.it;
 
-import io.masterwork.testkit.Http;
-import io.masterwork.testkit.ProcFs;
-import io.masterwork.testkit.RunningMaster;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,13 +1,12 @@
 package io.masterwork.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RawClient;
 import io.masterwork.testkit.RunningMaster;
 import io.masterwork.testkit.WsClient;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,11 +1,10 @@
 package io.masterwork.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.masterwork.testkit.Probes;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.nio.file.Files;
 import java.util.List;
 import java.util.stream.Stream;
