@@ -9,7 +9,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * A real master for every test method: started before it from a {@link MasterBuilder}, with all its workers
  * ready, and ended after it (every process it started killed by pid). A test reaches it through
- * {@link #master()} or a {@link RunningMaster} parameter.
+ * {@link #master()} or a {@link RunningMaster} parameter. One master at a time: the test methods of a class that
+ * registers it run one after the other (JUnit's default), not in parallel.
  *
  * <pre>{@code
  * @RegisterExtension
