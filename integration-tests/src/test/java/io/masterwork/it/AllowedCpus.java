@@ -1,5 +1,6 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.ProcFs;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.it.apps.ErrorOnDemandSettingsCheck;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,15 +62,15 @@ class ApplicationSettingsIT {
     private static final int GREETING_LINE = 6;
 
     private static void rewrite(RunningMaster master, String greeting) throws IOException {
-        Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "worker_processes = 2\nworker_shutdown_timeout = 5s\n"
-                + "listen = \"127.0.0.1:" + master.port + "\"\n" + config(greeting));
+        Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "worker_processes = 2\nworker_shutdown_timeout = 5s\n"
+                + "listen = \"127.0.0.1:" + master.port() + "\"\n" + config(greeting));
     }
 
     @Test
     void anApplicationCheckThatThrowsAnErrorOnReloadIsARefusedReload() throws Exception {
         try (RunningMaster master = RunningMaster.start(config("hi"))) {
             List<Integer> old = master.awaitWorkers(2);
-            Path conf = master.prefix.resolve("conf/masterwork.conf");
+            Path conf = master.prefix().resolve("conf/masterwork.conf");
             rewrite(master, "throw-an-error");
 
             RunningMaster.CommandResult reload = master.command("-s", "reload");
@@ -79,7 +82,7 @@ class ApplicationSettingsIT {
             // the rolled-back generation's other worker is told to terminate, and goes
             await().atMost(Duration.ofSeconds(20)).until(() -> new java.util.HashSet<>(master.workers()).equals(new java.util.HashSet<>(old)));
             for (int i = 0; i < 4; i++) {
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             }
 
             // A check's ConfigException keeps its key and line, as the master's own errors do.
@@ -93,7 +96,7 @@ class ApplicationSettingsIT {
             rewrite(master, "hello again");
             reload = master.command("-s", "reload");
             assertThat(reload.exit()).as(reload.output()).isZero();
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
         }
     }
 
@@ -111,8 +114,8 @@ class ApplicationSettingsIT {
             List<Integer> old = await().atMost(Duration.ofSeconds(60)).until(() -> master.workers().stream()
                     .filter(pid -> pid != spare && master.errorLog().matches("(?s).*worker process " + pid + " \\(slot \\d+\\) ready.*"))
                     .toList(), workers -> workers.size() == 1);
-            Path conf = master.prefix.resolve("conf/masterwork.conf");
-            Files.writeString(conf, "worker_processes = 1\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port
+            Path conf = master.prefix().resolve("conf/masterwork.conf");
+            Files.writeString(conf, "worker_processes = 1\nworker_shutdown_timeout = 5s\nlisten = \"127.0.0.1:" + master.port()
                     + "\"\nworker_spares = 1\n" + config(""));
 
             RunningMaster.CommandResult reload = master.command("-s", "reload");
@@ -122,7 +125,7 @@ class ApplicationSettingsIT {
             // the promoted spare exited 2; the old workers serve on (a new spare may start beside them)
             await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(spare));
             assertThat(master.workers()).containsAll(old);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
         }
     }
 

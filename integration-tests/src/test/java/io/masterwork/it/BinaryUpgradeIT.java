@@ -3,6 +3,10 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +52,7 @@ class BinaryUpgradeIT {
             List<Integer> oldWorkers = master.awaitWorkers(2);
             Path pid = master.pidFile();
             Path oldbin = pid.resolveSibling("masterwork.pid.oldbin");
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 20);
             try {
                 awaitMoreAnswers(load, 500);
                 master.signal("USR2");
@@ -86,7 +90,7 @@ class BinaryUpgradeIT {
             assertThat(load.failures).as("failures by kind").isEmpty();
             assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(load.ok.get()).isGreaterThan(500);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
         } finally {
             RunningMaster.killTree(newMaster);
         }
@@ -152,7 +156,7 @@ class BinaryUpgradeIT {
             assertThat(readPid(pid)).isEqualTo(master.pid());
             assertThat(master.errorLog()).contains("the upgrade is rolled back");
             assertThat(master.workers()).hasSize(2);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             // A second upgrade can start again.
             master.signal("USR2");
             newMaster = awaitNewMaster(master);
@@ -196,7 +200,7 @@ class BinaryUpgradeIT {
             assertThat(readPid(pid)).isEqualTo(master.pid());
             assertThat(oldbin).doesNotExist();
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(oldWorkers);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
 
             // 2. USR2 again, the newest build now able to: the new master is the one .masterwork/current names.
             setCurrent(root, newest);

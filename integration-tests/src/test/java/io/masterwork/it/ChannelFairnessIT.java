@@ -3,6 +3,7 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ class ChannelFairnessIT {
             RunningMaster.kill("STOP", master.pid());
             long total;
             try {
-                Files.writeString(master.prefix.resolve("fill"), "");
+                Files.writeString(master.prefix().resolve("fill"), "");
                 await().atMost(Duration.ofSeconds(20)).until(() -> fills(master.errorLog()).size() == 2);
                 total = fills(master.errorLog()).stream().mapToLong(Long::longValue).sum();
             } finally {

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +47,7 @@ class ChaosIT {
             long atRisk = 0;
             long okDuring;
             long start = System.nanoTime();
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 4);
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > 100);
                 start = System.nanoTime();
@@ -104,7 +108,7 @@ class ChaosIT {
         Set<Integer> safe = new HashSet<>();
         for (int worker : live) {
             if (worker != victim) {
-                safe.addAll(ProcFs.tcpPeerPorts(worker, master.port));
+                safe.addAll(ProcFs.tcpPeerPorts(worker, master.port()));
             }
         }
         safe.retainAll(loadPorts);
@@ -124,7 +128,7 @@ class ChaosIT {
             long start = System.nanoTime();
             long took;
             long rssAfter;
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 4);
             try {
                 for (int generation = 3; generation < 3 + RELOADS; generation++) {
                     reload(master, generation);
@@ -150,7 +154,7 @@ class ChaosIT {
 
     /** Reloads through the control socket, which answers once the old generation is gone. */
     static void reload(RunningMaster master, long expectedGeneration) throws IOException {
-        try (ControlClient client = ControlClient.connect(master.prefix.resolve("logs/masterwork.sock"))) {
+        try (ControlClient client = ControlClient.connect(master.prefix().resolve("logs/masterwork.sock"))) {
             String answer = client.ask("reload", Duration.ofSeconds(60));
             assertThat(answer).contains("\"ok\":true").contains("\"generation\":" + expectedGeneration);
         }
@@ -159,7 +163,7 @@ class ChaosIT {
     /** Some requests first, so that the master's and workers' one-time start-up costs are not measured. */
     static void warmUp(RunningMaster master) throws IOException {
         for (int i = 0; i < 50; i++) {
-            Http.get(master.port, "/");
+            Http.get(master.port(), "/");
         }
     }
 

@@ -6,6 +6,11 @@ import static org.awaitility.Awaitility.await;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +31,8 @@ import org.junit.jupiter.api.Test;
 class ConnectionHandoverIT {
 
     private static void rewriteConfig(RunningMaster master, String extra) throws IOException {
-        Path conf = master.prefix.resolve("conf/masterwork.conf");
-        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port + "\"\nworker_processes = 2\n"
+        Path conf = master.prefix().resolve("conf/masterwork.conf");
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 2\n"
                 + "worker_shutdown_timeout = 10s\n" + extra + "\n");
     }
 
@@ -49,7 +54,7 @@ class ConnectionHandoverIT {
     void onePersistentConnectionIsAnsweredByFiveGenerationsInTurn() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            try (Persistent client = new Persistent(master.port)) {
+            try (Persistent client = new Persistent(master.port())) {
                 int localPort = client.localPort();
                 Config first = json(client.request("/_worker"));
                 assertThat(first.getInt("generation")).isEqualTo(1);
@@ -88,7 +93,7 @@ class ConnectionHandoverIT {
             List<Integer> sent = new ArrayList<>();
             Set<Integer> generations = new HashSet<>();
             Thread client = new Thread(() -> {
-                try (Persistent c = new Persistent(master.port)) {
+                try (Persistent c = new Persistent(master.port())) {
                     int id = 0;
                     while (running.get()) {
                         int kind = id % 3;
@@ -140,7 +145,7 @@ class ConnectionHandoverIT {
             assertThat(failure.get()).as("client failure").isNull();
             assertThat(generations).contains(1, 6);
             // Each request appears once in the access log (written by whichever worker answered it).
-            String accessLog = Files.readString(master.prefix.resolve("logs/access.log"));
+            String accessLog = Files.readString(master.prefix().resolve("logs/access.log"));
             Map<Integer, Integer> logged = new HashMap<>();
             Matcher m = Pattern.compile("GET /_worker\\?id=(\\d+) HTTP").matcher(accessLog);
             while (m.find()) {
@@ -159,7 +164,7 @@ class ConnectionHandoverIT {
         String http = "http { keepalive_requests = 100000000, access_log = off }";
         try (RunningMaster master = RunningMaster.start(http)) {
             master.awaitWorkers(2);
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 20);
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.connects.get() == 20 && load.ok.get() > 200);
                 for (int reload = 1; reload <= 5; reload++) {
@@ -176,7 +181,7 @@ class ConnectionHandoverIT {
             assertThat(load.failed.get()).as("%s", load).isZero();
             assertThat(load.connects.get()).as("TCP connections opened by the client").isEqualTo(20);
             assertThat(load.ok.get()).isGreaterThan(1000);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":6");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":6");
         }
     }
 
@@ -190,7 +195,7 @@ class ConnectionHandoverIT {
                 int onNewest = 0;
                 int newestPid = -1;
                 for (int i = 0; i < 300 && onNewest < 3; i++) {
-                    Persistent c = new Persistent(master.port);
+                    Persistent c = new Persistent(master.port());
                     clients.add(c);
                     Config who = json(c.request("/_worker"));
                     if (who.getInt("slot") == 2) {
@@ -221,7 +226,7 @@ class ConnectionHandoverIT {
     void withHandoverOffIdleConnectionsEndGracefullyOnReload() throws Exception {
         try (RunningMaster master = RunningMaster.start("connection_handover = off")) {
             master.awaitWorkers(2);
-            try (Persistent client = new Persistent(master.port)) {
+            try (Persistent client = new Persistent(master.port())) {
                 assertThat(client.request("/").statusLine()).startsWith("HTTP/1.1 200");
                 rewriteConfig(master, "connection_handover = off");
                 reloadAndWait(master, 1);
@@ -239,7 +244,7 @@ class ConnectionHandoverIT {
             List<Persistent> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < 6; i++) {
-                    Persistent c = new Persistent(master.port);
+                    Persistent c = new Persistent(master.port());
                     clients.add(c);
                     assertThat(c.request("/").statusLine()).startsWith("HTTP/1.1 200");
                 }

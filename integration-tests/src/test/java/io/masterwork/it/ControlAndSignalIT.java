@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -87,17 +89,17 @@ class ControlAndSignalIT {
                     .startsWith("masterwork: master process"));
             Files.writeString(master.pidFile(), impostor.pid() + "\n");
 
-            Result quit = cli(master.prefix, "-s", "quit");
+            Result quit = cli(master.prefix(), "-s", "quit");
             assertThat(quit.status).isEqualTo(1);
             assertThat(quit.output).contains("the pid file names process " + impostor.pid()
-                    + ", but the master on control socket " + master.prefix.resolve("logs/masterwork.sock")
+                    + ", but the master on control socket " + master.prefix().resolve("logs/masterwork.sock")
                     + " is process " + master.pid());
             assertThat(impostor.waitFor(1, TimeUnit.SECONDS)).as("the impostor is alive").isFalse();
             assertThat(master.isAlive()).isTrue();
 
             // The pid file put right, the same command reaches the master.
             Files.writeString(master.pidFile(), master.pid() + "\n");
-            Result reopen = cli(master.prefix, "-s", "reopen");
+            Result reopen = cli(master.prefix(), "-s", "reopen");
             assertThat(reopen.output).contains("sent SIGUSR1 (reopen) to master " + master.pid());
             assertThat(reopen.status).isZero();
         }

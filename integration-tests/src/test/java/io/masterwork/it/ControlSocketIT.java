@@ -9,6 +9,9 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import io.masterwork.master.control.ControlClient;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -66,7 +69,7 @@ class ControlSocketIT {
     }
 
     private static Cli cli(RunningMaster master, String... args) throws Exception {
-        return cli(master.prefix, List.of(), args);
+        return cli(master.prefix(), List.of(), args);
     }
 
     /** setpriv, not runuser: no PAM session, no login shell; just uid/gid 65534 (nobody) and no groups. */
@@ -77,7 +80,7 @@ class ControlSocketIT {
     }
 
     private static Path socket(RunningMaster master) {
-        return master.prefix.resolve("logs/masterwork.sock");
+        return master.prefix().resolve("logs/masterwork.sock");
     }
 
     private static String ask(RunningMaster master, String command) throws IOException {
@@ -107,7 +110,7 @@ class ControlSocketIT {
             Config status = json(json.out());
             assertThat(status.getInt("pid")).isEqualTo(master.pid());
             assertThat(status.getLong("generation")).isEqualTo(1);
-            assertThat(status.getStringList("listeners")).containsExactly("127.0.0.1:" + master.port);
+            assertThat(status.getStringList("listeners")).containsExactly("127.0.0.1:" + master.port());
             assertThat(livePids(status)).containsExactlyInAnyOrderElementsOf(ProcFs.children(master.pid()))
                     .containsExactlyInAnyOrderElementsOf(workers);
             for (Config w : status.getConfigList("workers")) {
@@ -121,7 +124,7 @@ class ControlSocketIT {
             Cli table = cli(master, "status");
             assertThat(table.exit()).as(table.err()).isZero();
             assertThat(table.out()).contains("master " + master.pid()).contains("generation 1")
-                    .contains("listening on 127.0.0.1:" + master.port).contains("SLOT").contains("LAST EXIT");
+                    .contains("listening on 127.0.0.1:" + master.port()).contains("SLOT").contains("LAST EXIT");
             for (int w : workers) {
                 assertThat(table.out()).containsPattern("(?m)^\\d+\\s+" + w + "\\s+1\\s+ready\\s");
             }
@@ -147,8 +150,8 @@ class ControlSocketIT {
     void reloadThroughTheSocketWaitsAndReportsTheNewGeneration() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
-                    "listen = \"127.0.0.1:" + master.port + "\"\nworker_processes = 3\nworker_shutdown_timeout = 5s\n");
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
+                    "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 3\nworker_shutdown_timeout = 5s\n");
             Cli reload = cli(master, "-s", "reload");
             assertThat(reload.exit()).as(reload.err()).isZero();
             assertThat(reload.out()).startsWith("masterwork: reload complete: generation 2 serving, generation 1 gone");
@@ -170,10 +173,10 @@ class ControlSocketIT {
              ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress("127.0.0.1", 0));
             List<Integer> old = master.awaitWorkers(2);
-            Path conf = master.prefix.resolve("conf/masterwork.conf");
+            Path conf = master.prefix().resolve("conf/masterwork.conf");
 
             // A file the master cannot take: the master's own answer names file and line.
-            Files.writeString(conf, "listen = \"127.0.0.1:" + master.port + "\"\nworker_procesess = 3\n");
+            Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_procesess = 3\n");
             Config outcome;
             try (ControlClient client = ControlClient.connect(socket(master))) {
                 outcome = json(client.ask("reload", Duration.ofSeconds(60)));
@@ -188,14 +191,14 @@ class ControlSocketIT {
             assertThat(broken.err()).contains(conf + ":2").contains("worker_procesess");
 
             // A valid file whose new address is taken: only the master finds out, and -s reload says so.
-            Files.writeString(conf, "listen = [\"127.0.0.1:" + master.port + "\", \"127.0.0.1:" + taken.getLocalPort()
+            Files.writeString(conf, "listen = [\"127.0.0.1:" + master.port() + "\", \"127.0.0.1:" + taken.getLocalPort()
                     + "\"]\nworker_shutdown_timeout = 5s\n");
             Cli refused = cli(master, "-s", "reload");
             assertThat(refused.exit()).isEqualTo(1);
             assertThat(refused.err()).contains("reload failed, generation 1 goes on serving").contains("EADDRINUSE");
 
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(old);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             Config status = json(ask(master, "status"));
             assertThat(status.getLong("failed_reloads")).isEqualTo(2);
             assertThat(status.getString("last_reload")).contains("EADDRINUSE");
@@ -229,7 +232,7 @@ class ControlSocketIT {
     void anotherUidCannotConnectToTheDefaultSocket() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            Cli nobody = cli(master.prefix, AS_NOBODY, "status");
+            Cli nobody = cli(master.prefix(), AS_NOBODY, "status");
             assertThat(nobody.exit()).isEqualTo(1);
             assertThat(nobody.err()).contains("cannot connect to control socket " + socket(master))
                     .contains("Permission denied");
@@ -243,11 +246,11 @@ class ControlSocketIT {
         try (RunningMaster master = RunningMaster.start("modules.master = [\"" + OpenControlSocketModule.class.getName() + "\"]")) {
             master.awaitWorkers(2);
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket(master)))).isEqualTo("rw-rw-rw-");
-            Cli nobody = cli(master.prefix, AS_NOBODY, "status");
+            Cli nobody = cli(master.prefix(), AS_NOBODY, "status");
             assertThat(nobody.exit()).isEqualTo(1);
             assertThat(nobody.err()).contains("the master refused: permission denied: uid 65534 is neither the master's uid 0 nor root");
             assertThat(nobody.out()).isEmpty();
-            Cli reload = cli(master.prefix, AS_NOBODY, "-s", "reload");
+            Cli reload = cli(master.prefix(), AS_NOBODY, "-s", "reload");
             assertThat(reload.exit()).isEqualTo(1);
             assertThat(reload.err()).contains("reload refused by the master: permission denied: uid 65534");
             assertThat(master.errorLog()).contains("control socket: refused pid").contains("(uid 65534)")
@@ -275,7 +278,7 @@ class ControlSocketIT {
                 Cli status = cli(master, "status", "--json");
                 assertThat(status.exit()).as(status.err()).isZero();
                 assertThat(livePids(json(status.out()))).containsExactlyInAnyOrderElementsOf(master.workers());
-                assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
                 assertThat(readAnswer(stalled)).isEqualTo("error: timed out: no complete command within 10 s");
                 assertThat(readToEof(stalled)).isEmpty();
                 assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(Duration.ofSeconds(9));
@@ -289,7 +292,7 @@ class ControlSocketIT {
                 try (SocketChannel seventeenth = open(master)) {
                     assertThat(readAnswer(seventeenth)).isEqualTo("error: too many control clients (at most 16 at once); try again later");
                 }
-                assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
                 // The idle ones time out like any stalled client, and the socket serves again.
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                         .ignoreExceptions().until(() -> ask(master, "status").startsWith("{"));
@@ -335,7 +338,7 @@ class ControlSocketIT {
             Path firstPrefix;
             try (RunningMaster first = RunningMaster.start(config)) {
                 first.awaitWorkers(2);
-                firstPrefix = first.prefix;
+                firstPrefix = first.prefix();
                 RunningMaster.kill("KILL", first.pid());
                 first.awaitExit(Duration.ofSeconds(20));
             }

@@ -2,6 +2,7 @@ package io.masterwork.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +26,7 @@ class ControlWithBadConfigurationIT {
     void statusAndQuitWorkWhateverTheFileSaysAfterTheStart(String bad) throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> workers = master.awaitWorkers(2);
-            Path conf = master.prefix.resolve("conf/masterwork.conf");
+            Path conf = master.prefix().resolve("conf/masterwork.conf");
             Files.writeString(conf, Files.readString(conf) + bad);
 
             RunningMaster.CommandResult status = master.command("status");

@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.ChildWatch;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +99,7 @@ class CrashLoopAndWatchdogIT {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_watchdog_timeout = 2s\n"
                 + "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {
             int hung = master.awaitWorkers(1).get(0);
-            try (Socket s = new Socket("127.0.0.1", master.port)) {
+            try (Socket s = new Socket("127.0.0.1", master.port())) {
                 OutputStream out = s.getOutputStream();
                 out.write("block\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -126,7 +129,7 @@ class CrashLoopAndWatchdogIT {
 
     /** One command on the master's control socket; the answer up to its blank line. */
     static String controlCommand(RunningMaster master, String command) throws Exception {
-        var address = java.net.UnixDomainSocketAddress.of(master.prefix.resolve("logs/masterwork.sock"));
+        var address = java.net.UnixDomainSocketAddress.of(master.prefix().resolve("logs/masterwork.sock"));
         try (var channel = java.nio.channels.SocketChannel.open(address)) {
             channel.write(java.nio.ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
             StringBuilder answer = new StringBuilder();

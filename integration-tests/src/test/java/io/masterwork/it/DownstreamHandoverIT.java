@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +32,8 @@ class DownstreamHandoverIT {
     }
 
     private static void rewriteConfig(RunningMaster master, String extra) throws IOException {
-        Path conf = master.prefix.resolve("conf/masterwork.conf");
-        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port + "\"\nworker_processes = 2\n"
+        Path conf = master.prefix().resolve("conf/masterwork.conf");
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 2\n"
                 + "worker_shutdown_timeout = 10s\n" + extra + "\n");
     }
 
@@ -60,7 +62,7 @@ class DownstreamHandoverIT {
             AtomicBoolean samePort = new AtomicBoolean(true);
             // One connection, a request the moment the previous answer is in, for the whole test.
             Thread client = new Thread(() -> {
-                try (Persistent c = new Persistent(master.port)) {
+                try (Persistent c = new Persistent(master.port())) {
                     localPort.set(c.localPort());
                     while (running.get()) {
                         sent.incrementAndGet();
@@ -127,7 +129,7 @@ class DownstreamHandoverIT {
             AtomicReference<Persistent.Response> last = new AtomicReference<>();
             AtomicInteger answered = new AtomicInteger();
             Thread client = new Thread(() -> {
-                try (Persistent c = new Persistent(master.port)) {
+                try (Persistent c = new Persistent(master.port())) {
                     Persistent.Response response;
                     do {
                         response = c.request("/");
@@ -157,7 +159,7 @@ class DownstreamHandoverIT {
             }
             assertThat(failure.get()).as("the client's failure").isNull();
             assertThat(last.get().body()).as("the last answer on the old connection").startsWith("before");
-            try (Persistent fresh = new Persistent(master.port)) {
+            try (Persistent fresh = new Persistent(master.port())) {
                 assertThat(fresh.request("/").body()).startsWith("after");
             }
         }

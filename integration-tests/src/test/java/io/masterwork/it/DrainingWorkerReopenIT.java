@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +24,7 @@ class DrainingWorkerReopenIT {
                 + "http { max_bytes = 100000000 }")) {
             List<Integer> old = master.awaitWorkers(2);
             int size = 20_000_000;
-            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 16 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
@@ -35,8 +38,8 @@ class DrainingWorkerReopenIT {
                 await().atMost(Duration.ofSeconds(20)).until(() -> old.stream().filter(ProcFs::exists).count() == 1);
                 int draining = old.stream().filter(ProcFs::exists).findFirst().orElseThrow();
 
-                Path log = master.prefix.resolve("logs/access.log");
-                Path rotated = master.prefix.resolve("logs/access.log.1");
+                Path log = master.prefix().resolve("logs/access.log");
+                Path rotated = master.prefix().resolve("logs/access.log.1");
                 Files.move(log, rotated);
                 master.signal("USR1");
                 await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains(draining + "#loop: logs reopened"));

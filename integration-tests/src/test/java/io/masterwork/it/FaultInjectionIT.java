@@ -3,6 +3,10 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -18,11 +22,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue 15, "Fault injection through the Guice wiring": real masters and workers whose native calls fail on
- * demand ({@code io.masterwork.it.faults.FaultInjectingPosix}, armed by writing {@code <prefix>/faults/master}).
+ * demand ({@code io.masterwork.testkit.faults.FaultInjectingPosix}, armed by writing {@code <prefix>/faults/master}).
  * Only the errno is artificial; what the master does about it is the real code. docs/RELIABILITY.md has the figures.
  */
 class FaultInjectionIT {
-    static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.it.faults.FaultInjectionModule\"] }\n";
+    static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.testkit.faults.FaultInjectionModule\"] }\n";
     private static final Pattern RETRY = Pattern.compile("could not spawn a worker into slot \\d+: (\\S+): (\\w+) .*; retrying in (\\d+) ms");
 
     @Test
@@ -42,7 +46,7 @@ class FaultInjectionIT {
             // QUIT with every channel broken (EPIPE), while a long download is in flight: SIGTERM drains gracefully.
             arm(master, "sendmsg:EPIPE");
             int size = 20_000_000;
-            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 16 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
@@ -95,7 +99,7 @@ class FaultInjectionIT {
             List<Integer> workers = master.awaitWorkers(2);
             int fdsBefore = ProcFs.settledFdCount(master.pid());
             String spacing;
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 4);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 4);
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() > 200);
 
@@ -197,7 +201,7 @@ class FaultInjectionIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> master.errorLog().contains("reload complete"));
             List<Integer> fresh = master.awaitWorkers(2);
             for (int i = 0; i < 8; i++) {
-                String json = Http.get(master.port, "/_siblings/requests").text();
+                String json = Http.get(master.port(), "/_siblings/requests").text();
                 assertThat(json).doesNotContain("\"error\"").contains("\"pid\":" + fresh.get(0) + ",\"requests\"")
                         .contains("\"pid\":" + fresh.get(1) + ",\"requests\"");
             }
@@ -212,18 +216,18 @@ class FaultInjectionIT {
         dir.toFile().setExecutable(true, false);
         workerFaults.toFile().setReadable(true, false);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_jvm_options = ["
-                + "\"-Dmasterwork.worker.posix=io.masterwork.it.faults.FaultInjectingPosix$InWorker\", "
+                + "\"-Dmasterwork.worker.posix=io.masterwork.testkit.faults.FaultInjectingPosix$InWorker\", "
                 + "\"-Dmasterwork.faults.file=" + workerFaults + "\"]")) {
             int worker = master.awaitWorkers(1).get(0);
             String log = master.errorLog();
             assertThat(log).contains(worker + "#loop: injected fault: sendmsg: EAGAIN (\"sendmsg:EAGAIN:count=25\", 25 so far)");
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
         }
     }
 
     /** Arms the master's faults (replacing the previous ones): the next matching call fails. */
     static void arm(RunningMaster master, String faults) throws IOException, InterruptedException {
-        Path dir = master.prefix.resolve("faults");
+        Path dir = master.prefix().resolve("faults");
         Files.createDirectories(dir);
         Path tmp = dir.resolve("master.tmp");
         Files.writeString(tmp, faults + "\n");
@@ -251,7 +255,7 @@ class FaultInjectionIT {
     static String getUntil(RunningMaster master, String path, java.util.function.Predicate<String> wanted) {
         String[] found = new String[1];
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(1)).until(() -> {
-            Http.Response r = Http.get(master.port, path);
+            Http.Response r = Http.get(master.port(), path);
             assertThat(r.status()).isEqualTo(200);
             found[0] = r.text();
             return wanted.test(found[0]);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -48,7 +51,7 @@ class HostileInputIT {
             List<SocketChannel> slow = new ArrayList<>();
             long[] connectedAt = new long[SLOWLORIS];
             for (int i = 0; i < SLOWLORIS; i++) {
-                SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", master.port));
+                SocketChannel c = SocketChannel.open(new InetSocketAddress("127.0.0.1", master.port()));
                 connectedAt[i] = System.nanoTime();
                 c.write(ByteBuffer.wrap("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII)));
                 c.configureBlocking(false);
@@ -63,19 +66,19 @@ class HostileInputIT {
             try {
                 for (int i = 0; i < 20; i++) {
                     long t0 = System.nanoTime();
-                    assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                    assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
                     worstMillis = Math.max(worstMillis, (System.nanoTime() - t0) / 1_000_000);
                 }
-                answers.put("request line of 64 KiB", exchange(master.port, "GET /" + "a".repeat(65536) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
-                answers.put("header of 64 KiB", exchange(master.port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(65536) + "\r\n\r\n"));
-                answers.put("1 MiB of header lines, never ended", exchange(master.port, "GET / HTTP/1.1\r\n" + "X-A: b\r\n".repeat(131072)));
-                answers.put("binary garbage", exchange(master.port, new String(randomBytes(4096), StandardCharsets.ISO_8859_1)));
-                answers.put("Content-Length 10 GB", exchange(master.port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n" + "z".repeat(1000)));
-                answers.put("/_bytes/1048577 (max_bytes + 1)", exchange(master.port, get("/_bytes/1048577")));
-                answers.put("/_bytes/-1", exchange(master.port, get("/_bytes/-1")));
-                answers.put("/_bytes/99999999999999999999999", exchange(master.port, get("/_bytes/99999999999999999999999")));
-                answers.put("/_bytes/0x10", exchange(master.port, get("/_bytes/0x10")));
-                answers.put("/_bytes/1048576 (max_bytes)", exchange(master.port, get("/_bytes/1048576")));
+                answers.put("request line of 64 KiB", exchange(master.port(), "GET /" + "a".repeat(65536) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+                answers.put("header of 64 KiB", exchange(master.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(65536) + "\r\n\r\n"));
+                answers.put("1 MiB of header lines, never ended", exchange(master.port(), "GET / HTTP/1.1\r\n" + "X-A: b\r\n".repeat(131072)));
+                answers.put("binary garbage", exchange(master.port(), new String(randomBytes(4096), StandardCharsets.ISO_8859_1)));
+                answers.put("Content-Length 10 GB", exchange(master.port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n" + "z".repeat(1000)));
+                answers.put("/_bytes/1048577 (max_bytes + 1)", exchange(master.port(), get("/_bytes/1048577")));
+                answers.put("/_bytes/-1", exchange(master.port(), get("/_bytes/-1")));
+                answers.put("/_bytes/99999999999999999999999", exchange(master.port(), get("/_bytes/99999999999999999999999")));
+                answers.put("/_bytes/0x10", exchange(master.port(), get("/_bytes/0x10")));
+                answers.put("/_bytes/1048576 (max_bytes)", exchange(master.port(), get("/_bytes/1048576")));
             } finally {
                 dribbler.join(30_000);
                 for (SocketChannel c : slow) {
@@ -120,7 +123,7 @@ class HostileInputIT {
         try (RunningMaster master = RunningMaster.start(body)) {
             List<Integer> workers = master.awaitWorkers(2);
             int fdsBefore = ProcFs.settledFdCount(master.pid());
-            Path socket = master.prefix.resolve("logs/masterwork.sock");
+            Path socket = master.prefix().resolve("logs/masterwork.sock");
             Random random = new Random(15);
 
             // 50 clients of random bytes (newlines included), 8 at a time, each closed after its burst.
@@ -146,8 +149,8 @@ class HostileInputIT {
             }
 
             // Hostile configurations on reload: the master answers every one, and the old generation serves throughout.
-            Path conf = master.prefix.resolve("conf/masterwork.conf");
-            String listen = "listen = \"127.0.0.1:" + master.port + "\"\n";
+            Path conf = master.prefix().resolve("conf/masterwork.conf");
+            String listen = "listen = \"127.0.0.1:" + master.port() + "\"\n";
             // Each hand-written one is refused with its own message: the file, the line (1-3 are listen and the
             // header: the hostile text starts at line 4) and the key where there is one.
             String file = conf.toString();
@@ -186,7 +189,7 @@ class HostileInputIT {
                 assertThat(message).as("the refusal of %s", hostile).startsWith(hostile.expected());
                 assertThat(message.length()).as("a bounded message for %s", hostile).isLessThan(1_000);
                 refused++;
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             }
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
 
@@ -211,7 +214,7 @@ class HostileInputIT {
                     assertThat(answer).contains("\"ok\":true");
                     done++;
                 }
-                assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             }
             assertThat(master.isAlive()).isTrue();
             int tried = handWritten.size() + MUTATIONS;

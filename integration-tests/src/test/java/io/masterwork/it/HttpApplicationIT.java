@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -20,7 +22,7 @@ class HttpApplicationIT {
     private static List<String> askEveryWorker(RunningMaster master, List<Integer> workers) throws Exception {
         java.util.Map<Integer, String> answers = new java.util.TreeMap<>();
         await().atMost(Duration.ofSeconds(20)).until(() -> {
-            String body = Http.get(master.port, "/_worker").text();
+            String body = Http.get(master.port(), "/_worker").text();
             Matcher m = PID.matcher(body);
             if (m.find()) {
                 answers.put(Integer.parseInt(m.group(1)), body);
@@ -50,8 +52,8 @@ class HttpApplicationIT {
     void everyWorkerAnswersWithTheBodyAndTrueSiblings() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 3\nhttp { body = \"hello from masterwork\\n\" }")) {
             List<Integer> workers = master.awaitWorkers(3);
-            assertThat(Http.get(master.port, "/anything").text()).isEqualTo("hello from masterwork\n");
-            assertThat(Http.get(master.port, "/anything").headers()).containsIgnoringCase("content-type: text/plain");
+            assertThat(Http.get(master.port(), "/anything").text()).isEqualTo("hello from masterwork\n");
+            assertThat(Http.get(master.port(), "/anything").headers()).containsIgnoringCase("content-type: text/plain");
             List<String> answers = askEveryWorker(master, workers);
             assertThat(answers).allMatch(a -> a.contains("\"generation\":1"));
             assertSiblingsAreTheOtherWorkers(answers, workers);
@@ -69,8 +71,8 @@ class HttpApplicationIT {
     void bytesStreamsExactlyNBytesAndRefusesMoreThanMaxBytes() throws Exception {
         try (RunningMaster master = RunningMaster.start("http { max_bytes = 1000000 }")) {
             master.awaitWorkers(2);
-            assertThat(Http.get(master.port, "/_bytes/1000000").body()).hasSize(1_000_000);
-            assertThat(Http.get(master.port, "/_bytes/1000001").status()).isEqualTo(400);
+            assertThat(Http.get(master.port(), "/_bytes/1000000").body()).hasSize(1_000_000);
+            assertThat(Http.get(master.port(), "/_bytes/1000001").status()).isEqualTo(400);
         }
     }
 
@@ -79,7 +81,7 @@ class HttpApplicationIT {
         try (RunningMaster master = RunningMaster.start(
                 "modules { worker = [\"io.masterwork.examples.hello.HelloModule\"] }\napp { greeting = \"bonjour\" }")) {
             master.awaitWorkers(2);
-            assertThat(Http.get(master.port, "/").text()).contains("bonjour");
+            assertThat(Http.get(master.port(), "/").text()).contains("bonjour");
         }
     }
 }

@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

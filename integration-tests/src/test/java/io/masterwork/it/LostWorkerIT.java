@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * master can ever know: its slot does not wait for it forever, and QUIT completes.
  */
 class LostWorkerIT {
-    private static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.it.faults.FaultInjectionModule\"] }\n";
+    private static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.testkit.faults.FaultInjectionModule\"] }\n";
 
     @Test
     void aWorkerThatIsNoLongerTheMastersChildDoesNotHoldUpQuit() throws Exception {

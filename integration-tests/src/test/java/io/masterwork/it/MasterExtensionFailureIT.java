@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +29,7 @@ class MasterExtensionFailureIT {
             master.signal("TTIN");
             master.awaitWorkers(3);
             assertThat(master.isAlive()).isTrue();
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
         }
     }
 }

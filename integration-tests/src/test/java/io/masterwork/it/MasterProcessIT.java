@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +54,7 @@ class MasterProcessIT {
             for (int w : workers) {
                 Map<Integer, String> fds = ProcFs.fds(w);
                 assertThat(fds.get(0)).isEqualTo("/dev/null");
-                assertThat(fds.get(1)).isEqualTo(master.prefix.resolve("logs/error.log").toString());
+                assertThat(fds.get(1)).isEqualTo(master.prefix().resolve("logs/error.log").toString());
                 assertThat(fds.get(2)).isEqualTo(fds.get(1));
                 assertThat(fds.get(3)).startsWith("socket:[");
                 assertThat(fds.get(4)).startsWith("socket:[");
@@ -193,8 +195,8 @@ class MasterProcessIT {
     void usr1ReopensTheErrorLogAfterItWasMoved() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            java.nio.file.Path log = master.prefix.resolve("logs/error.log");
-            java.nio.file.Files.move(log, master.prefix.resolve("logs/error.log.1"));
+            java.nio.file.Path log = master.prefix().resolve("logs/error.log");
+            java.nio.file.Files.move(log, master.prefix().resolve("logs/error.log.1"));
             master.signal("USR1");
             await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(log)
                     && master.errorLog().contains("logs reopened"));

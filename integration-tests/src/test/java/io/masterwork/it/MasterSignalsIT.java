@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -37,12 +40,12 @@ class MasterSignalsIT {
             RunningMaster.CommandResult reload = master.command("-s", "reload");
             assertThat(reload.exit()).as(reload.output()).isZero();
             assertThat(reload.output()).contains("sent SIGHUP (reload) to master " + master.pid());
-            assertThat(master.prefix.resolve("logs/masterwork.sock")).doesNotExist();
+            assertThat(master.prefix().resolve("logs/masterwork.sock")).doesNotExist();
             await().atMost(Duration.ofSeconds(60)).until(() -> master.errorLog().contains("reload complete"));
             assertThat(master.errorLog()).contains("signal 1 (SIGHUP) received from");
             List<Integer> second = master.awaitWorkers(2);
             assertThat(second).doesNotContainAnyElementsOf(first);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
 
             // WINCH, no upgrade under way, no terminal: the workers quit gracefully and are not replaced.
             master.signal("WINCH");
@@ -65,11 +68,11 @@ class MasterSignalsIT {
                     .contains("starting the workers again with this master's configuration (generation 2)"));
             List<Integer> third = master.awaitWorkers(2);
             assertThat(third).doesNotContainAnyElementsOf(second);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
 
             // INT: fast stop. A download in flight is cut (QUIT would let it finish), the master exits 0.
             int size = 100_000_000;
-            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 16 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
@@ -111,7 +114,7 @@ class MasterSignalsIT {
                     .contains("WINCH ignored: no upgrade is in progress and this master has a controlling terminal"));
             assertThat(master.errorLog()).doesNotContain("gracefully shutting down the worker processes (WINCH)");
             assertThat(master.workers()).containsExactlyElementsOf(workers);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
         }
     }
 
@@ -121,11 +124,11 @@ class MasterSignalsIT {
         try (RunningMaster master = startWithoutTerminal(
                 "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {
             List<Integer> workers = master.awaitWorkers(2);
-            try (Socket blocker = new Socket("127.0.0.1", master.port)) {
+            try (Socket blocker = new Socket("127.0.0.1", master.port())) {
                 blocker.getOutputStream().write("block\n".getBytes(StandardCharsets.US_ASCII));
                 blocker.getOutputStream().flush();
                 int hung = await().atMost(Duration.ofSeconds(10)).until(() -> workers.stream()
-                        .filter(w -> ProcFs.tcpPeerPorts(w, master.port).contains(blocker.getLocalPort()))
+                        .filter(w -> ProcFs.tcpPeerPorts(w, master.port()).contains(blocker.getLocalPort()))
                         .findFirst().orElse(-1), w -> w > 0);
                 int free = workers.stream().filter(w -> w != hung).findFirst().orElseThrow();
                 // The hung loop took the "block" line: it never answers.

@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,7 +28,7 @@ class ReloadCapacityIT {
             Thread.sleep(1000);
             assertThat(master.workers()).containsExactlyElementsOf(old);
             assertThat(master.errorLog()).doesNotContain("is quitting").doesNotContain("generation 2 serving");
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             assertThat(Probes.control(master, "status", Duration.ofSeconds(10)))
                     .contains("\"generation\":1").contains("\"reloads\":0").contains("\"failed_reloads\":1");
         }

@@ -3,6 +3,10 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.KeepAliveLoad;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -18,8 +22,8 @@ import org.junit.jupiter.api.Test;
 class ReloadIT {
 
     private static void rewriteConfig(RunningMaster master, String extra) throws Exception {
-        Path conf = master.prefix.resolve("conf/masterwork.conf");
-        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
+        Path conf = master.prefix().resolve("conf/masterwork.conf");
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
     }
 
     private static long count(String text, String needle) {
@@ -30,8 +34,8 @@ class ReloadIT {
     void reloadChangesBodyWorkerCountAndGeneration() throws Exception {
         try (RunningMaster master = RunningMaster.start("http { body = \"one\\n\" }")) {
             List<Integer> old = master.awaitWorkers(2);
-            assertThat(Http.get(master.port, "/").text()).isEqualTo("one\n");
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/").text()).isEqualTo("one\n");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
 
             rewriteConfig(master, "worker_processes = 3\nhttp { body = \"two\\n\" }");
             master.signal("HUP");
@@ -39,8 +43,8 @@ class ReloadIT {
             List<Integer> now = master.awaitWorkers(3);
             assertThat(now).doesNotContainAnyElementsOf(old);
             for (int i = 0; i < 10; i++) {
-                assertThat(Http.get(master.port, "/").text()).isEqualTo("two\n");
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+                assertThat(Http.get(master.port(), "/").text()).isEqualTo("two\n");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
             }
         }
     }
@@ -49,13 +53,13 @@ class ReloadIT {
     void aBrokenConfigurationKeepsTheOldWorkers() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
-                    "listen = \"127.0.0.1:" + master.port + "\"\nworker_procesess = 3\n");
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
+                    "listen = \"127.0.0.1:" + master.port() + "\"\nworker_procesess = 3\n");
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload failed"));
             assertThat(master.errorLog()).contains("masterwork.conf").contains("worker_procesess");
             assertThat(master.workers()).containsExactlyElementsOf(old);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
         }
     }
 
@@ -65,12 +69,12 @@ class ReloadIT {
              ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress("127.0.0.1", 0));
             List<Integer> old = master.awaitWorkers(2);
-            rewriteConfig(master, "listen = [\"127.0.0.1:" + master.port + "\", \"127.0.0.1:" + taken.getLocalPort() + "\"]");
+            rewriteConfig(master, "listen = [\"127.0.0.1:" + master.port() + "\", \"127.0.0.1:" + taken.getLocalPort() + "\"]");
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(20)).until(() -> master.errorLog().contains("reload failed"));
             assertThat(master.errorLog()).contains("EADDRINUSE");
             assertThat(master.workers()).containsExactlyElementsOf(old);
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
         }
     }
 
@@ -82,12 +86,12 @@ class ReloadIT {
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(30)).until(() -> master.errorLog().contains("reload failed"));
             await().atMost(Duration.ofSeconds(10)).until(() -> master.workers().equals(old));
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             // The next good reload is generation 2: a rolled-back one does not count.
             rewriteConfig(master, "");
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("reload complete"));
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":2");
         }
     }
 
@@ -100,7 +104,7 @@ class ReloadIT {
             // Nothing changed: the old generation serves, the never-ready workers got no slot of theirs.
             assertThat(master.workers()).containsAll(old);
             for (int i = 0; i < 4; i++) {
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             }
             // The master's table: one failed reload, generation 1 serving, the never-ready workers told to go.
             com.typesafe.config.Config status = com.typesafe.config.ConfigFactory.parseString(
@@ -146,7 +150,7 @@ class ReloadIT {
                 assertThat(master.errorLog()).contains("worker process " + pid + " did not exit in time; sending SIGKILL");
             }
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(old);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
         }
     }
 
@@ -159,7 +163,7 @@ class ReloadIT {
         long asked = System.nanoTime();
         String answer;
         try (io.masterwork.master.control.ControlClient client =
-                     io.masterwork.master.control.ControlClient.connect(master.prefix.resolve("logs/masterwork.sock"))) {
+                     io.masterwork.master.control.ControlClient.connect(master.prefix().resolve("logs/masterwork.sock"))) {
             answer = client.ask("reload", Duration.ofSeconds(60));
         }
         long tookMillis = (System.nanoTime() - asked) / 1_000_000;
@@ -187,7 +191,7 @@ class ReloadIT {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
             master.awaitWorkers(2);
             int size = 20_000_000;
-            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 16 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
@@ -214,13 +218,13 @@ class ReloadIT {
     void workerShutdownTimeoutCutsADownloadThatOutlivesIt() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }")) {
             master.awaitWorkers(2);
-            try (Socket s = Http.smallWindowSocket(master.port, 8 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 8 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write("GET /_bytes/1000000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 InputStream in = s.getInputStream();
                 in.readNBytes(1024);
-                Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+                Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port()
                         + "\"\nworker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }\n");
                 master.signal("HUP");
                 long total = 0;
@@ -262,7 +266,7 @@ class ReloadIT {
     void keepAliveLoadDuringEightReloadsLosesNoRequest() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            KeepAliveLoad load = new KeepAliveLoad(master.port, 20);
+            KeepAliveLoad load = new KeepAliveLoad(master.port(), 20);
             try {
                 for (int i = 1; i <= 8; i++) {
                     Thread.sleep(1500);
@@ -279,7 +283,7 @@ class ReloadIT {
             assertThat(load.ok.get()).isGreaterThan(1000);
             assertThat(load.failures).as("failures by kind").isEmpty();
             assertThat(load.failed.get()).as("%s", load).isZero();
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":9");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":9");
         }
     }
 

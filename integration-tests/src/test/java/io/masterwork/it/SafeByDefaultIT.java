@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
 import io.masterwork.posix.NativePosix;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,12 +59,12 @@ class SafeByDefaultIT {
                     assertThat(ProcFs.status(proc, "CapPrm")).as("CapPrm of %s", proc).isEqualTo("0000000000000000");
                 }
             }
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             assertThat(master.errorLog()).contains("workers run as nobody nogroup");
             // The logs belong to the worker user (workers reopen them by path) and stay writable by the master's group:
             // a root master without CAP_DAC_OVERRIDE (deploy/systemd) reopens them too.
             for (String log : List.of("error.log", "access.log")) {
-                Path file = master.prefix.resolve("logs").resolve(log);
+                Path file = master.prefix().resolve("logs").resolve(log);
                 assertThat(Files.getAttribute(file, "unix:uid")).as(log).isEqualTo(65534);
                 assertThat(Files.getAttribute(file, "unix:gid")).as(log).isEqualTo(0);
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).as(log).isEqualTo("rw-rw-r--");
@@ -136,22 +139,22 @@ class SafeByDefaultIT {
     void aSymlinkAndAFifoPlantedAsTheLogsAreNeitherFollowedNorWaitedOn() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            Path logs = master.prefix.resolve("logs");
-            Path secrets = Files.createDirectories(master.prefix.resolve("secrets"));
+            Path logs = master.prefix().resolve("logs");
+            Path secrets = Files.createDirectories(master.prefix().resolve("secrets"));
             Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
             Path target = Files.writeString(secrets.resolve("shadow"), "root's own\n");
             Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-------"));
 
             Files.setOwner(logs, logs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
             asWorkerUser("rm -f logs/error.log logs/access.log && ln -s " + target + " logs/error.log"
-                    + " && mkfifo logs/access.log", master.prefix);
+                    + " && mkfifo logs/access.log", master.prefix());
             assertThat(Files.isSymbolicLink(logs.resolve("error.log"))).isTrue();
 
             master.signal("USR1");
             await().atMost(WAIT).until(() -> master.output().contains("logs reopened"));
             assertThat(master.output()).contains("[alert]").contains("log file " + logs.resolve("error.log")
                     + " is a symbolic link; not followed").contains("log file " + logs.resolve("access.log") + " is a FIFO");
-            assertThat(Http.get(master.port, "/after-usr1").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/after-usr1").status()).isEqualTo(200);
 
             String reload;
             try (ControlClient client = ControlClient.connect(logs.resolve("masterwork.sock"))) {
@@ -159,7 +162,7 @@ class SafeByDefaultIT {
             }
             // The new workers' access log is a FIFO they refuse too: the reload may roll back, but the master answers.
             assertThat(reload).contains("\"ok\":");
-            assertThat(Http.get(master.port, "/after-reload").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/after-reload").status()).isEqualTo(200);
             try (ControlClient client = ControlClient.connect(logs.resolve("masterwork.sock"))) {
                 assertThat(client.ask("status", Duration.ofSeconds(10))).contains("\"pid\":" + master.pid());
             }
@@ -184,9 +187,9 @@ class SafeByDefaultIT {
     void aFifoPlantedAsTheErrorLogDoesNotHoldAWorkerOnReopen() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> workers = master.awaitWorkers(2);
-            Path logs = master.prefix.resolve("logs");
+            Path logs = master.prefix().resolve("logs");
             Files.setOwner(logs, logs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
-            asWorkerUser("rm -f logs/error.log && mkfifo logs/error.log", master.prefix);
+            asWorkerUser("rm -f logs/error.log && mkfifo logs/error.log", master.prefix());
 
             master.signal("USR1");
             for (int worker : workers) {
@@ -195,7 +198,7 @@ class SafeByDefaultIT {
                         Files.readString(stderr).contains("cannot reopen the error log " + logs.resolve("error.log") + ": "));
             }
             for (int i = 0; i < 10; i++) {
-                assertThat(Http.get(master.port, "/after-usr1").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/after-usr1").status()).isEqualTo(200);
             }
             assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
         }

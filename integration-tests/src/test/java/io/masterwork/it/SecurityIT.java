@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,7 +43,7 @@ class SecurityIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> !master.workers().contains(first.get(0)) && master.workers().size() == 2);
             master.awaitWorkers(2);
             // logrotate's move, then USR1: the master recreates the logs for the worker user, the workers reopen them.
-            Path logs = master.prefix.resolve("logs");
+            Path logs = master.prefix().resolve("logs");
             Files.move(logs.resolve("error.log"), logs.resolve("error.log.1"));
             Files.move(logs.resolve("access.log"), logs.resolve("access.log.1"));
             master.signal("USR1");
@@ -48,7 +51,7 @@ class SecurityIT {
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(logs.resolve("error.log"))
                         && Files.readString(logs.resolve("error.log")).contains(w + "#loop: logs reopened"));
             }
-            assertThat(Http.get(master.port, "/after-reopen").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/after-reopen").status()).isEqualTo(200);
             await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(logs.resolve("access.log")).contains("/after-reopen"));
             for (String log : List.of("error.log", "access.log")) {
                 assertThat(Files.getAttribute(logs.resolve(log), "unix:uid")).as(log).isEqualTo(65534);
@@ -97,7 +100,7 @@ class SecurityIT {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(logs.resolve("masterwork.sock"))))
                     .isEqualTo("rw-------");
             // Nothing the master or its workers created is writable by everyone.
-            try (Stream<Path> all = Files.walk(master.prefix)) {
+            try (Stream<Path> all = Files.walk(master.prefix())) {
                 List<String> worldWritable = all.filter(p -> !Files.isSymbolicLink(p))
                         .filter(p -> {
                             try {
@@ -116,7 +119,7 @@ class SecurityIT {
         try (RunningMaster master = RunningMaster.start("worker_processes = 2\n"
                 + "modules { worker = [\"io.masterwork.it.apps.ForgingWorkerModule\"] }")) {
             List<Integer> workers = master.awaitWorkers(2);
-            Path socket = master.prefix.resolve("logs/masterwork.sock");
+            Path socket = master.prefix().resolve("logs/masterwork.sock");
             long worstStatusMillis = 0;
             int asked = 0;
             // While both workers flood their channels, the master answers its control socket.

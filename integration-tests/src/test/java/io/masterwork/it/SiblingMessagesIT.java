@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,7 @@ class SiblingMessagesIT {
     private static Map<Integer, String> everyWorker(RunningMaster master, List<Integer> workers) {
         Map<Integer, String> answers = new TreeMap<>();
         await().atMost(Duration.ofSeconds(30)).until(() -> {
-            String body = Http.get(master.port, "/_worker").text();
+            String body = Http.get(master.port(), "/_worker").text();
             Matcher m = PID.matcher(body);
             if (m.find()) {
                 answers.put(Integer.parseInt(m.group(1)), body);
@@ -41,7 +43,7 @@ class SiblingMessagesIT {
             List<Integer> workers = master.awaitWorkers(3);
             everyWorker(master, workers).values().forEach(w -> assertThat(purges(w)).isZero());
 
-            Http.Response purge = Http.post(master.port, "/_cache/purge");
+            Http.Response purge = Http.post(master.port(), "/_cache/purge");
             assertThat(purge.status()).isEqualTo(200);
             assertThat(purge.text()).contains("\"purged\"").contains("\"failed\":[]");
             everyWorker(master, workers).values().forEach(w -> assertThat(purges(w)).as(w).isEqualTo(1));
@@ -52,7 +54,7 @@ class SiblingMessagesIT {
             RunningMaster.kill("KILL", victim);
             int replacement = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() ->
                     master.workers().stream().filter(p -> !workers.contains(p)).findFirst().orElse(-1), p -> p > 0);
-            Http.Response second = Http.post(master.port, "/_cache/purge");
+            Http.Response second = Http.post(master.port(), "/_cache/purge");
             assertThat(second.status()).isEqualTo(200);
             List<Integer> now = master.awaitWorkers(3);
             assertThat(now).contains(replacement);
@@ -69,7 +71,7 @@ class SiblingMessagesIT {
             List<Integer> workers = master.awaitWorkers(3);
             int victim = workers.get(1);
             RunningMaster.kill("KILL", victim);
-            Http.Response purge = Http.post(master.port, "/_cache/purge");
+            Http.Response purge = Http.post(master.port(), "/_cache/purge");
             assertThat(purge.status()).isEqualTo(200);
             // Either the master's CLOSE_CHANNEL came first (the dead one is not a sibling any more) or the send
             // failed: the answer lists it under "failed". Never a hang, never "purged".

@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +22,7 @@ class SiblingNewsIT {
                 + "modules { worker = [\"io.masterwork.it.apps.LoopPauseModule\"] }")) {
             List<Integer> workers = master.awaitWorkers(2);
             int paused = workers.get(0);
-            Files.writeString(master.prefix.resolve("pause-" + paused), "10000");
+            Files.writeString(master.prefix().resolve("pause-" + paused), "10000");
             await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains("worker " + paused + ": event loop paused"));
 
             // Fill its channel for real: REOPEN after REOPEN until the master falls back to the signal.

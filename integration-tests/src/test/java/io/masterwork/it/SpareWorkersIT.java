@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +56,7 @@ class SpareWorkersIT {
             RunningMaster.kill("KILL", victim);
 
             String answer = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> Http.get(master.port, "/_worker").text(), a -> a.contains("\"pid\":" + spare + ","));
+                    .until(() -> Http.get(master.port(), "/_worker").text(), a -> a.contains("\"pid\":" + spare + ","));
             assertThat(answer).contains("\"slot\":1,").contains("\"generation\":1");
             int sibling = workers.stream().filter(w -> w != victim).findFirst().orElseThrow();
             assertThat(answer).as("the promoted spare holds its sibling's inbox").contains("{\"slot\":0,\"pid\":" + sibling + "}");
@@ -92,7 +95,7 @@ class SpareWorkersIT {
 
             RunningMaster.kill("KILL", worker);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> Http.get(master.port, "/_worker").text().contains("\"pid\":" + spare + ","));
+                    .until(() -> Http.get(master.port(), "/_worker").text().contains("\"pid\":" + spare + ","));
             assertThat(epollWatches(spare, LISTENER_FD)).as("promoted, it accepts").isTrue();
 
             int next = awaitSpare(master, Set.of(spare));
@@ -114,8 +117,8 @@ class SpareWorkersIT {
             rewriteConfig(master, "worker_processes = 1\nworker_spares = 1\nhttp { body = \"two\\n\" }");
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("reload complete"));
-            assertThat(Http.get(master.port, "/").text()).isEqualTo("two\n");
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"pid\":" + spare + ",").contains("\"generation\":2");
+            assertThat(Http.get(master.port(), "/").text()).isEqualTo("two\n");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"pid\":" + spare + ",").contains("\"generation\":2");
             assertThat(master.errorLog()).contains("start worker process " + spare + " (slot 1): spare 0 promoted");
             await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(old));
 
@@ -125,9 +128,9 @@ class SpareWorkersIT {
                     + "http { body = \"three\\n\" }");
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(60)).until(() -> count(master.errorLog(), "reload complete") == 2);
-            String answer = Http.get(master.port, "/_worker").text();
+            String answer = Http.get(master.port(), "/_worker").text();
             assertThat(answer).contains("\"generation\":3").doesNotContain("\"pid\":" + spare2 + ",");
-            assertThat(Http.get(master.port, "/").text()).isEqualTo("three\n");
+            assertThat(Http.get(master.port(), "/").text()).isEqualTo("three\n");
             assertThat(master.errorLog()).contains("spare worker process " + spare2
                     + " cannot serve generation 3 (worker_jvm_options changed)");
             int spare3 = awaitSpare(master, Set.of(spare, spare2));
@@ -154,8 +157,8 @@ class SpareWorkersIT {
     // ---- helpers -----------------------------------------------------------------------------
 
     private static void rewriteConfig(RunningMaster master, String extra) throws IOException {
-        Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
-                "listen = \"127.0.0.1:" + master.port + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
+        Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
+                "listen = \"127.0.0.1:" + master.port() + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
     }
 
     /** Children of the master titled as serving workers (not spares), once n of them said READY. */
@@ -223,7 +226,7 @@ class SpareWorkersIT {
             List<Future<Integer>> answers = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
                 answers.add(pool.submit(() -> {
-                    Matcher m = PID.matcher(Http.get(master.port, "/_worker").text());
+                    Matcher m = PID.matcher(Http.get(master.port(), "/_worker").text());
                     return m.find() ? Integer.parseInt(m.group(1)) : -1;
                 }));
             }
@@ -240,7 +243,7 @@ class SpareWorkersIT {
     /** The siblings list of /_worker as answered by {@code pid} (asked until that worker answers). */
     private static String siblingsAnsweredBy(RunningMaster master, int pid) throws IOException {
         for (int i = 0; i < 50; i++) {
-            String answer = Http.get(master.port, "/_worker").text();
+            String answer = Http.get(master.port(), "/_worker").text();
             if (answer.contains("\"pid\":" + pid + ",")) {
                 return answer.substring(answer.indexOf("\"siblings\""));
             }

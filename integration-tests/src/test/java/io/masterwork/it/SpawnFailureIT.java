@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * spawn failure like any other: logged, backed off, retried, and nothing it opened is left open.
  */
 class SpawnFailureIT {
-    private static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.it.faults.FaultInjectionModule\"] }\n";
+    private static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.testkit.faults.FaultInjectionModule\"] }\n";
 
     @Test
     void aSpawnThatFailsWithoutANativeErrorIsRetriedAndLeaksNothing() throws Exception {

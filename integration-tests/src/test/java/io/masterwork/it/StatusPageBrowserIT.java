@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +38,7 @@ class StatusPageBrowserIT {
         int statusPort = RunningMaster.freePort();
         try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
             List<Integer> workers = master.awaitWorkers(2);
-            StatusPageIT.sendRequests(master.port, 10);
+            StatusPageIT.sendRequests(master.port(), 10);
             List<String> command = new ArrayList<>(List.of("/usr/bin/node", DRIVER.resolve("status-page.mjs").toString(),
                     "http://127.0.0.1:" + statusPort + "/?interval=0.5", workers.get(0) + "," + workers.get(1)));
             // MASTERWORK_STATUS_SCREENSHOT=docs/status-page.png: the page as the test left it (the README's picture).
@@ -50,7 +52,7 @@ class StatusPageBrowserIT {
             Thread load = new Thread(() -> {
                 while (loading.get()) {
                     try {
-                        Http.get(master.port, "/");
+                        Http.get(master.port(), "/");
                         Thread.sleep(20);
                     } catch (Exception e) {
                         // a request that meets the killed worker's closing socket: the next one goes on

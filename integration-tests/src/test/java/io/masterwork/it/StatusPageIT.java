@@ -7,6 +7,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -52,7 +55,7 @@ class StatusPageIT {
         try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
             List<Integer> first = master.awaitWorkers(2);
             assertThat(master.errorLog()).contains("status page on http://127.0.0.1:" + statusPort + "/");
-            int sent = sendRequests(master.port, 40);
+            int sent = sendRequests(master.port(), 40);
             String before = metrics(statusPort);
             assertThat(requestsBySlot(before).values().stream().mapToLong(Long::longValue).sum()).isEqualTo(sent);
             assertThat(before).contains("masterwork_worker_report_answered{slot=");
@@ -61,7 +64,7 @@ class StatusPageIT {
             RunningMaster.CommandResult reload = master.command("-s", "reload");
             assertThat(reload.exit()).as(reload.output()).isZero();
             List<Integer> second = awaitAllReplaced(master, first);
-            sent += sendRequests(master.port, 30);
+            sent += sendRequests(master.port(), 30);
             String afterReload = metrics(statusPort);
             assertThat(requestsBySlot(afterReload).values().stream().mapToLong(Long::longValue).sum())
                     .as("the exited generation's requests are kept by the master").isEqualTo(sent);
@@ -72,7 +75,7 @@ class StatusPageIT {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                     .until(() -> !master.workers().contains(victim) && master.workers().size() == 2);
             master.awaitWorkers(2);
-            sent += sendRequests(master.port, 20);
+            sent += sendRequests(master.port(), 20);
             String afterKill = metrics(statusPort);
             Map<Integer, Long> bySlot = requestsBySlot(afterKill);
             assertThat(bySlot.values().stream().mapToLong(Long::longValue).sum())
@@ -86,7 +89,7 @@ class StatusPageIT {
             // The control socket's metrics answers the same text: the same families, the same per-slot requests.
             String viaSocket;
             try (io.masterwork.master.control.ControlClient client = io.masterwork.master.control.ControlClient.connect(
-                    master.prefix.resolve("logs/masterwork.sock"))) {
+                    master.prefix().resolve("logs/masterwork.sock"))) {
                 viaSocket = client.ask("metrics", Duration.ofSeconds(10));
             }
             assertThat(families(viaSocket)).isEqualTo(families(afterKill));
@@ -99,7 +102,7 @@ class StatusPageIT {
         int statusPort = RunningMaster.freePort();
         try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
             List<Integer> workers = master.awaitWorkers(2);
-            sendRequests(master.port, 5);
+            sendRequests(master.port(), 5);
             Http.Response response = Http.get(statusPort, "/status");
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.headers()).containsIgnoringCase("content-type: application/json");
@@ -148,11 +151,11 @@ class StatusPageIT {
                 + "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {
             List<Integer> workers = master.awaitWorkers(2);
             assertThat(answered(metrics(statusPort))).containsExactly(1.0, 1.0);
-            try (Socket blocker = new Socket("127.0.0.1", master.port)) {
+            try (Socket blocker = new Socket("127.0.0.1", master.port())) {
                 blocker.getOutputStream().write("block\n".getBytes(StandardCharsets.US_ASCII));
                 blocker.getOutputStream().flush();
                 int hung = await().atMost(Duration.ofSeconds(10)).until(() -> workers.stream()
-                        .filter(w -> ProcFs.tcpPeerPorts(w, master.port).contains(blocker.getLocalPort()))
+                        .filter(w -> ProcFs.tcpPeerPorts(w, master.port()).contains(blocker.getLocalPort()))
                         .findFirst().orElse(-1), w -> w > 0);
                 int hungSlot = -1;
                 for (Config w : json(Http.get(statusPort, "/status").text()).getConfigList("workers")) {

@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -152,11 +155,11 @@ class SystemdIT {
                      Map.of("NOTIFY_SOCKET", systemd.address))) {
             systemd.mainPid(master.pid());
             String ready = systemd.next(d -> has(d, "READY=1"), "READY=1");
-            assertThat(ready).contains("MAINPID=" + master.pid()).contains("STATUS=serving on 127.0.0.1:" + master.port)
+            assertThat(ready).contains("MAINPID=" + master.pid()).contains("STATUS=serving on 127.0.0.1:" + master.port())
                     .contains("2/2 workers ready");
             // READY comes only once every worker serves: the log says so before, and HTTP answers now.
             assertThat(master.errorLog()).contains("serving: 2 workers of generation 1 ready");
-            assertThat(Http.get(master.port, "/").text()).isEqualTo("one\n");
+            assertThat(Http.get(master.port(), "/").text()).isEqualTo("one\n");
             assertThat(systemd.all().get(0)).startsWith("STATUS=starting 2 workers");
 
             // Only the master may speak for the service: workers do not inherit NOTIFY_SOCKET.
@@ -166,7 +169,7 @@ class SystemdIT {
                 assertThat(environ(worker)).as("worker %d", worker).noneMatch(e -> e.startsWith("NOTIFY_SOCKET="));
             }
 
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port()
                     + "\"\nworker_processes = 2\nworker_shutdown_timeout = 5s\nhttp { body = \"two\\n\" }\n");
             long before = nowUsec();
             master.signal("HUP");
@@ -177,13 +180,13 @@ class SystemdIT {
             String reloaded = systemd.next(d -> has(d, "READY=1"), "READY=1 after the reload");
             assertThat(reloaded).contains("generation 2");
             assertThat(master.errorLog()).contains("generation 2 serving with 2 workers");
-            assertThat(Http.get(master.port, "/").text()).isEqualTo("two\n");
+            assertThat(Http.get(master.port(), "/").text()).isEqualTo("two\n");
             for (int worker : master.awaitWorkers(2)) {
                 assertThat(environ(worker)).noneMatch(e -> e.startsWith("NOTIFY_SOCKET="));
             }
 
             // A reload that fails still answers with READY=1 (nothing changed) and says why.
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port()
                     + "\"\nworker_procesess = 3\n");
             master.signal("HUP");
             String failed = systemd.next(d -> d.contains("reload failed"), "STATUS=reload failed");
@@ -261,7 +264,7 @@ class SystemdIT {
                 assertThat(environ(worker)).noneMatch(e -> e.startsWith("LISTEN_") || e.startsWith("NOTIFY_SOCKET="));
             }
 
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
                     listen + "worker_processes = 3\nhttp { body = \"two\\n\" }\n");
             master.signal("HUP");
             systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1");

@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +28,7 @@ class UnprivilegedMasterIT {
             assertThat(ProcFs.status("/proc/" + master.pid(), "Uid")).startsWith("65534");
             await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100))
                     .until(() -> master.errorLog().contains("serving: 2 workers of generation 1 ready"));
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             String log = master.errorLog();
             assertThat(log).contains("worker_priority cannot apply to the next worker (setpriority: EACCES")
                     .contains("worker_priority is -5 but this worker runs with nice 0")

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -94,7 +96,7 @@ class UpgradeInputsIT {
                 assertThat(master.pidFromFile()).isEqualTo(master.pid());
                 assertThat(master.pidFile().resolveSibling("masterwork.pid.oldbin")).doesNotExist();
                 assertThat(master.workers()).containsExactlyInAnyOrderElementsOf(workers);
-                assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":1");
+                assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":1");
             }
         }
     }

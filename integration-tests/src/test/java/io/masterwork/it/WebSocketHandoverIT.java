@@ -3,6 +3,10 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.WsClient;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -17,8 +21,8 @@ class WebSocketHandoverIT {
     }
 
     private static void reload(RunningMaster master, int reloadsSoFar) throws Exception {
-        Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
-                "listen = \"127.0.0.1:" + master.port + "\"\nworker_processes = 2\nworker_shutdown_timeout = 10s\n");
+        Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
+                "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 2\nworker_shutdown_timeout = 10s\n");
         master.signal("HUP");
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                 .until(() -> count(master.errorLog(), "reload complete") >= reloadsSoFar);
@@ -28,7 +32,7 @@ class WebSocketHandoverIT {
     void aWebSocketEchoesAcrossFiveReloadsWithoutACloseFrame() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            try (WsClient ws = new WsClient(master.port, null)) {
+            try (WsClient ws = new WsClient(master.port(), null)) {
                 int localPort = ws.localPort();
                 ws.sendText("hello 0");
                 assertThat(ws.read().text()).isEqualTo("hello 0");
@@ -51,7 +55,7 @@ class WebSocketHandoverIT {
                 ws.sendText(big);
                 assertThat(ws.read().text()).isEqualTo(big);
             }
-            assertThat(Http.get(master.port, "/_worker").text()).contains("\"generation\":6");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"generation\":6");
         }
     }
 
@@ -59,7 +63,7 @@ class WebSocketHandoverIT {
     void aWebSocketWithPermessageDeflateEndsWithACloseFrame() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            try (WsClient ws = new WsClient(master.port, "permessage-deflate; client_max_window_bits")) {
+            try (WsClient ws = new WsClient(master.port(), "permessage-deflate; client_max_window_bits")) {
                 assertThat(ws.handshakeResponse.toLowerCase()).contains("sec-websocket-extensions: permessage-deflate");
                 ws.sendText("compressed context");
                 WsClient.Frame echo = ws.read();
@@ -77,7 +81,7 @@ class WebSocketHandoverIT {
     void aRequestForTheWebSocketWithoutAnUpgradeIsRefused() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
-            assertThat(Http.get(master.port, "/_ws").status()).isEqualTo(400);
+            assertThat(Http.get(master.port(), "/_ws").status()).isEqualTo(400);
         }
     }
 }

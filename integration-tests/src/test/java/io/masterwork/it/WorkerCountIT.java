@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -26,10 +28,10 @@ class WorkerCountIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> master.errorLog().contains("never runs fewer than one worker"));
             assertThat(master.workers()).hasSize(1);
             assertThat(master.errorLog()).doesNotContain("SIGKILL");
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
 
-            Files.writeString(master.prefix.resolve("conf/masterwork.conf"),
-                    Files.readString(master.prefix.resolve("conf/masterwork.conf")));
+            Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
+                    Files.readString(master.prefix().resolve("conf/masterwork.conf")));
             master.signal("HUP");
             await().atMost(Duration.ofSeconds(40)).until(() -> master.errorLog().contains("reload complete"));
             assertThat(master.errorLog()).contains("the reload applies worker_processes = 2 again (TTIN/TTOU had set 1)");

@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -26,7 +29,7 @@ class WorkerIT {
                 assertThat(ProcFs.status("/proc/" + w, "Groups")).isEqualTo("65534");
             }
             assertThat(ProcFs.status("/proc/" + master.pid(), "Uid")).startsWith("0\t");
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
         }
     }
 
@@ -46,7 +49,7 @@ class WorkerIT {
         try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 60s\nhttp { max_bytes = 100000000 }")) {
             List<Integer> workers = master.awaitWorkers(2);
             int size = 10_000_000;
-            try (Socket s = Http.smallWindowSocket(master.port, 16 * 1024)) {
+            try (Socket s = Http.smallWindowSocket(master.port(), 16 * 1024)) {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
@@ -74,7 +77,7 @@ class WorkerIT {
                     .until(() -> workers.stream().noneMatch(ProcFs::exists));
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).until(() -> {
                 try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress("127.0.0.1", master.port), 500);
+                    s.connect(new InetSocketAddress("127.0.0.1", master.port()), 500);
                     return false;
                 } catch (ConnectException refused) {
                     return true;
@@ -87,20 +90,20 @@ class WorkerIT {
     void reopenAfterTheAccessLogWasMovedWritesANewFile() throws Exception {
         try (RunningMaster master = RunningMaster.start("http { access_log = logs/access.log }")) {
             master.awaitWorkers(2);
-            var log = master.prefix.resolve("logs/access.log");
-            Http.get(master.port, "/before");
+            var log = master.prefix().resolve("logs/access.log");
+            Http.get(master.port(), "/before");
             await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && Files.readString(log).contains("/before"));
-            Files.move(log, master.prefix.resolve("logs/access.log.1"));
+            Files.move(log, master.prefix().resolve("logs/access.log.1"));
             master.signal("USR1");
             await().atMost(Duration.ofSeconds(10)).until(() -> count(master.errorLog(), "reopen") >= 1);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 for (int i = 0; i < 4; i++) {
-                    Http.get(master.port, "/after");
+                    Http.get(master.port(), "/after");
                 }
                 assertThat(log).exists();
                 assertThat(Files.readString(log)).contains("/after").doesNotContain("/before");
             });
-            assertThat(Files.readString(master.prefix.resolve("logs/access.log.1"))).contains("/before");
+            assertThat(Files.readString(master.prefix().resolve("logs/access.log.1"))).contains("/before");
         }
     }
 
@@ -115,10 +118,10 @@ class WorkerIT {
                 + "http { max_bytes = 1g, access_log = off }")) {
             int worker = master.awaitWorkers(1).get(0);
             // One request first: the first answer's cost (class loading on both sides) is not the download's doing.
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
             Thread reader = new Thread(() -> {
-                try (Socket s = new Socket("127.0.0.1", master.port)) {
+                try (Socket s = new Socket("127.0.0.1", master.port())) {
                     s.setSoTimeout(20_000);
                     s.getOutputStream().write(("GET /_bytes/" + size + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
@@ -138,7 +141,7 @@ class WorkerIT {
             // one-second task quantum (1.4-1.8 s seen on a loaded machine).
             while (reader.isAlive()) {
                 long t0 = System.nanoTime();
-                assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a request during the download, after %d bytes",
                         received.get()).isLessThan(Duration.ofMillis(500));
                 Thread.sleep(200);

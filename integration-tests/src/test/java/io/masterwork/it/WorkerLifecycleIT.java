@@ -3,6 +3,9 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.Persistent;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +24,12 @@ class WorkerLifecycleIT {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n"
                 + "modules { worker = [\"io.masterwork.it.apps.LifecycleModule\"] }")) {
             // Where the application writes: the workers run as nobody when the tests run as root.
-            Path files = Files.createDirectories(master.prefix.resolve("lifecycle"));
+            Path files = Files.createDirectories(master.prefix().resolve("lifecycle"));
             Files.setPosixFilePermissions(files, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
             List<Integer> workers = master.awaitWorkers(1);
             int worker = workers.get(0);
             assertThat(blockingThreads(worker)).as("no blocking thread before one is asked for").isZero();
-            try (Persistent client = new Persistent(master.port)) {
+            try (Persistent client = new Persistent(master.port())) {
                 assertThat(client.request("/block").body()).startsWith("blocking-");
             }
             assertThat(blockingThreads(worker)).isEqualTo(1);

@@ -2,6 +2,11 @@ package io.masterwork.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.masterwork.testkit.Http;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RawClient;
+import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.WsClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,12 +34,12 @@ class WorkerMemoryIT {
     void aWebSocketClientThatSends64KiBFramesFor30SecondsWithoutReadingCannotGrowTheWorker() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n")) {
             int worker = master.awaitWorkers(1).get(0);
-            warmUp(master.port);
+            warmUp(master.port());
             long baseline = rssKib(worker);
             byte[] frame = RawClient.frame(2, false, randomBytes(FRAME));
             long sent = 0;
             long peak = baseline;
-            try (RawClient flood = new RawClient(master.port)) {
+            try (RawClient flood = new RawClient(master.port())) {
                 assertThat(flood.upgrade(null)).startsWith("HTTP/1.1 101");
                 long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 long nextCheck = 0;
@@ -50,7 +55,7 @@ class WorkerMemoryIT {
                         if (System.nanoTime() > nextCheck) {
                             peak = Math.max(peak, rssKib(worker));
                             // Another client is served meanwhile, promptly.
-                            assertThat(Http.get(master.port, "/while-flooded").status()).isEqualTo(200);
+                            assertThat(Http.get(master.port(), "/while-flooded").status()).isEqualTo(200);
                             nextCheck = System.nanoTime() + Duration.ofMillis(250).toNanos();
                         }
                         Thread.sleep(n == 0 ? 5 : 0);
@@ -62,7 +67,7 @@ class WorkerMemoryIT {
             }
             assertThat(master.workers()).containsExactly(worker);
             assertThat(peak - baseline).as("VmRSS growth in KiB").isLessThan(RSS_GROWTH_BOUND_KIB);
-            assertThat(Http.get(master.port, "/after").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/after").status()).isEqualTo(200);
         }
     }
 
@@ -73,7 +78,7 @@ class WorkerMemoryIT {
             int worker = master.awaitWorkers(1).get(0);
             byte[] bomb = deflated(new byte[32 << 20]);
             assertThat(bomb.length).isLessThan(FRAME);
-            try (RawClient client = new RawClient(master.port)) {
+            try (RawClient client = new RawClient(master.port())) {
                 assertThat(client.upgrade("permessage-deflate")).startsWith("HTTP/1.1 101")
                         .contains("permessage-deflate");
                 client.writeFully(RawClient.frame(2, true, bomb), 10_000);
@@ -82,7 +87,7 @@ class WorkerMemoryIT {
                 assertThat(((answer.payload()[0] & 0xFF) << 8) | (answer.payload()[1] & 0xFF)).isEqualTo(1009);
             }
             assertThat(master.workers()).containsExactly(worker);
-            assertThat(Http.get(master.port, "/").status()).isEqualTo(200);
+            assertThat(Http.get(master.port(), "/").status()).isEqualTo(200);
             assertThat(master.errorLog()).contains("closed with 1009");
         }
     }
@@ -91,7 +96,7 @@ class WorkerMemoryIT {
     void anIdleWebSocketIsClosedAfterWebsocketReadTimeout() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nhttp { websocket_read_timeout = 2s }\n")) {
             master.awaitWorkers(1);
-            try (RawClient client = new RawClient(master.port)) {
+            try (RawClient client = new RawClient(master.port())) {
                 assertThat(client.upgrade(null)).startsWith("HTTP/1.1 101");
                 long start = System.nanoTime();
                 WsClient.Frame close = client.readFrame(15_000);
@@ -111,14 +116,14 @@ class WorkerMemoryIT {
     void requestBodiesTheApplicationIgnoresAreNotGathered() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_jvm_options = [\"-Xmx128m\"]\n")) {
             int worker = master.awaitWorkers(1).get(0);
-            warmUp(master.port);
+            warmUp(master.port());
             long baseline = rssKib(worker);
             long peak = baseline;
             byte[] chunk = randomBytes(999_000);
             List<RawClient> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < 200; i++) {
-                    RawClient c = new RawClient(master.port);
+                    RawClient c = new RawClient(master.port());
                     clients.add(c);
                     c.writeFully(("POST /upload-" + i + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII), 10_000);
@@ -129,7 +134,7 @@ class WorkerMemoryIT {
                 }
                 Thread.sleep(1_000);
                 peak = Math.max(peak, rssKib(worker));
-                assertThat(Http.get(master.port, "/meanwhile").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/meanwhile").status()).isEqualTo(200);
             } finally {
                 for (RawClient c : clients) {
                     c.close();
@@ -150,12 +155,12 @@ class WorkerMemoryIT {
         String body = "x".repeat(FRAME);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nhttp { body = \"" + body + "\" }\n")) {
             int worker = master.awaitWorkers(1).get(0);
-            warmUp(master.port);
+            warmUp(master.port());
             long baseline = rssKib(worker);
             long peak = baseline;
             byte[] requests = "GET /p HTTP/1.1\r\nHost: x\r\n\r\n".repeat(1000).getBytes(StandardCharsets.US_ASCII);
             long sent = 0;
-            try (RawClient client = new RawClient(master.port)) {
+            try (RawClient client = new RawClient(master.port())) {
                 long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 long nextSample = 0;
                 ByteBuffer pending = ByteBuffer.wrap(requests);
@@ -175,7 +180,7 @@ class WorkerMemoryIT {
                     }
                 }
                 peak = Math.max(peak, rssKib(worker));
-                assertThat(Http.get(master.port, "/meanwhile").status()).isEqualTo(200);
+                assertThat(Http.get(master.port(), "/meanwhile").status()).isEqualTo(200);
             }
             System.out.printf("pipelining without reading: %d requests sent; VmRSS %d -> peak %d KiB (+%d KiB)%n",
                     sent / 29, baseline, peak, peak - baseline);

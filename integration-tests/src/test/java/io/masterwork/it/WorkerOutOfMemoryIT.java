@@ -3,6 +3,8 @@ package io.masterwork.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +19,7 @@ class WorkerOutOfMemoryIT {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_jvm_options = [\"-Xmx48m\"]\n"
                 + "modules { worker = [\"io.masterwork.it.apps.HeapExhaustingModule\"] }")) {
             int leaking = master.awaitWorkers(1).get(0);
-            try (Socket s = new Socket("127.0.0.1", master.port)) {
+            try (Socket s = new Socket("127.0.0.1", master.port())) {
                 OutputStream out = s.getOutputStream();
                 out.write("leak\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();

@@ -2,6 +2,9 @@ package io.masterwork.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.masterwork.testkit.Probes;
+import io.masterwork.testkit.ProcFs;
+import io.masterwork.testkit.RunningMaster;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.stream.Stream;
@@ -27,7 +30,7 @@ class WorkerSignalsIT {
             assertThat(master.workers()).containsExactlyElementsOf(workers);
             assertThat(master.errorLog()).doesNotContain("worker process " + target + " exited")
                     .doesNotContain("worker process " + target + " killed");
-            try (Stream<java.nio.file.Path> files = Files.list(master.prefix)) {
+            try (Stream<java.nio.file.Path> files = Files.list(master.prefix())) {
                 assertThat(files.map(p -> p.getFileName().toString())).noneMatch(name -> name.startsWith("hs_err_pid"));
             }
             // It still reads its channel and serves.

@@ -1,4 +1,4 @@
-package io.masterwork.it.faults;
+package io.masterwork.testkit.faults;
 
 import io.masterwork.posix.Errno;
 
@@ -17,7 +17,7 @@ import java.util.Map;
  * {@code every=N} (the Nth, 2Nth, ...), {@code nth=N} (the Nth alone), {@code after=N} (every call after the first N). Counting starts when
  * the specification is (re)loaded.
  */
-final class FaultSpec {
+public final class FaultSpec {
     private static final Map<String, Integer> ERRNOS = new HashMap<>();
 
     static {
@@ -29,11 +29,11 @@ final class FaultSpec {
         }
     }
 
-    final String text;
-    final String call;
-    final String qualifier;
-    final int errno;
-    final String errnoName;
+    public final String text;
+    public final String call;
+    public final String qualifier;
+    public final int errno;
+    public final String errnoName;
     private final String when;
     private final long n;
     private long matches;
@@ -50,7 +50,7 @@ final class FaultSpec {
     }
 
     /** Every fault of a specification: entries separated by newlines or ';', '#' starts a comment. */
-    static List<FaultSpec> parseAll(String specification) {
+    public static List<FaultSpec> parseAll(String specification) {
         List<FaultSpec> faults = new ArrayList<>();
         for (String line : specification.split("[\n;]")) {
             int hash = line.indexOf('#');
@@ -62,7 +62,7 @@ final class FaultSpec {
         return faults;
     }
 
-    static FaultSpec parse(String entry) {
+    public static FaultSpec parse(String entry) {
         String[] parts = entry.split(":");
         if (parts.length < 2 || parts.length > 3) {
             throw new IllegalArgumentException("fault \"" + entry + "\": expected call[.qualifier]:ERRNO[:when]");
@@ -93,7 +93,7 @@ final class FaultSpec {
     }
 
     /** Whether this call (already known to match) fails now; counts the match. */
-    synchronized boolean fires() {
+    public synchronized boolean fires() {
         long k = ++matches;
         boolean fire = switch (when) {
             case "once" -> k == 1;
@@ -109,11 +109,11 @@ final class FaultSpec {
         return fire;
     }
 
-    synchronized long injected() {
+    public synchronized long injected() {
         return injected;
     }
 
-    boolean matches(String callName, String callQualifier) {
+    public boolean matches(String callName, String callQualifier) {
         return call.equals(callName) && (qualifier == null || qualifier.equals(callQualifier));
     }
 }

@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -30,27 +30,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * answers fails at the read timeout, so a hang in the last seconds of a test (how a lost handover or a lost
  * reload request shows) is counted, not forgotten. A load thread still alive after that fails the test.
  */
-final class KeepAliveLoad implements AutoCloseable {
+public final class KeepAliveLoad implements AutoCloseable {
     /** How long a sent request may wait for its answer before it counts as failed. */
-    static final int READ_TIMEOUT_MILLIS = 10_000;
-    static final int CONNECT_TIMEOUT_MILLIS = 2_000;
+    public static final int READ_TIMEOUT_MILLIS = 10_000;
+    public static final int CONNECT_TIMEOUT_MILLIS = 2_000;
     /** The failure kinds, the start of every key of {@link #failures}. */
-    static final String CONNECT = "connect: ";
-    static final String WRITE = "write: ";
-    static final String READ = "read: ";
-    static final String STATUS = "status: ";
-    static final String CLIENT = "client: ";
+    public static final String CONNECT = "connect: ";
+    public static final String WRITE = "write: ";
+    public static final String READ = "read: ";
+    public static final String STATUS = "status: ";
+    public static final String CLIENT = "client: ";
 
     private static final byte[] REQUEST =
             "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     /** Requests set out to send, a failed connect for one included. */
-    final AtomicLong sent = new AtomicLong();
-    final AtomicLong ok = new AtomicLong();
-    final AtomicLong failed = new AtomicLong();
-    final AtomicLong connects = new AtomicLong();
+    public final AtomicLong sent = new AtomicLong();
+    public final AtomicLong ok = new AtomicLong();
+    public final AtomicLong failed = new AtomicLong();
+    public final AtomicLong connects = new AtomicLong();
     /** "kind: what happened" -> how many times. */
-    final ConcurrentHashMap<String, AtomicLong> failures = new ConcurrentHashMap<>();
+    public final ConcurrentHashMap<String, AtomicLong> failures = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
     /** Per load thread: the local port of its connection, 0 while it has none. */
@@ -59,11 +59,11 @@ final class KeepAliveLoad implements AutoCloseable {
     private final int readTimeoutMillis;
     private volatile Throwable firstClientError;
 
-    KeepAliveLoad(int port, int connections) {
+    public KeepAliveLoad(int port, int connections) {
         this(port, connections, READ_TIMEOUT_MILLIS);
     }
 
-    KeepAliveLoad(int port, int connections, int readTimeoutMillis) {
+    public KeepAliveLoad(int port, int connections, int readTimeoutMillis) {
         this.port = port;
         this.readTimeoutMillis = readTimeoutMillis;
         this.localPorts = new AtomicIntegerArray(connections);
@@ -77,7 +77,7 @@ final class KeepAliveLoad implements AutoCloseable {
     }
 
     /** The local ports of the connections open right now (a thread between two connections has none). */
-    List<Integer> localPorts() {
+    public List<Integer> localPorts() {
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < localPorts.length(); i++) {
             int p = localPorts.get(i);
@@ -88,12 +88,12 @@ final class KeepAliveLoad implements AutoCloseable {
         return out;
     }
 
-    int connections() {
+    public int connections() {
         return threads.size();
     }
 
     /** Failed requests whose key starts with {@code kind} ({@link #CONNECT}, {@link #READ}, ...). */
-    long failuresOf(String kind) {
+    public long failuresOf(String kind) {
         return failures.entrySet().stream().filter(e -> e.getKey().startsWith(kind)).mapToLong(e -> e.getValue().get()).sum();
     }
 
@@ -171,7 +171,7 @@ final class KeepAliveLoad implements AutoCloseable {
     }
 
     /** One CRLF- (or LF-) terminated line; null at a clean end of stream before it. */
-    static String line(InputStream in) throws IOException {
+    public static String line(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         int c;
         while ((c = in.read()) != -1) {
@@ -188,7 +188,7 @@ final class KeepAliveLoad implements AutoCloseable {
     }
 
     /** A header line: end of stream there is a response cut short, not the end of the head. */
-    static String headerLine(InputStream in) throws IOException {
+    public static String headerLine(InputStream in) throws IOException {
         String header = line(in);
         if (header == null) {
             throw new IOException("connection closed inside the response head");

@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -11,22 +11,22 @@ import java.util.Base64;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** A WebSocket client on a raw socket (RFC 6455): it sees every frame, close frames included, and never reconnects. */
-final class WsClient implements AutoCloseable {
-    record Frame(int opcode, boolean fin, boolean rsv1, byte[] payload) {
-        String text() {
+public final class WsClient implements AutoCloseable {
+    public record Frame(int opcode, boolean fin, boolean rsv1, byte[] payload) {
+        public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
     }
 
-    static final int TEXT = 1;
-    static final int CLOSE = 8;
+    public static final int TEXT = 1;
+    public static final int CLOSE = 8;
 
-    final Socket socket;
-    final String handshakeResponse;
+    public final Socket socket;
+    public final String handshakeResponse;
     private final InputStream in;
     private final OutputStream out;
 
-    WsClient(int port, String extensions) throws IOException {
+    public WsClient(int port, String extensions) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
         socket.setSoTimeout(15_000);
@@ -54,16 +54,16 @@ final class WsClient implements AutoCloseable {
         }
     }
 
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 
     /** One masked text frame (uncompressed, which permessage-deflate allows too). */
-    void sendText(String text) throws IOException {
+    public void sendText(String text) throws IOException {
         send(TEXT, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    void send(int opcode, byte[] payload) throws IOException {
+    public void send(int opcode, byte[] payload) throws IOException {
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
         java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream();
@@ -84,7 +84,7 @@ final class WsClient implements AutoCloseable {
     }
 
     /** The next frame from the server; IOException on end of stream. */
-    Frame read() throws IOException {
+    public Frame read() throws IOException {
         int b0 = in.read();
         int b1 = in.read();
         if (b0 < 0 || b1 < 0) {
@@ -106,7 +106,7 @@ final class WsClient implements AutoCloseable {
         return new Frame(b0 & 0x0F, (b0 & 0x80) != 0, (b0 & 0x40) != 0, payload);
     }
 
-    int readByte() throws IOException {
+    public int readByte() throws IOException {
         return in.read();
     }
 

@@ -1,4 +1,4 @@
-package io.masterwork.it.faults;
+package io.masterwork.testkit.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

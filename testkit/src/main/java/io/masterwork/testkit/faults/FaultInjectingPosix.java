@@ -1,4 +1,4 @@
-package io.masterwork.it.faults;
+package io.masterwork.testkit.faults;
 
 import io.masterwork.posix.Errno;
 import io.masterwork.posix.Posix;
@@ -32,7 +32,7 @@ import java.util.function.UnaryOperator;
  * everything else throws the {@link PosixException} the native layer would, naming the call and the errno.
  *
  * <p>In the master: {@link FaultInjectionModule} in {@code modules.master} (file {@code <prefix>/faults/master}).
- * In a worker: {@code worker_jvm_options = ["-Dmasterwork.worker.posix=io.masterwork.it.faults.FaultInjectingPosix$InWorker"]}
+ * In a worker: {@code worker_jvm_options = ["-Dmasterwork.worker.posix=io.masterwork.testkit.faults.FaultInjectingPosix$InWorker"]}
  * (file {@code faults/worker}, relative to the worker's working directory, the prefix, or the one that
  * {@code -Dmasterwork.faults.file} names: faults present before the worker starts).
  */

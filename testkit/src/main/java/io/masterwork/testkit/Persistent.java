@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -12,18 +12,18 @@ import java.nio.charset.StandardCharsets;
  * One persistent HTTP/1.1 connection on a raw socket, kept for a whole test: it never reconnects, so a
  * connection the server closed or reset shows as an IOException (or EOF), never as a silent retry.
  */
-final class Persistent implements AutoCloseable {
-    record Response(String statusLine, String headers, String body) {
-        boolean closes() {
+public final class Persistent implements AutoCloseable {
+    public record Response(String statusLine, String headers, String body) {
+        public boolean closes() {
             return headers.toLowerCase().contains("connection: close");
         }
     }
 
-    final Socket socket;
+    public final Socket socket;
     private final InputStream in;
     private final OutputStream out;
 
-    Persistent(int port) throws IOException {
+    public Persistent(int port) throws IOException {
         socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
         socket.setSoTimeout(15_000);
@@ -32,26 +32,26 @@ final class Persistent implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 
-    void send(String raw) throws IOException {
+    public void send(String raw) throws IOException {
         out.write(raw.getBytes(StandardCharsets.US_ASCII));
         out.flush();
     }
 
-    static String get(String path) {
+    public static String get(String path) {
         return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
     }
 
-    Response request(String path) throws IOException {
+    public Response request(String path) throws IOException {
         send(get(path));
         return read();
     }
 
     /** One response (Content-Length bodies only, as the built-in application writes). */
-    Response read() throws IOException {
+    public Response read() throws IOException {
         String status = line();
         if (status == null) {
             throw new IOException("connection closed before the response");
@@ -76,7 +76,7 @@ final class Persistent implements AutoCloseable {
     }
 
     /** -1 when the server closed the connection (FIN); what a graceful end looks like to a client. */
-    int readByte() throws IOException {
+    public int readByte() throws IOException {
         return in.read();
     }
 

@@ -1,4 +1,4 @@
-package io.masterwork.it.faults;
+package io.masterwork.testkit.faults;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
@@ -20,7 +20,7 @@ public final class FaultInjectionModule extends AbstractModule {
 
     @Provides
     @Singleton
-    Posix posix() {
+    public Posix posix() {
         return FaultInjectingPosix.wrap(NativePosix.get(), config.prefix().toAbsolutePath().resolve("faults/master"));
     }
 }

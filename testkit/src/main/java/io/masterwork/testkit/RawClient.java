@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,11 +17,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * while the server stops reading) and reads only when asked. Speaks just enough WebSocket (RFC 6455) to send
  * masked frames of any size, compressed ones included (RSV1).
  */
-final class RawClient implements AutoCloseable {
-    final SocketChannel channel;
+public final class RawClient implements AutoCloseable {
+    public final SocketChannel channel;
     private final Selector selector;
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
         channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         channel.configureBlocking(false);
@@ -30,7 +30,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** GET /_ws with {@code extensions} offered; returns the response head (101 expected). */
-    String upgrade(String extensions) throws IOException {
+    public String upgrade(String extensions) throws IOException {
         byte[] nonce = new byte[16];
         ThreadLocalRandom.current().nextBytes(nonce);
         writeFully(("GET /_ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -50,7 +50,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A masked frame, FIN set; {@code rsv1} marks it compressed (permessage-deflate). */
-    static byte[] frame(int opcode, boolean rsv1, byte[] payload) {
+    public static byte[] frame(int opcode, boolean rsv1, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write(0x80 | (rsv1 ? 0x40 : 0) | opcode);
         if (payload.length < 126) {
@@ -75,7 +75,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Writes what the socket takes now; returns the bytes written (0 when its buffers are full), -1 when closed. */
-    int offer(ByteBuffer bytes) {
+    public int offer(ByteBuffer bytes) {
         try {
             return channel.write(bytes);
         } catch (IOException e) {
@@ -83,7 +83,7 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    void writeFully(byte[] bytes, long timeoutMillis) throws IOException {
+    public void writeFully(byte[] bytes, long timeoutMillis) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (b.hasRemaining()) {
@@ -98,7 +98,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The next byte, -1 at end of stream; IOException when nothing came before the deadline. */
-    int readByte(long deadline) throws IOException {
+    public int readByte(long deadline) throws IOException {
         ByteBuffer one = ByteBuffer.allocate(1);
         for (;;) {
             int n;
@@ -123,7 +123,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The next frame from the server as {opcode, payload...}; the payload's first two bytes are a close code. */
-    WsClient.Frame readFrame(long timeoutMillis) throws IOException {
+    public WsClient.Frame readFrame(long timeoutMillis) throws IOException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         int b0 = readByte(deadline);
         int b1 = readByte(deadline);

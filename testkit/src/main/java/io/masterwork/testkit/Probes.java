@@ -1,6 +1,5 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.masterwork.master.control.ControlClient;
@@ -12,16 +11,18 @@ import java.time.Duration;
 import java.util.function.Predicate;
 
 /** What the master-cycle tests ask of a running master from outside: HTTP answers, the control socket, faults. */
-final class Probes {
+public final class Probes {
     private Probes() {
     }
 
     /** GETs {@code path} on fresh connections (each lands on whichever worker accepts it) until an answer is wanted. */
-    static String answerOf(RunningMaster master, String path, Predicate<String> wanted, Duration atMost) {
+    public static String answerOf(RunningMaster master, String path, Predicate<String> wanted, Duration atMost) {
         String[] found = new String[1];
         await().atMost(atMost).pollInterval(Duration.ofMillis(1)).until(() -> {
-            Http.Response r = Http.get(master.port, path);
-            assertThat(r.status()).isEqualTo(200);
+            Http.Response r = Http.get(master.port(), path);
+            if (r.status() != 200) {
+                throw new AssertionError("GET " + path + " answered " + r.status() + ": " + r.text());
+            }
             found[0] = r.text();
             return wanted.test(found[0]);
         });
@@ -29,13 +30,13 @@ final class Probes {
     }
 
     /** /_worker as the worker {@code pid} answers it. */
-    static String workerView(RunningMaster master, int pid) {
+    public static String workerView(RunningMaster master, int pid) {
         return answerOf(master, "/_worker", a -> a.startsWith("{\"pid\":" + pid + ","), Duration.ofSeconds(30));
     }
 
     /** One command on the master's control socket (logs/masterwork.sock), answered within {@code timeout}. */
-    static String control(RunningMaster master, String command, Duration timeout) throws IOException {
-        try (ControlClient client = ControlClient.connect(master.prefix.resolve("logs/masterwork.sock"))) {
+    public static String control(RunningMaster master, String command, Duration timeout) throws IOException {
+        try (ControlClient client = ControlClient.connect(master.prefix().resolve("logs/masterwork.sock"))) {
             return client.ask(command, timeout);
         }
     }
@@ -44,8 +45,8 @@ final class Probes {
      * Arms the master's injected faults ({@code modules.master = [FaultInjectionModule]}), replacing the previous
      * ones: the next matching native call fails.
      */
-    static void armMasterFaults(RunningMaster master, String faults) throws IOException, InterruptedException {
-        Path dir = master.prefix.resolve("faults");
+    public static void armMasterFaults(RunningMaster master, String faults) throws IOException, InterruptedException {
+        Path dir = master.prefix().resolve("faults");
         Files.createDirectories(dir);
         Path tmp = dir.resolve("master.tmp");
         Files.writeString(tmp, faults + "\n");
@@ -53,7 +54,7 @@ final class Probes {
         Thread.sleep(60); // past FaultInjectingPosix's re-check interval
     }
 
-    static long count(String text, String needle) {
+    public static long count(String text, String needle) {
         return text.split(java.util.regex.Pattern.quote(needle), -1).length - 1L;
     }
 }

@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-final class Jars {
+public final class Jars {
     private Jars() {
     }
 
-    static void zipDirectory(Path dir, Path jar) throws IOException {
+    public static void zipDirectory(Path dir, Path jar) throws IOException {
         try (OutputStream out = Files.newOutputStream(jar); ZipOutputStream zip = new ZipOutputStream(out);
              var walk = Files.walk(dir)) {
             List<Path> files = walk.filter(Files::isRegularFile).sorted().toList();

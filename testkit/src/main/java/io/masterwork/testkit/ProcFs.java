@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,20 +11,20 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /** What an operator reads from /proc about a process. */
-final class ProcFs {
+public final class ProcFs {
     private ProcFs() {
     }
 
-    static boolean exists(int pid) {
+    public static boolean exists(int pid) {
         return Files.exists(Path.of("/proc/" + pid + "/stat")) && !isZombie(pid);
     }
 
-    static boolean isZombie(int pid) {
+    public static boolean isZombie(int pid) {
         String stat = read(pid, "stat");
         return stat != null && stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
     }
 
-    static int parentOf(int pid) {
+    public static int parentOf(int pid) {
         String stat = read(pid, "stat");
         if (stat == null) {
             return -1;
@@ -34,7 +34,7 @@ final class ProcFs {
     }
 
     /** Every live (non-zombie) process whose parent is {@code pid}. */
-    static List<Integer> children(int pid) {
+    public static List<Integer> children(int pid) {
         List<Integer> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
             s.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
@@ -48,7 +48,7 @@ final class ProcFs {
     }
 
     /** /proc/pid/cmdline with NULs as spaces, trailing space trimmed. */
-    static String cmdline(int pid) {
+    public static String cmdline(int pid) {
         try {
             byte[] b = Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"));
             return new String(b, StandardCharsets.UTF_8).replace('\0', ' ').trim();
@@ -58,7 +58,7 @@ final class ProcFs {
     }
 
     /** fd number -> link target ("socket:[123]", "/path", "anon_inode:[signalfd]"...). */
-    static Map<Integer, String> fds(int pid) {
+    public static Map<Integer, String> fds(int pid) {
         Map<Integer, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             s.forEach(p -> {
@@ -78,7 +78,7 @@ final class ProcFs {
      * How many descriptors {@code pid} holds, read until two readings 20 ms apart agree: one reading can land in
      * the middle of something the process opens and closes at once (a /proc listing, a class loaded from a jar).
      */
-    static int settledFdCount(int pid) {
+    public static int settledFdCount(int pid) {
         int previous = fds(pid).size();
         for (int i = 0; i < 250; i++) {
             pause(20);
@@ -100,7 +100,7 @@ final class ProcFs {
         }
     }
 
-    static List<Integer> tasks(int pid) {
+    public static List<Integer> tasks(int pid) {
         List<Integer> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/" + pid + "/task"))) {
             s.map(p -> Integer.parseInt(p.getFileName().toString())).sorted().forEach(out::add);
@@ -111,7 +111,7 @@ final class ProcFs {
     }
 
     /** A "Key:" line of /proc/pid/status (or /proc/pid/task/tid/status), value trimmed. */
-    static String status(String procPath, String key) {
+    public static String status(String procPath, String key) {
         try {
             for (String line : Files.readAllLines(Path.of(procPath, "status"))) {
                 if (line.startsWith(key + ":")) {
@@ -125,7 +125,7 @@ final class ProcFs {
     }
 
     /** The nice value of one thread (field 19 of its stat). */
-    static int nice(int pid, int tid) {
+    public static int nice(int pid, int tid) {
         String stat = read(pid, "task/" + tid + "/stat");
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Integer.parseInt(f[19 - 3]);
@@ -136,7 +136,7 @@ final class ProcFs {
      * which clients of a server port this process is serving ({@code /proc/<pid>/fd} socket inodes matched in
      * {@code /proc/<pid>/net/tcp} and {@code tcp6}). A connection still in the listen queue has no owner yet.
      */
-    static java.util.Set<Integer> tcpPeerPorts(int pid, int localPort) {
+    public static java.util.Set<Integer> tcpPeerPorts(int pid, int localPort) {
         java.util.Set<String> inodes = new java.util.HashSet<>();
         for (String target : fds(pid).values()) {
             if (target.startsWith("socket:[")) {
@@ -165,7 +165,7 @@ final class ProcFs {
     }
 
     /** When {@code pid} started, in ms since boot (field 22 of its stat; clock ticks of 10 ms): the kernel's, not a poll's. */
-    static long startMillis(int pid) {
+    public static long startMillis(int pid) {
         String stat = read(pid, "stat");
         if (stat == null) {
             return -1;
@@ -175,7 +175,7 @@ final class ProcFs {
     }
 
     /** ms since boot now, on the clock of {@link #startMillis} (/proc/uptime, 10 ms resolution). */
-    static long uptimeMillis() {
+    public static long uptimeMillis() {
         try {
             String uptime = Files.readAllLines(Path.of("/proc/uptime")).get(0).split(" ")[0];
             return Math.round(Double.parseDouble(uptime) * 1000);
@@ -185,9 +185,9 @@ final class ProcFs {
     }
 
     /** USER_HZ, the unit of /proc's process times: 100 on every Linux architecture masterwork runs on. */
-    static final long CLOCK_TICKS_PER_SECOND = 100;
+    public static final long CLOCK_TICKS_PER_SECOND = 100;
 
-    static String read(int pid, String name) {
+    public static String read(int pid, String name) {
         try {
             return Files.readString(Path.of("/proc/" + pid + "/" + name));
         } catch (IOException e) {

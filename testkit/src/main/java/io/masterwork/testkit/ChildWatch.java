@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,10 +15,10 @@ import java.util.stream.Stream;
  * watch last saw it alive and first saw it gone, polled every few ms on a thread of its own: the real spacing
  * of a master's spawns, which its log lines only claim.
  */
-final class ChildWatch implements AutoCloseable {
+public final class ChildWatch implements AutoCloseable {
     /** One child: start from the kernel; the two sightings bracket its death (all ms since boot). */
-    record Life(int pid, long startMillis, long lastSeenAliveMillis, long firstSeenGoneMillis) {
-        boolean gone() {
+    public record Life(int pid, long startMillis, long lastSeenAliveMillis, long firstSeenGoneMillis) {
+        public boolean gone() {
             return firstSeenGoneMillis >= 0;
         }
     }
@@ -30,7 +30,7 @@ final class ChildWatch implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    ChildWatch(int parent) {
+    public ChildWatch(int parent) {
         this.parent = parent;
         thread = new Thread(this::run, "child-watch-" + parent);
         thread.setDaemon(true);
@@ -38,7 +38,7 @@ final class ChildWatch implements AutoCloseable {
     }
 
     /** The children seen so far, in the order they started. */
-    synchronized List<Life> lives() {
+    public synchronized List<Life> lives() {
         List<Life> out = new ArrayList<>(lives.values());
         out.sort(Comparator.comparingLong(Life::startMillis).thenComparingInt(Life::pid));
         return out;

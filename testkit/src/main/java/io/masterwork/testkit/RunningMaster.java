@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import static org.awaitility.Awaitility.await;
 
@@ -27,19 +27,22 @@ import io.masterwork.posix.WaitStatus;
 /**
  * A real master JVM started the way an operator starts one (foreground, its own prefix and
  * configuration), watched from outside through its pid file, /proc, signals and HTTP. Closing it kills
- * every process it started, by pid.
+ * every process it started, by pid. {@link #builder()} starts one with a downstream application; the static
+ * {@code start} methods take the configuration's text as it is.
  */
-final class RunningMaster implements AutoCloseable {
-    static final String MAIN = "io.masterwork.master.cli.Masterwork";
+public final class RunningMaster implements AutoCloseable {
+    public static final String MAIN = "io.masterwork.master.cli.Masterwork";
+    /** The system property that names the master's class path instead of the test's own. */
+    public static final String CLASS_PATH_PROPERTY = "masterwork.testkit.classpath";
     private static Path lib;
 
-    final Path prefix;
-    final int port;
+    private final Path prefix;
+    private final int port;
     private final Launched process;
     private final Set<Integer> seenWorkers = new LinkedHashSet<>();
 
     /** The master process as the test launched it: through ProcessBuilder, or spawned with descriptors of its own. */
-    interface Launched {
+    private interface Launched {
         long pid();
 
         boolean isAlive();
@@ -150,7 +153,7 @@ final class RunningMaster implements AutoCloseable {
      * A master whose controlling terminal is a pseudo-terminal: started by script(1), which runs it in a session of
      * its own on a new pty, as an operator's shell runs a foreground master.
      */
-    static RunningMaster startOnATerminal(String extraConfig) throws IOException {
+    public static RunningMaster startOnATerminal(String extraConfig) throws IOException {
         int port = freePort();
         Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
         String command = "exec " + String.join(" ", masterCommand(prefix).stream().map(a -> "'" + a + "'").toList());
@@ -166,6 +169,9 @@ final class RunningMaster implements AutoCloseable {
         return master;
     }
 
+    /** What {@link #reload(String)} rewrites; null for a master not started by the builder. */
+    private MasterBuilder builtWith;
+
     private RunningMaster(Path prefix, int port, Launched process) {
         this.prefix = prefix;
         this.port = port;
@@ -176,12 +182,12 @@ final class RunningMaster implements AutoCloseable {
      * Starts a master in a fresh prefix with {@code extraConfig} appended to a configuration that
      * listens on a free loopback port; waits until the pid file names it.
      */
-    static RunningMaster start(String extraConfig) throws IOException {
+    public static RunningMaster start(String extraConfig) throws IOException {
         return start(extraConfig, Map.of());
     }
 
     /** As {@link #start(String)}, with {@code environment} added to the master's (e.g. NOTIFY_SOCKET). */
-    static RunningMaster start(String extraConfig, Map<String, String> environment) throws IOException {
+    public static RunningMaster start(String extraConfig, Map<String, String> environment) throws IOException {
         return start(extraConfig, environment, freePort(), List.of());
     }
 
@@ -189,7 +195,7 @@ final class RunningMaster implements AutoCloseable {
      * As {@link #start(String, Map)} on a given port, with the master's command line prefixed by
      * {@code launcher} (a program that execs the rest, keeping its pid: systemd-socket-activate, say).
      */
-    static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher)
+    public static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher)
             throws IOException {
         return start(extraConfig, environment, port, launcher, lib());
     }
@@ -198,7 +204,7 @@ final class RunningMaster implements AutoCloseable {
      * As {@link #start(String, Map, int, List)}, with the master's class path {@code classPathDir/*}: a master
      * that runs from a build directory of its own (a binary upgrade looks for the newest build beside it).
      */
-    static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher,
+    public static RunningMaster start(String extraConfig, Map<String, String> environment, int port, List<String> launcher,
                                Path classPathDir) throws IOException {
         Path prefix = newPrefix("listen = \"127.0.0.1:" + port + "\"\n" + extraConfig);
         List<String> command = new ArrayList<>(launcher);
@@ -216,7 +222,7 @@ final class RunningMaster implements AutoCloseable {
      * {@code environment}. {@code extraConfig} must carry the {@code listen} directive; {@link #port} is the
      * first socket's port.
      */
-    static RunningMaster startWithInheritedSockets(String extraConfig, Map<String, String> environment,
+    public static RunningMaster startWithInheritedSockets(String extraConfig, Map<String, String> environment,
                                                    List<Integer> listeningFds) throws IOException {
         return startWithDescriptors(extraConfig, environment, listeningFds, true);
     }
@@ -225,7 +231,7 @@ final class RunningMaster implements AutoCloseable {
      * As {@link #startWithInheritedSockets}; without {@code socketActivation}, no LISTEN_PID and LISTEN_FDS: the
      * descriptors are only there, at 3, 4, ..., for whatever {@code environment} says of them.
      */
-    static RunningMaster startWithDescriptors(String extraConfig, Map<String, String> environment,
+    public static RunningMaster startWithDescriptors(String extraConfig, Map<String, String> environment,
                                               List<Integer> listeningFds, boolean socketActivation) throws IOException {
         Posix posix = NativePosix.get();
         Path prefix = newPrefix(extraConfig);
@@ -260,12 +266,12 @@ final class RunningMaster implements AutoCloseable {
      * {@code extraConfig} (after a free loopback {@code listen}), to its end within {@code atMost} (killed, with its
      * workers, and an AssertionError otherwise). The output is what it printed; its error log is in {@code prefix}.
      */
-    static CommandResult runToEnd(String extraConfig, Duration atMost) throws IOException, InterruptedException {
+    public static CommandResult runToEnd(String extraConfig, Duration atMost) throws IOException, InterruptedException {
         Path prefix = newPrefix("listen = \"127.0.0.1:" + freePort() + "\"\n" + extraConfig);
         return runToEnd(prefix, atMost);
     }
 
-    static CommandResult runToEnd(Path prefix, Duration atMost) throws IOException, InterruptedException {
+    public static CommandResult runToEnd(Path prefix, Duration atMost) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(masterCommand(prefix)).directory(prefix.toFile())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile()).start();
         p.getOutputStream().close();
@@ -278,12 +284,35 @@ final class RunningMaster implements AutoCloseable {
     }
 
     /** A fresh prefix holding conf/masterwork.conf with the usual header and {@code config}. */
-    static Path newPrefixWith(String config) throws IOException {
+    public static Path newPrefixWith(String config) throws IOException {
         return newPrefix(config);
     }
 
+    private static String listenLine(int port) {
+        return "listen = \"127.0.0.1:" + port + "\"\n";
+    }
+
+    /** A master from the builder: its whole configuration after the listen line is the builder's. */
+    static RunningMaster start(MasterBuilder builder) throws IOException {
+        int port = freePort();
+        Path prefix = Files.createTempDirectory("masterwork-test-");
+        Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(prefix.resolve("conf"));
+        Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + builder.configuration() + "\n");
+        List<String> command = new ArrayList<>();
+        command.add(java());
+        command.addAll(builder.masterJvmOptions());
+        command.addAll(List.of("-cp", classPath(builder.classPathDirectory()), MAIN, "-p", prefix.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(prefix.toFile())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
+        pb.environment().putAll(builder.environment());
+        RunningMaster master = awaitPidFile(new RunningMaster(prefix, port, new JdkProcess(pb.start())));
+        master.builtWith = builder;
+        return master;
+    }
+
     private static Path newPrefix(String config) throws IOException {
-        Path prefix = Files.createTempDirectory("masterwork-it-");
+        Path prefix = Files.createTempDirectory("masterwork-test-");
         Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"),
@@ -303,26 +332,26 @@ final class RunningMaster implements AutoCloseable {
      * The master's class path from a lib directory, as bin/masterwork writes it: {@code lib/*} and {@code lib/master/*}
      * (the jars only the master loads: Prometheus' client, bcrypt).
      */
-    static String classPath(Path libDir) {
+    public static String classPath(Path libDir) {
         return libDir + "/*" + File.pathSeparator + libDir + "/master/*";
     }
 
     /** The java of this JVM: masters and their commands run on it. */
-    static String java() {
+    public static String java() {
         return System.getProperty("java.home") + "/bin/java";
     }
 
     /** What one run of the masterwork command printed, and its exit status. */
-    record CommandResult(int exit, String output) {
+    public record CommandResult(int exit, String output) {
     }
 
     /** Runs the masterwork command for this master's prefix ({@code -p <prefix> args...}) to its end (bounded). */
-    CommandResult command(String... args) throws IOException, InterruptedException {
+    public CommandResult command(String... args) throws IOException, InterruptedException {
         return command(prefix, args);
     }
 
     /** Runs the masterwork command for {@code prefix} ({@code -p <prefix> args...}) to its end (bounded). */
-    static CommandResult command(Path prefix, String... args) throws IOException, InterruptedException {
+    public static CommandResult command(Path prefix, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(java(), "-cp", classPath(lib()), MAIN, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
@@ -343,11 +372,17 @@ final class RunningMaster implements AutoCloseable {
 
     private static RunningMaster awaitPidFile(RunningMaster master) {
         try {
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            // 60 s, as the other waits: seen at a load average of 30 on 2 cores, a master's JVM took more than 30 s
+            // from its start to its pid file.
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> !master.process.isAlive() || master.pidFromFile() == master.pid());
             if (!master.process.isAlive()) {
                 throw new IllegalStateException("master exited with " + master.process.exitValue() + ":\n" + master.output());
             }
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            master.close();
+            throw new AssertionError("the master " + master.pid() + " wrote no pid file within 60 s in " + master.prefix
+                    + "; it printed:\n" + tail(master.output()), e);
         } catch (RuntimeException e) {
             master.close();
             throw e;
@@ -355,11 +390,131 @@ final class RunningMaster implements AutoCloseable {
         return master;
     }
 
-    int pid() {
+    /** Starts describing a master with an application's modules, settings and class path. */
+    public static MasterBuilder builder() {
+        return new MasterBuilder();
+    }
+
+    /** The master's prefix: conf/, logs/ (the error log, the pid file, the control socket). */
+    public Path prefix() {
+        return prefix;
+    }
+
+    /** The loopback port the master listens on (the first {@code listen}). */
+    public int port() {
+        return port;
+    }
+
+    /** {@code http://127.0.0.1:<port>}, without a trailing slash. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /**
+     * Replaces the configuration file's text after its {@code listen} line (the workers' count, shutdown timeout,
+     * modules, {@code app {}} ...): what a reload then reads.
+     */
+    public void rewriteConfig(String config) throws IOException {
+        Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + config + "\n");
+    }
+
+    /**
+     * Reloads the configuration file as it is now (SIGHUP) and waits until the master logs the reload complete:
+     * the new generation serves, or, when it failed, an AssertionError names the failure.
+     */
+    public void reload() {
+        long before = Probes.count(errorLog(), "reload complete");
+        long failedBefore = Probes.count(errorLog(), "reload failed");
+        signal("HUP");
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                String log = errorLog();
+                return !process.isAlive() || Probes.count(log, "reload complete") > before
+                        || Probes.count(log, "reload failed") > failedBefore;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no reload complete within 60 s; the error log ends:\n" + tail(errorLog()), e);
+        }
+        assertAlive("reloading");
+        if (Probes.count(errorLog(), "reload complete") == before) {
+            throw new AssertionError("the reload failed; the error log ends:\n" + tail(errorLog()));
+        }
+    }
+
+    /**
+     * Reloads with new application settings: the body of {@code app {}} is replaced by {@code appSettings}, the
+     * rest of the configuration this master was built with stays. Only for a master from {@link #builder()}.
+     */
+    public void reload(String appSettings) throws IOException {
+        if (builtWith == null) {
+            throw new IllegalStateException("reload(appSettings) is for a master started by RunningMaster.builder();"
+                    + " use rewriteConfig(...) and reload()");
+        }
+        builtWith = builtWith.app(appSettings);
+        rewriteConfig(builtWith.configuration());
+        reload();
+    }
+
+    /** Waits until the error log says generation {@code generation} serves (the first at start, later ones after reloads). */
+    public void awaitGeneration(int generation) {
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                String log = errorLog();
+                return !process.isAlive() || log.contains("workers of generation " + generation + " ready")
+                        || log.contains("generation " + generation + " serving with");
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("generation " + generation + " did not serve within 60 s; the error log ends:\n"
+                    + tail(errorLog()), e);
+        }
+        assertAlive("waiting for generation " + generation);
+    }
+
+    /**
+     * The master's process table as its control socket's {@code status} command answers it (JSON: the generation,
+     * each worker slot with its pid, state and generation, reload counts).
+     */
+    public String processTable() throws IOException {
+        return Probes.control(this, "status", Duration.ofSeconds(10));
+    }
+
+    /** SIGKILL to one of this master's live workers, as the kernel's OOM killer would; returns its pid. */
+    public int killWorker() {
+        List<Integer> live = workers();
+        if (live.isEmpty()) {
+            throw new AssertionError("master " + pid() + " has no worker to kill");
+        }
+        int worker = live.get(0);
+        killWorker(worker);
+        return worker;
+    }
+
+    /** SIGKILL to the worker {@code workerPid}, which must be this master's child. */
+    public void killWorker(int workerPid) {
+        if (!workers().contains(workerPid)) {
+            throw new AssertionError("process " + workerPid + " is not a worker of master " + pid());
+        }
+        kill("KILL", workerPid);
+    }
+
+    /** A master that exited fails the wait at once (no worker will come), with what its error log says. */
+    private void assertAlive(String activity) {
+        if (!process.isAlive()) {
+            throw new AssertionError("the master " + pid() + " exited (status " + process.exitValue() + ") while "
+                    + activity + " in " + prefix + "; the error log ends:\n" + tail(errorLog()));
+        }
+    }
+
+    private static String tail(String log) {
+        return log.substring(Math.max(0, log.length() - 4000));
+    }
+
+    /** The master's pid, as this test started it. */
+    public int pid() {
         return (int) process.pid();
     }
 
-    int pidFromFile() {
+    public int pidFromFile() {
         try {
             return Integer.parseInt(Files.readString(prefix.resolve("logs/masterwork.pid")).trim());
         } catch (IOException | NumberFormatException e) {
@@ -367,27 +522,27 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    Path pidFile() {
+    public Path pidFile() {
         return prefix.resolve("logs/masterwork.pid");
     }
 
     /** The master's live workers. */
-    List<Integer> workers() {
+    public List<Integer> workers() {
         List<Integer> w = ProcFs.children(pid());
         seenWorkers.addAll(w);
         return w;
     }
 
     /** Waits until exactly n workers are alive and have said READY (they answer HTTP). */
-    List<Integer> awaitWorkers(int n) {
+    public List<Integer> awaitWorkers(int n) {
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> workers().size() == n && readyCount() >= n);
+                    .until(() -> !process.isAlive() || workers().size() == n && readyCount() >= n);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
-            String log = errorLog();
             throw new AssertionError("not " + n + " ready workers within 60 s (now " + workers() + ") in " + prefix
-                    + "; the error log ends:\n" + log.substring(Math.max(0, log.length() - 4000)) + "\nstdout:\n" + output(), e);
+                    + "; the error log ends:\n" + tail(errorLog()) + "\nstdout:\n" + output(), e);
         }
+        assertAlive("waiting for " + n + " ready workers");
         return workers();
     }
 
@@ -397,7 +552,7 @@ final class RunningMaster implements AutoCloseable {
         return workers().stream().filter(p -> log.matches("(?s).*worker process " + p + " \\(slot \\d+\\) ready.*")).count();
     }
 
-    String errorLog() {
+    public String errorLog() {
         try {
             return Files.readString(prefix.resolve("logs/error.log"), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -405,7 +560,7 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(prefix.resolve("stdout.txt"), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -414,12 +569,12 @@ final class RunningMaster implements AutoCloseable {
     }
 
     /** Sends a real signal, as an operator's kill(1) does; fails the test when kill(1) says it could not. */
-    void signal(String name) {
+    public void signal(String name) {
         kill(name, pid());
     }
 
     /** kill(1) with {@code signal} to {@code pid}; a non-zero status (no such process, say) fails the test. */
-    static void kill(String signal, int pid) {
+    public static void kill(String signal, int pid) {
         int status = runKill(signal, pid);
         if (status != 0) {
             throw new AssertionError("kill -" + signal + " " + pid + " exited with status " + status
@@ -428,7 +583,7 @@ final class RunningMaster implements AutoCloseable {
     }
 
     /** SIGKILL to a master this test did not start directly (an upgrade's new master) and to its children. */
-    static void killTree(int pid) {
+    public static void killTree(int pid) {
         if (pid > 0 && ProcFs.exists(pid)) {
             for (int child : ProcFs.children(pid)) {
                 killQuietly("KILL", child);
@@ -438,7 +593,7 @@ final class RunningMaster implements AutoCloseable {
     }
 
     /** kill(1) for cleaning up: a process that is already gone is what was wanted. */
-    static void killQuietly(String signal, int pid) {
+    public static void killQuietly(String signal, int pid) {
         runKill(signal, pid);
     }
 
@@ -463,11 +618,11 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    int awaitExit(Duration atMost) {
+    public int awaitExit(Duration atMost) {
         await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(() -> !process.isAlive());
         return process.exitValue();
     }
@@ -492,28 +647,30 @@ final class RunningMaster implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
-    /**
-     * The test class path copied into a world-readable directory, as the distribution's lib/ is: a
-     * worker that drops to nobody still loads classes from it (jars under /root/.m2 are not readable).
-     */
     /** The jars the distribution puts in lib/master/ (distribution.xml): the Prometheus client and bcrypt. */
-    static boolean isMasterOnly(Path jar) {
+    public static boolean isMasterOnly(Path jar) {
         String name = jar.getFileName().toString();
         return name.startsWith("prometheus-metrics-") || name.startsWith("jbcrypt-");
     }
 
-    static synchronized Path lib() throws IOException {
+    /**
+     * The test class path copied into a world-readable directory, as the distribution's lib/ is: a
+     * worker that drops to nobody still loads classes from it (jars under /root/.m2 are not readable).
+     * Once per JVM; the package documentation says where the class path is read from.
+     */
+    public static synchronized Path lib() throws IOException {
         if (lib != null) {
             return lib;
         }
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Path dir = Files.createTempDirectory("masterwork-it-lib-");
+        String cp = System.getProperty(CLASS_PATH_PROPERTY,
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        Path dir = Files.createTempDirectory("masterwork-test-lib-");
         int i = 0;
         for (String entry : cp.split(File.pathSeparator)) {
             Path source = Path.of(entry);

@@ -1,4 +1,4 @@
-package io.masterwork.it;
+package io.masterwork.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,9 +8,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A plain HTTP/1.1 client on a raw socket: it sees every failure (no silent retries). */
-final class Http {
-    record Response(int status, String headers, byte[] body) {
-        String text() {
+public final class Http {
+    public record Response(int status, String headers, byte[] body) {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
     }
@@ -18,7 +18,7 @@ final class Http {
     private Http() {
     }
 
-    static Response get(int port, String path) throws IOException {
+    public static Response get(int port, String path) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             s.setSoTimeout(10_000);
@@ -28,7 +28,7 @@ final class Http {
         }
     }
 
-    static Response post(int port, String path) throws IOException {
+    public static Response post(int port, String path) throws IOException {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             s.setSoTimeout(10_000);
@@ -39,7 +39,7 @@ final class Http {
     }
 
     /** Reads one response to a Connection: close request: headers, then the body until EOF. */
-    static Response read(InputStream in) throws IOException {
+    public static Response read(InputStream in) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         in.transferTo(all);
         byte[] raw = all.toByteArray();
@@ -76,7 +76,7 @@ final class Http {
     }
 
     /** A client with a small receive window, set before connecting (set after, TCP stalls on the shrunk window). */
-    static Socket smallWindowSocket(int port, int receiveBuffer) throws IOException {
+    public static Socket smallWindowSocket(int port, int receiveBuffer) throws IOException {
         Socket s = new Socket();
         s.setReceiveBufferSize(receiveBuffer);
         s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
