@@ -176,10 +176,11 @@ class CommandLineIT {
     @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
-            // every jar, the workers' and the master's class archives (WorkerArchiveIT), the native libraries'
-            // directory, and master/: the jars only the master loads (the status page's), never on a worker's path
+            // every jar, the workers' and the master's class archives with the records of their training
+            // (WorkerArchiveIT), the native libraries' directory, and master/: the jars only the master loads (the
+            // status page's), never on a worker's path
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
-                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa|master\\.jsa|native|master");
+                assertThat(jar.getFileName().toString()).matches(".*\\.jar|(worker|master)\\.jsa(\\.trained)?|native|master");
                 assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
             });
         }
