@@ -3,7 +3,6 @@ package io.masterwork.master.archive;
 import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
-import io.masterwork.master.process.WorkerJvmClassPath;
 
 import java.io.IOException;
 import java.io.InputStream;

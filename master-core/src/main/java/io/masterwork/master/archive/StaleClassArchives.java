@@ -2,7 +2,6 @@ package io.masterwork.master.archive;
 
 import io.masterwork.master.Launcher;
 import io.masterwork.master.config.MasterConfiguration;
-import io.masterwork.master.process.WorkerJvmClassPath;
 
 import java.io.File;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package io.masterwork.master.process;
 import io.masterwork.channel.Channel;
 import io.masterwork.master.Launcher;
 import io.masterwork.master.archive.ClassArchives;
+import io.masterwork.master.archive.WorkerJvmClassPath;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;

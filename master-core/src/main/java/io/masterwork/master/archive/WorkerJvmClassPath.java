@@ -1,4 +1,4 @@
-package io.masterwork.master.process;
+package io.masterwork.master.archive;
 
 import java.io.File;
 import java.nio.file.Path;
@@ -11,7 +11,7 @@ import java.util.List;
  */
 public final class WorkerJvmClassPath {
     /** The name of the class path directory whose jars the master keeps to itself (lib/master/). */
-    static final String MASTER_ONLY_DIRECTORY = "master";
+    private static final String MASTER_ONLY_DIRECTORY = "master";
 
     private WorkerJvmClassPath() {
     }
