@@ -12,17 +12,18 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.LinkOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -110,6 +111,17 @@ class WorkerArchiveIT {
         assertThat(second.prefix().resolve("master.out")).content().doesNotContain("class-data archive");
         assertThat(maps(second.workers().get(0))).contains(archive.toString());
         assertThat(maps(second.master().pid())).as("the master maps its retrained archive").contains(masterArchive.toString());
+
+        // a jar replaced under the running master: the next worker goes without the archive, and the master says why
+        Path jar = copy.resolve("lib/worker-api-" + Distribution.VERSION + ".jar");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
+        long replaced = second.workers().get(0);
+        ProcessHandle.of(replaced).ifPresent(ProcessHandle::destroyForcibly);
+        await().atMost(START).until(() -> second.workers().size() == 1 && second.workers().get(0) != replaced
+                && second.serves());
+        assertThat(maps(second.workers().get(0))).doesNotContain("worker.jsa");
+        assertThat(second.errorLog()).containsOnlyOnce("workers start without the class-data archive " + archive + ": "
+                + jar + " changed since it was trained; `" + copy.resolve("bin/masterwork") + " --train-archives` retrains it");
         second.stop();
     }
 

@@ -1,10 +1,10 @@
 package io.masterwork.master.process;
 
 import io.masterwork.channel.Channel;
+import io.masterwork.channel.SpawnContract;
 import io.masterwork.master.Launcher;
 import io.masterwork.master.archive.ClassArchives;
 import io.masterwork.master.archive.WorkerJvmClassPath;
-import io.masterwork.channel.SpawnContract;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
@@ -78,9 +78,8 @@ final class Spawner {
     private final String javaExecutable;
     private final String masterClassPath;
     private final ClassArchives archives;
-    /** The worker class path whose archive was last judged, and the flag that judgement gave (empty: none). */
-    private List<Path> archiveJudgedFor;
-    private List<String> archiveFlag = List.of();
+    /** Why the worker archive did not fit at the last spawn that found it stale (said once, not at every spawn). */
+    private String archiveStaleBecause;
 
     Spawner(Posix posix) {
         this.posix = posix;
@@ -241,25 +240,23 @@ final class Spawner {
     }
 
     /**
-     * {@code -XX:SharedArchiveFile} for lib/worker.jsa when it fits this generation's worker class path, judged once
-     * per class path (a reload may change {@code worker_class_path}). One that does not fit is left out with a warning:
-     * the master retrains a stale archive at its start, so this is a class path that changed since.
+     * {@code -XX:SharedArchiveFile} for lib/worker.jsa when it fits this worker's class path now (a reload may change
+     * {@code worker_class_path}, an upgrade the jars): a stat of each entry and a small read, at a spawn. One that
+     * does not fit is left out, with a warning when the reason is new: the master retrains a stale archive at its
+     * start, so this is a class path or a jar that changed since.
      */
     private List<String> archiveFlag(WorkerGeneration generation) {
         if (archives == null) {
             return List.of();
         }
-        List<Path> classPath = WorkerJvmClassPath.of(generation.config.workerClassPath());
-        if (!classPath.equals(archiveJudgedFor)) {
-            archiveJudgedFor = classPath;
-            Path archive = archives.workerArchive();
-            Optional<String> stale = ClassArchives.whyStale(archive, classPath);
-            stale.ifPresent(why -> log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` "
-                    + "retrains it", archive, why, Launcher.command()));
-            archiveFlag = ClassArchives.exists(archive) && stale.isEmpty()
-                    ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
+        Path archive = archives.workerArchive();
+        Optional<String> stale = ClassArchives.whyStale(archive, WorkerJvmClassPath.of(generation.config.workerClassPath()));
+        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause)) {
+            log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` retrains it",
+                    archive, stale.get(), Launcher.command());
         }
-        return archiveFlag;
+        archiveStaleBecause = stale.orElse(null);
+        return ClassArchives.exists(archive) && stale.isEmpty() ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
     }
 
     private String workerClassPath(WorkerGeneration generation) {
