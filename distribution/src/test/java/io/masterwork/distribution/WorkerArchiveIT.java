@@ -65,11 +65,13 @@ class WorkerArchiveIT {
         Path natives = Distribution.HOME.resolve("lib/native");
 
         Running master = start(Distribution.HOME, tmp.resolve("prefix"), 2);
-        // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof)
+        // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof). One worker
+        // serves; the other may still be starting, before it loads Netty's epoll library: awaited, bounded.
         for (long worker : master.workers()) {
-            assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString())
+            await().atMost(START).untilAsserted(() -> assertThat(maps(worker)).as("worker %d maps the archive", worker)
+                    .contains(archive.toString())
                     .contains(natives.resolve("libjffi-1.2.so").toString())
-                    .contains(natives.resolve("libnetty_transport_native_epoll_x86_64.so").toString());
+                    .contains(natives.resolve("libnetty_transport_native_epoll_x86_64.so").toString()));
         }
         assertThat(maps(master.master().pid())).as("the master maps its archive").contains(masterArchive.toString())
                 .contains(natives.resolve("libjffi-1.2.so").toString());
