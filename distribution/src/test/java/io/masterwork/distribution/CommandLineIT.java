@@ -87,28 +87,6 @@ class CommandLineIT {
         assertRejected("http {\n  keepalive_timout = 5s\n}\n", conf + ":2: http.keepalive_timout: ");
     }
 
-    @Test
-    void testRunsTheApplicationsOwnCheckFromTheWorkerClassPath() throws Exception {
-        // hello-app, a downstream application, reaches the master only through worker_class_path
-        Path builtJar = Path.of(io.masterwork.examples.hello.HelloSettingsCheck.class.getProtectionDomain()
-                .getCodeSource().getLocation().toURI());
-        Path conf = prefix.resolve("conf/masterwork.conf");
-        Distribution.writeConfig(prefix, "");
-        // Beside the configuration, as an operator installs it: the build's copy may sit where the workers' user
-        // (nobody, under a root master) cannot read it, which -t refuses.
-        Path helloJar = Files.copy(builtJar, prefix.resolve(builtJar.getFileName()));
-        String classPath = "worker_class_path = [\"" + helloJar + "\"]\n";
-
-        Distribution.writeConfig(prefix, classPath + "app {\n  greeting = \"Hi\"\n}\n");
-        Distribution.Result ok = dist.run(prefix, "-t");
-        assertThat(ok.exit()).as(ok.toString()).isZero();
-
-        assertRejected(classPath + "app {\n  greeting = \"\"\n}\n", conf + ":3: app.greeting: must not be empty");
-        assertRejected(classPath + "app {\n  greting = \"Hi\"\n}\n", conf + ":3: app.greting: unknown key");
-        // without the application on the class path, its section cannot be checked: an error, not a pass
-        assertRejected("app {\n  greeting = \"Hi\"\n}\n", conf + ":1: app: no application on the worker class path");
-    }
-
     private void assertRejected(String config, String expected) throws IOException {
         Distribution.writeConfig(prefix, config);
         Distribution.Result r = dist.run(prefix, "-t");
@@ -176,10 +154,11 @@ class CommandLineIT {
     @Test
     void libJarsAreReadableByEveryUser() throws IOException {
         try (Stream<Path> jars = Files.list(Distribution.HOME.resolve("lib"))) {
-            // every jar, the workers' and the master's class archives (WorkerArchiveIT), the native libraries'
-            // directory, and master/: the jars only the master loads (the status page's), never on a worker's path
+            // every jar, the workers' and the master's class archives with the records of their training
+            // (WorkerArchiveIT), the native libraries' directory, and master/: the jars only the master loads (the
+            // status page's), never on a worker's path
             assertThat(jars).isNotEmpty().allSatisfy(jar -> {
-                assertThat(jar.getFileName().toString()).matches(".*\\.jar|worker\\.jsa|master\\.jsa|native|master");
+                assertThat(jar.getFileName().toString()).matches(".*\\.jar|(worker|master)\\.jsa(\\.trained)?|native|master");
                 assertThat(Files.getPosixFilePermissions(jar)).contains(PosixFilePermission.OTHERS_READ);
             });
         }

@@ -46,7 +46,7 @@ final class Distribution {
                     Path target = copy.resolve(built.relativize(source).toString());
                     if (Files.isDirectory(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                         Files.createDirectories(target);
-                    } else if (!source.getFileName().toString().endsWith(".jsa")) {
+                    } else if (!source.getFileName().toString().matches(".*\\.jsa(\\.trained)?")) {
                         Files.copy(source, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
                     }
                 }
@@ -54,9 +54,9 @@ final class Distribution {
             for (Path p = copy; !p.equals(dir.getParent()); p = p.getParent()) {
                 Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             }
-            Process training = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", Path.of("target/classes").toAbsolutePath().toString(),
-                    "io.masterwork.distribution.ClassArchiveTraining", copy.toString()).inheritIO().start();
+            ProcessBuilder train = new ProcessBuilder(copy.resolve("bin/masterwork").toString(), "--train-archives").inheritIO();
+            train.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            Process training = train.start();
             if (!training.waitFor(180, TimeUnit.SECONDS) || training.exitValue() != 0) {
                 training.destroyForcibly();
                 throw new IllegalStateException("the class archives of the copy " + copy + " could not be written");

@@ -12,23 +12,31 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * lib/worker.jsa and lib/master.jsa, the workers' and the master's AppCDS archives written by the build
  * (ClassArchiveTraining): real workers and masters started from the distribution map them, and the native
- * libraries of lib/native; a copied distribution (the archives no longer match its class path) and one without
- * the archives still start a master whose workers serve, and say nothing about it.
+ * libraries of lib/native; a copied distribution (the archives no longer match its class path) is never run with
+ * stale archives in silence: its master says why and retrains them (or, as root, names the command that does);
+ * one built without archives serves and says nothing about them.
  */
 class WorkerArchiveIT {
     private static final Duration START = Duration.ofSeconds(90);
@@ -57,11 +65,13 @@ class WorkerArchiveIT {
         Path natives = Distribution.HOME.resolve("lib/native");
 
         Running master = start(Distribution.HOME, tmp.resolve("prefix"), 2);
-        // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof)
+        // (a worker's /proc/<pid>/cmdline holds its title, not its flags: what it mapped is the proof). One worker
+        // serves; the other may still be starting, before it loads Netty's epoll library: awaited, bounded.
         for (long worker : master.workers()) {
-            assertThat(maps(worker)).as("worker %d maps the archive", worker).contains(archive.toString())
+            await().atMost(START).untilAsserted(() -> assertThat(maps(worker)).as("worker %d maps the archive", worker)
+                    .contains(archive.toString())
                     .contains(natives.resolve("libjffi-1.2.so").toString())
-                    .contains(natives.resolve("libnetty_transport_native_epoll_x86_64.so").toString());
+                    .contains(natives.resolve("libnetty_transport_native_epoll_x86_64.so").toString()));
         }
         assertThat(maps(master.master().pid())).as("the master maps its archive").contains(masterArchive.toString())
                 .contains(natives.resolve("libjffi-1.2.so").toString());
@@ -69,40 +79,156 @@ class WorkerArchiveIT {
         master.stop();
     }
 
+    /**
+     * A distribution copied elsewhere (as a container image's COPY does): its archives name the original jars. Its
+     * first start says why they do not fit, retrains them for the copy, and its workers map the new worker archive;
+     * the next start says nothing and its master maps the new master archive. Run by a user who owns the copy, as
+     * the retraining runs the application and a root master does not (next test): as root, the copy goes to nobody.
+     */
     @Test
-    void aCopiedDistributionAndOneWithoutTheArchiveStillServe() throws Exception {
+    void aCopiedDistributionRetrainsItsArchivesAtItsFirstStartAndThenMapsThem() throws Exception {
         Path copy = tmp.resolve("copy");
         copyTree(Distribution.HOME, copy);
         Path archive = copy.resolve("lib/worker.jsa");
+        Path masterArchive = copy.resolve("lib/master.jsa");
         assertThat(archive).isRegularFile();
+        long trainedBefore = Files.getLastModifiedTime(archive).toMillis();
+        Path prefix = tmp.resolve("first");
+        Files.createDirectories(prefix);
+        List<String> asOwner = ownedByAnOrdinaryUser(copy, prefix, tmp.resolve("second"));
 
-        // the archive names the original jars: stale for the copy, ignored in silence
-        Running stale = start(copy, tmp.resolve("stale"), 1);
+        Running first = start(asOwner, copy, prefix, 1);
+        String said = Files.readString(first.prefix().resolve("master.out"));
+        assertThat(said).containsOnlyOnce("retraining the class-data archives")
+                .contains("worker.jsa, master.jsa: it was trained with the jars in " + Distribution.HOME.resolve("lib")
+                        + ", these are in " + copy.resolve("lib") + " (a copied or moved distribution)")
+                .contains("masterwork: worker class archive " + archive);
+        assertThat(Files.getLastModifiedTime(archive).toMillis()).isNotEqualTo(trainedBefore);
+        assertThat(copy.resolve("lib/worker.jsa.trained")).content().contains(copy.resolve("lib").toString())
+                .doesNotContain(Distribution.HOME.resolve("lib").toString());
+        assertThat(maps(first.workers().get(0))).as("the worker maps the retrained archive").contains(archive.toString());
+        first.stop();
+
+        Running second = start(asOwner, copy, tmp.resolve("second"), 1);
+        assertThat(second.prefix().resolve("master.out")).content().doesNotContain("class-data archive");
+        assertThat(maps(second.workers().get(0))).contains(archive.toString());
+        assertThat(maps(second.master().pid())).as("the master maps its retrained archive").contains(masterArchive.toString());
+
+        // a jar replaced under the running master: the next worker goes without the archive, and the master says why
+        Path jar = copy.resolve("lib/worker-api-" + Distribution.VERSION + ".jar");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
+        long replaced = second.workers().get(0);
+        ProcessHandle.of(replaced).ifPresent(ProcessHandle::destroyForcibly);
+        await().atMost(START).until(() -> second.workers().size() == 1 && second.workers().get(0) != replaced
+                && second.serves());
+        assertThat(maps(second.workers().get(0))).doesNotContain("worker.jsa");
+        assertThat(second.errorLog()).containsOnlyOnce("workers start without the class-data archive " + archive + ": "
+                + jar + " changed since it was trained; `" + copy.resolve("bin/masterwork") + " --train-archives` retrains it");
+        second.stop();
+    }
+
+    /**
+     * A root master does not retrain (its training worker would run the application as root): it says that the
+     * archives do not fit and names the install command, maps none, and after that command maps both.
+     */
+    @Test
+    void aRootMasterStartsACopyWithoutItsStaleArchivesSaysSoAndTheInstallCommandRetrainsThem() throws Exception {
+        assumeTrue(root(), "only a root master declines to retrain");
+        Path copy = tmp.resolve("copy");
+        copyTree(Distribution.HOME, copy);
+        openToOthers(copy);
+        Path archive = copy.resolve("lib/worker.jsa");
+
+        Running stale = start(List.of(), copy, tmp.resolve("stale"), 1);
+        assertThat(stale.prefix().resolve("master.out")).content()
+                .contains("[warn] the class-data archives [" + archive + ", " + copy.resolve("lib/master.jsa")
+                        + "] do not fit this distribution (worker.jsa, master.jsa: it was trained with the jars in " + Distribution.HOME.resolve("lib"))
+                .contains("starting without them. Retrain them at install, as root: `" + copy.resolve("bin/masterwork")
+                        + " --train-archives`");
         assertThat(maps(stale.workers().get(0))).doesNotContain("worker.jsa");
         assertThat(maps(stale.master().pid())).doesNotContain("master.jsa");
-        assertThat(stale.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
-        assertThat(stale.prefix().resolve("master.out")).content().doesNotContain("[cds").doesNotContain("shared archive");
         stale.stop();
 
-        Files.delete(archive);
-        Files.delete(copy.resolve("lib/master.jsa"));
-        Running without = start(copy, tmp.resolve("without"), 1);
+        Distribution.Result trained = dist.run(Distribution.command(tmp,
+                List.of(copy.resolve("bin/masterwork").toString(), "--train-archives")), 300);
+        assertThat(trained.exit()).as(trained.toString()).isZero();
+        Running retrained = start(List.of(), copy, tmp.resolve("retrained"), 1);
+        assertThat(retrained.prefix().resolve("master.out")).content().doesNotContain("class-data archive");
+        assertThat(maps(retrained.workers().get(0))).contains(archive.toString());
+        assertThat(maps(retrained.master().pid())).contains(copy.resolve("lib/master.jsa").toString());
+        retrained.stop();
+    }
+
+    @Test
+    void aDistributionWithoutArchivesServesAndSaysNothingAboutThem() throws Exception {
+        Path copy = tmp.resolve("copy");
+        copyTree(Distribution.HOME, copy);
+        openToOthers(copy);
+        for (String name : List.of("worker.jsa", "worker.jsa.trained", "master.jsa", "master.jsa.trained")) {
+            Files.delete(copy.resolve("lib").resolve(name));
+        }
+        Running without = start(List.of(), copy, tmp.resolve("without"), 1);
         assertThat(maps(without.workers().get(0))).doesNotContain("worker.jsa");
         assertThat(maps(without.master().pid())).doesNotContain("master.jsa");
-        assertThat(without.errorLog()).doesNotContain("[cds").doesNotContain("shared archive");
+        assertThat(without.errorLog()).doesNotContain("[cds").doesNotContain("shared archive").doesNotContain("class-data");
+        assertThat(without.prefix().resolve("master.out")).content().doesNotContain("[cds").doesNotContain("class-data");
         without.stop();
     }
 
+    private static boolean root() throws IOException {
+        return Integer.valueOf(0).equals(Files.getAttribute(Path.of(System.getProperty("java.io.tmpdir")), "unix:uid"))
+                && "root".equals(System.getProperty("user.name"));
+    }
+
+    /**
+     * The command prefix that runs the distribution as an ordinary user who owns {@code paths}: nothing when this
+     * test is not root; as root, nobody (setpriv), given the paths and a way to them.
+     */
+    private List<String> ownedByAnOrdinaryUser(Path... paths) throws IOException {
+        if (!root()) {
+            return List.of();
+        }
+        openToOthers(tmp);
+        for (Path path : paths) {
+            Files.createDirectories(path);
+            try (Stream<Path> tree = Files.walk(path)) {
+                for (Path p : tree.toList()) {
+                    Files.setAttribute(p, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(p, "unix:gid", 65534, LinkOption.NOFOLLOW_LINKS);
+                }
+            }
+        }
+        return List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--");
+    }
+
+    /** The temporary directories down to {@code dir} enterable by the workers' user (nobody). */
+    private void openToOthers(Path dir) throws IOException {
+        Path top = tmp.getParent();
+        for (Path p = dir; p != null && !p.equals(top); p = p.getParent()) {
+            Set<PosixFilePermission> permissions = new HashSet<>(Files.getPosixFilePermissions(p));
+            permissions.addAll(PosixFilePermissions.fromString("r-xr-xr-x"));
+            Files.setPosixFilePermissions(p, permissions);
+        }
+    }
+
     private Running start(Path home, Path prefix, int workers) throws IOException {
+        return start(List.of(), home, prefix, workers);
+    }
+
+    /** Starts {@code home}'s bin/masterwork in {@code prefix}, behind {@code runAs} (a command prefix, or nothing). */
+    private Running start(List<String> runAs, Path home, Path prefix, int workers) throws IOException {
         int port = Distribution.freePort();
         Distribution.writeConfig(prefix, "worker_processes = " + workers + "\nworker_cpu_affinity = off\n"
                 + "listen = \"127.0.0.1:" + port + "\"\nerror_log = \"logs/error.log info\"\n");
         Path out = prefix.resolve("master.out");
-        Process master = Distribution.command(prefix, List.of(home.resolve("bin/masterwork").toString()))
+        List<String> command = new ArrayList<>(runAs);
+        command.add(home.resolve("bin/masterwork").toString());
+        Process master = Distribution.command(prefix, command)
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         dist.track(master.pid());
         Running running = new Running(master, prefix, port);
-        await().atMost(START).until(() -> running.serves() || !master.isAlive());
+        // a first start of a copy trains its archives before it serves
+        await().atMost(START.multipliedBy(3)).until(() -> running.serves() || !master.isAlive());
         assertThat(master.isAlive()).as(Files.readString(out)).isTrue();
         await().atMost(START).until(() -> running.workers().size() == workers);
         return running;

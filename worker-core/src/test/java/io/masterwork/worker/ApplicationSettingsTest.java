@@ -40,9 +40,9 @@ class ApplicationSettingsTest {
 
     @Test
     void aDownstreamApplicationsCheckIsRunToo() {
-        // hello-app (a test dependency here) checks app {}: greeting must not be empty
-        WorkerConfiguration config = json("\"app\":{\"greeting\":\"\"}", "\"app\":" + at(2) + ",\"app.greeting\":" + at(3));
-        assertThatThrownBy(() -> ApplicationSettings.check(config)).hasMessage(FILE + ":3: app.greeting: must not be empty");
+        // DownstreamSettingsCheck (a service of these tests, as of an application's jar) checks app {}
+        WorkerConfiguration config = json("\"app\":{\"name\":\"\"}", "\"app\":" + at(2) + ",\"app.name\":" + at(3));
+        assertThatThrownBy(() -> ApplicationSettings.check(config)).hasMessage(FILE + ":3: app.name: must not be empty");
     }
 
     @Test

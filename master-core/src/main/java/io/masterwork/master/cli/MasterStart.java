@@ -1,6 +1,7 @@
 package io.masterwork.master.cli;
 
 import io.masterwork.master.Version;
+import io.masterwork.master.archive.StaleClassArchives;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.log.ErrorLogLevels;
 import io.masterwork.master.log.MasterLogging;
@@ -15,7 +16,8 @@ import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
- * Starting the master, in nginx's order: refuse to run beside a live master, detach if
+ * Starting the master, in nginx's order: refuse to run beside a live master, retrain class-data archives that
+ * do not fit this distribution (copied elsewhere), detach if
  * {@code daemon = true}, route the signals (re-exec), open the logs, replace a stale pid file, build the
  * injector and hand over to the master cycle.
  */
@@ -34,6 +36,11 @@ final class MasterStart {
             return 1;
         }
         boolean daemonChild = MasterSignalSet.isDaemonChild();
+        if (!daemonChild) {
+            // Before any worker exists: they are spawned with the archives this leaves (a daemon's master was
+            // started by a foreground process that did this already).
+            StaleClassArchives.renew(config, NativePosix.get().geteuid() == 0, console::error);
+        }
         if (config.daemon() && !daemonChild) {
             return new Daemonizer(NativePosix.get(), console).start(config, pidFile);
         }

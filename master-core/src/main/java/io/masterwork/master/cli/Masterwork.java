@@ -1,5 +1,6 @@
 package io.masterwork.master.cli;
 
+import io.masterwork.master.Launcher;
 import io.masterwork.master.Version;
 import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
@@ -33,10 +34,11 @@ import java.util.concurrent.Callable;
                 + "masterwork workers N: set the running master's worker count.",
         footer = "%nExit status: 0 on success, 1 on any error (the message says what is wrong).")
 public final class Masterwork implements Callable<Integer> {
-    static final Path DEFAULT_CONFIG = Path.of("conf/masterwork.conf");
+    /** conf/masterwork.conf, or conf/&lt;name&gt;.conf for a downstream distribution's bin/&lt;name&gt; ({@link Launcher}). */
+    static final Path DEFAULT_CONFIG = Launcher.defaultConfig();
 
     @Option(names = "-c", paramLabel = "file",
-            description = "configuration file (default: conf/masterwork.conf; relative to the prefix)")
+            description = "configuration file (default: conf/<name of this command>.conf; relative to the prefix)")
     Path configFile = DEFAULT_CONFIG;
 
     @Option(names = "-p", paramLabel = "prefix",
@@ -76,6 +78,7 @@ public final class Masterwork implements Callable<Integer> {
     static int run(String[] args, PrintStream out, PrintStream err) {
         Console console = new Console(out, err);
         CommandLine cl = new CommandLine(new Masterwork(console));
+        cl.setCommandName(Launcher.name());
         cl.addSubcommand("status", new StatusCommand(console));
         cl.addSubcommand("workers", new WorkersCommand(console));
         cl.setOut(new PrintWriter(out, true));

@@ -2,6 +2,9 @@ package io.masterwork.master.process;
 
 import io.masterwork.channel.Channel;
 import io.masterwork.channel.SpawnContract;
+import io.masterwork.master.Launcher;
+import io.masterwork.master.archive.ClassArchives;
+import io.masterwork.master.archive.WorkerJvmClassPath;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,8 +37,8 @@ final class Spawner {
      * Measured start-up flags (docs/BENCHMARKS.md, "Worker start-up"); worker_jvm_options come after and win.
      * A small serial heap and C1 only: an idle worker is mostly its start-up, and C2 costs start-up time and
      * memory. The worker classes come from the distribution's AppCDS archive, lib/worker.jsa beside the jar of
-     * this class, when it is there; {@code -Xshare:auto}: an archive that does not fit (another JDK, a moved
-     * distribution) is ignored in silence, and the worker loads its classes from the jars.
+     * this class, when its training record says it fits the worker's class path and JDK ({@link #archiveFlag}):
+     * the JVM would drop one that does not in silence, so the master says so instead, once.
      * {@code ArchiveRelocationMode=0} maps the archives at the address they were written for, as JDK 17 did
      * until 17.0.15 made relocation the default: no pointer rewritten before the first class loads (~65 ms
      * of every start here) and the archive pages stay clean, shared by all workers (PSS); the price is that
@@ -56,10 +60,6 @@ final class Spawner {
             if (!Files.isRegularFile(jar)) {
                 return List.copyOf(all); // classes from a directory (tests): no distribution around them
             }
-            Path archive = jar.resolveSibling("worker.jsa");
-            if (Files.isRegularFile(archive)) {
-                all.add("-XX:SharedArchiveFile=" + archive);
-            }
             // The distribution's native libraries, out of their jars: loaded in place, not copied to /tmp
             // first. The JDK's own library path stays behind them, for the application's libraries.
             Path natives = jar.resolveSibling("native");
@@ -74,38 +74,23 @@ final class Spawner {
         return List.copyOf(all);
     }
 
-    /** The name of the class path directory whose jars the master keeps to itself (lib/master/). */
-    static final String MASTER_ONLY_DIRECTORY = "master";
-
     private final Posix posix;
     private final String javaExecutable;
     private final String masterClassPath;
+    private final ClassArchives archives;
+    /** Why the worker archive did not fit at the last spawn that found it stale (said once, not at every spawn). */
+    private String archiveStaleBecause;
 
     Spawner(Posix posix) {
         this.posix = posix;
         this.javaExecutable = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
         this.masterClassPath = withoutMasterOnly(System.getProperty("java.class.path"));
+        this.archives = ClassArchives.ofThisDistribution().orElse(null);
     }
 
-    /**
-     * The master's class path less what is the master's alone: entries in a directory named {@code master} (the
-     * distribution's {@code lib/master/}: Prometheus' client, bcrypt). A worker never loads them, and a class path
-     * that names them would only cost it a longer search and a wider attack surface.
-     */
+    /** Kept for its tests: see {@link WorkerJvmClassPath#withoutMasterOnly}. */
     static String withoutMasterOnly(String classPath) {
-        StringBuilder kept = new StringBuilder();
-        for (String entry : classPath.split(File.pathSeparator)) {
-            Path parent = Path.of(entry).getParent();
-            if (entry.isEmpty() || (parent != null && parent.getFileName() != null
-                    && parent.getFileName().toString().equals(MASTER_ONLY_DIRECTORY))) {
-                continue;
-            }
-            if (kept.length() > 0) {
-                kept.append(File.pathSeparatorChar);
-            }
-            kept.append(entry);
-        }
-        return kept.toString();
+        return WorkerJvmClassPath.withoutMasterOnly(classPath);
     }
 
     /** Starts the worker of slot {@code slot} for {@code generation}, on the slot's CPUs. */
@@ -244,6 +229,7 @@ final class Spawner {
         List<String> argv = new ArrayList<>();
         argv.add(title);
         argv.addAll(DEFAULT_WORKER_JVM_FLAGS);
+        argv.addAll(archiveFlag(generation));
         argv.addAll(generation.config.workerJvmOptions());
         argv.add("-cp");
         argv.add(workerClassPath(generation));
@@ -251,6 +237,26 @@ final class Spawner {
         argv.addAll(SpawnContract.workerArguments(spare, number, generation.number, posix.getpid(),
                 generation.listenerFds.size()));
         return argv;
+    }
+
+    /**
+     * {@code -XX:SharedArchiveFile} for lib/worker.jsa when it fits this worker's class path now (a reload may change
+     * {@code worker_class_path}, an upgrade the jars): a stat of each entry and a small read, at a spawn. One that
+     * does not fit is left out, with a warning when the reason is new: the master retrains a stale archive at its
+     * start, so this is a class path or a jar that changed since.
+     */
+    private List<String> archiveFlag(WorkerGeneration generation) {
+        if (archives == null) {
+            return List.of();
+        }
+        Path archive = archives.workerArchive();
+        Optional<String> stale = ClassArchives.whyStale(archive, WorkerJvmClassPath.of(generation.config.workerClassPath()));
+        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause)) {
+            log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` retrains it",
+                    archive, stale.get(), Launcher.command());
+        }
+        archiveStaleBecause = stale.orElse(null);
+        return ClassArchives.exists(archive) && stale.isEmpty() ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
     }
 
     private String workerClassPath(WorkerGeneration generation) {

@@ -1,5 +1,6 @@
 package io.masterwork.master.process;
 
+import io.masterwork.master.archive.ClassArchives;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.posix.UserInfo;
 import java.io.File;
@@ -56,6 +57,8 @@ public final class WorkerReadableFiles {
         for (Path p : config.workerClassPath()) {
             paths.putIfAbsent(p.toAbsolutePath().normalize(), "worker_class_path");
         }
+        ClassArchives.ofThisDistribution().map(ClassArchives::workerArchive).filter(ClassArchives::exists)
+                .ifPresent(archive -> paths.putIfAbsent(archive, "a class-data archive"));
         List<String> flags = new ArrayList<>(Spawner.DEFAULT_WORKER_JVM_FLAGS);
         flags.addAll(config.workerJvmOptions());
         for (String flag : flags) {

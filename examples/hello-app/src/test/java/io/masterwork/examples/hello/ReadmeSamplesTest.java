@@ -1,6 +1,7 @@
 package io.masterwork.examples.hello;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
@@ -52,15 +53,20 @@ class ReadmeSamplesTest {
         assertThat(compiled).as("the README's samples compile:%n%s", diagnostics).isTrue();
     }
 
-    /** The repository's README.md, found from the module directory up (it is the repository's root). */
-    private static Path readme() {
+    /**
+     * masterwork's README.md, found from the module directory up: the first README.md with the section (hello-app's
+     * own README has none). hello-app built from a copy outside the repository has no such README to check.
+     */
+    private static Path readme() throws IOException {
         Path dir = Path.of("").toAbsolutePath();
         for (Path d = dir; d != null; d = d.getParent()) {
-            if (Files.isRegularFile(d.resolve("README.md")) && Files.isRegularFile(d.resolve("mvnw"))) {
-                return d.resolve("README.md");
+            Path readme = d.resolve("README.md");
+            if (Files.isRegularFile(readme) && Files.readString(readme).contains("\n" + SECTION + "\n")) {
+                return readme;
             }
         }
-        throw new AssertionError("no README.md beside mvnw above " + dir);
+        assumeTrue(false, "no masterwork README.md above " + dir + ": hello-app is built outside the repository");
+        return null;
     }
 
     static String section(String readme) {
