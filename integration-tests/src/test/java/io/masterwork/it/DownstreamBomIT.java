@@ -162,6 +162,42 @@ class DownstreamBomIT {
         assertThat(build.output()).contains("Tests run: 1, Failures: 0, Errors: 0, Skipped: 0");
     }
 
+    /**
+     * A server that inherits the BOM's list through masterwork-server-parent, rather than importing it, and has a
+     * version of its own: masterwork's artifacts still resolve at masterwork's version (the list once named them
+     * with {@code ${project.version}}, which a child interpolates as its own: worker-api 1.0 was not found).
+     */
+    @Test
+    void aServerWithAVersionOfItsOwnInheritsMasterworksVersionsThroughTheServerParent() throws Exception {
+        write("pom.xml", """
+                <project xmlns="http://maven.apache.org/POM/4.0.0">
+                  <modelVersion>4.0.0</modelVersion>
+                  <parent>
+                    <groupId>io.masterwork</groupId>
+                    <artifactId>masterwork-server-parent</artifactId>
+                    <version>%s</version>
+                    <relativePath/>
+                  </parent>
+                  <groupId>com.example</groupId>
+                  <artifactId>own-version-server</artifactId>
+                  <version>1.0</version>
+                  <dependencies>
+                    <dependency><groupId>io.masterwork</groupId><artifactId>worker-api</artifactId></dependency>
+                  </dependencies>
+                </project>
+                """.formatted(System.getProperty("masterwork.version")));
+        write("src/main/java/com/example/Settings.java", """
+                package com.example;
+
+                public interface Settings extends io.masterwork.api.SettingsCheck {
+                }
+                """);
+
+        Build build = maven("-B", "-o", "compile");
+
+        assertThat(build.exit()).as("the downstream build's output:%n%s", build.output()).isZero();
+    }
+
     private void write(String path, String text) throws IOException {
         Path file = project.resolve(path);
         Files.createDirectories(file.getParent());
