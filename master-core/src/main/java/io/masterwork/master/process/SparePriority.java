@@ -118,7 +118,7 @@ final class SparePriority {
      * at that moment every thread of the process is raised. A thread created later is raised too, as a new thread
      * starts with its creator's policy and nice value and every possible creator is raised. (A creation already
      * inside the kernel when its creator was raised, copying the old policy, and not yet listed at that last reading
-     * is the one gap; it takes microseconds and the JVM rarely creates threads in a waiting spare.)
+     * is the one gap; it takes microseconds, and {@link SpareWorkers#confirmRaised} walks again at the READY.)
      * A thread that ended meanwhile is skipped. Null when done, else why not: the process is gone, a thread refused
      * (EPERM: its RLIMIT_NICE lowered, say), or its threads did not settle within the bounds.
      */

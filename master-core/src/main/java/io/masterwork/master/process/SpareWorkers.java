@@ -211,7 +211,27 @@ final class SpareWorkers {
         log.info("start worker process {} (slot {}): spare {} promoted, {} ms after its spawn{}", spare.worker.pid,
                 slot.slot, spare.number, TimeUnit.NANOSECONDS.toMillis(nowNanos - spare.worker.startedAtNanos),
                 spare.hasSaidReady() ? "" : " (still starting)");
-        return spare.worker.promoted(nowNanos);
+        Worker promoted = spare.worker.promoted(nowNanos);
+        promoted.raisedFromIdle = spare.startedIdle;
+        return promoted;
+    }
+
+    /**
+     * The READY of a worker promoted from an idle spare: its threads are walked once more, closing the one gap of the
+     * raise before PROMOTE (a thread creation already inside the kernel then, which copied the idle policy). A thread
+     * that refuses now could not have been made to by any benign worker: it is logged, the worker serves on.
+     */
+    void confirmRaised(WorkerSlot slot) {
+        Worker worker = slot.worker();
+        if (worker == null || !worker.raisedFromIdle) {
+            return;
+        }
+        worker.raisedFromIdle = false;
+        String why = priority.raise(worker.pid, slot.generation.config.workerPriority());
+        if (why != null) {
+            log.warn("worker process {} (slot {}), a promoted spare: not every thread could be raised to worker_priority {}: {}",
+                    worker.pid, slot.slot, slot.generation.config.workerPriority(), why);
+        }
     }
 
     /**

@@ -197,6 +197,29 @@ class SparePriorityTest {
         REAL.closeQuietly(promote.fd());
     }
 
+    @Test
+    void aPromotedWorkersReadyLooksAgainAndRaisesAThreadThatStillCameOutIdle() throws IOException {
+        // A thread whose creation was under way in the kernel while its creator was raised copied SCHED_IDLE, and was
+        // not listed yet: the second walk, at READY, finds it.
+        WorkerGeneration generation = new WorkerGeneration(1, config(""), null, List.of());
+        ScriptedSpare scripted = new ScriptedSpare(reading -> reading < 2 ? List.of(100, 101) : List.of(100, 101, 102));
+        spareChannelPeer();
+        SpareWorkers spares = new SpareWorkers(scripted.posix(), null, new WorkerCommands(scripted.posix()),
+                new SparePriority(scripted.posix()));
+        SpareWorker spare = addSpare(spares, generation);
+        WorkerSlot slot = new WorkerSlot(0, generation, 0);
+        assertThat(spares.promote(slot)).isSameAs(spare);
+        slot.occupy(spares.takeOver(slot, spare, 2));
+        assertThat(scripted.policy).containsOnlyKeys(100, 101);
+        scripted.policy.put(102, SchedulingPolicy.IDLE);
+
+        spares.confirmRaised(slot);
+        assertThat(scripted.policy).containsEntry(102, SchedulingPolicy.OTHER).doesNotContainValue(SchedulingPolicy.IDLE);
+        int readings = scripted.readingsTaken;
+        spares.confirmRaised(slot); // once per promotion
+        assertThat(scripted.readingsTaken).isEqualTo(readings);
+    }
+
     private Channel masterEnd;
 
     /** A channel pair: the master's end becomes {@link #masterEnd}, the spare's end is returned to read what it gets. */
