@@ -52,6 +52,27 @@ class SparePriorityIT {
     }
 
     @Test
+    void aSpareWhoseThreadRefusesTheRaiseIsStoppedAndTheSlotGetsAFreshWorker() throws Exception {
+        try (RunningMaster master = RunningMaster.start(FaultInjectionIT.MASTER_FAULTS + "worker_processes = 1\nworker_spares = 1\n")) {
+            int worker = SpareWorkersIT.awaitServing(master, 1).get(0);
+            int spare = SpareWorkersIT.awaitSpare(master, Set.of());
+            assertThat(schedulingOfEveryThread(spare)).containsExactly(IDLE + " nice 0");
+            FaultInjectionIT.arm(master, "sched_setscheduler:EPERM:once");
+
+            RunningMaster.kill("KILL", worker);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> master.errorLog().contains("cannot raise spare worker process " + spare
+                            + " to worker_priority 0: sched_setscheduler: EPERM"));
+            List<Integer> fresh = SpareWorkersIT.awaitServing(master, 1);
+            assertThat(fresh).doesNotContain(spare, worker);
+            assertThat(schedulingOfEveryThread(fresh.get(0))).containsExactly(OTHER + " nice 0");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"pid\":" + fresh.get(0) + ",");
+            assertThat(master.errorLog()).doesNotContainPattern("start worker process " + spare + " \\(slot");
+            await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(spare));
+        }
+    }
+
+    @Test
     void normalStartsSparesAtWorkerPriority() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\nworker_spare_priority = normal\n")) {
             int spare = SpareWorkersIT.awaitSpare(master, Set.of());
