@@ -162,7 +162,7 @@ class SpareWorkersIT {
     }
 
     /** Children of the master titled as serving workers (not spares), once n of them said READY. */
-    private static List<Integer> awaitServing(RunningMaster master, int n) {
+    static List<Integer> awaitServing(RunningMaster master, int n) {
         return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
             List<Integer> serving = servingWorkers(master);
             String log = master.errorLog();
@@ -171,13 +171,13 @@ class SpareWorkersIT {
         }, w -> w != null);
     }
 
-    private static List<Integer> servingWorkers(RunningMaster master) {
+    static List<Integer> servingWorkers(RunningMaster master) {
         return master.workers().stream().filter(p -> "masterwork: worker process".equals(ProcFs.cmdline(p)))
                 .collect(Collectors.toList());
     }
 
     /** A live spare, ready as the master logs it, that is none of {@code seen}. */
-    private static int awaitSpare(RunningMaster master, Set<Integer> seen) {
+    static int awaitSpare(RunningMaster master, Set<Integer> seen) {
         return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
             Matcher m = SPARE_READY.matcher(master.errorLog());
             Integer found = null;

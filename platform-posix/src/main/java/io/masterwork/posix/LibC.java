@@ -116,6 +116,11 @@ public interface LibC {
 
     int setpriority(int which, int who, int prio);
 
+    /** glibc passes the policy as it is (no SCHED_RESET_ON_FORK is ever or'ed in here). */
+    int sched_setscheduler(int pid, int policy, Pointer param);
+
+    int sched_getscheduler(int pid);
+
     int getrlimit(int resource, Pointer rlimit);
 
     int setrlimit(int resource, Pointer rlimit);

@@ -341,6 +341,21 @@ public final class NativePosix implements Posix {
     }
 
     @Override
+    public void setScheduler(int tid, SchedulingPolicy policy) {
+        processes.setScheduler(tid, policy);
+    }
+
+    @Override
+    public SchedulingPolicy getScheduler(int tid) {
+        return processes.getScheduler(tid);
+    }
+
+    @Override
+    public List<Integer> threads(int pid) {
+        return processes.threads(pid);
+    }
+
+    @Override
     public Rlimit getrlimit(Resource resource) {
         return processes.getrlimit(resource);
     }

@@ -201,6 +201,18 @@ public interface Posix {
 
     int getPriority(int tid);
 
+    /**
+     * sched_setscheduler(tid, policy, {0}): 0 means the calling thread (Linux policy is per thread, and a thread a
+     * thread creates starts with its creator's policy and nice value). The nice value is kept.
+     */
+    void setScheduler(int tid, SchedulingPolicy policy);
+
+    /** sched_getscheduler(tid): 0 means the calling thread. */
+    SchedulingPolicy getScheduler(int tid);
+
+    /** The thread ids of process {@code pid} (0: this process) as /proc/&lt;pid&gt;/task lists them now; ESRCH when it is gone. */
+    List<Integer> threads(int pid);
+
     Rlimit getrlimit(Resource resource);
 
     void setrlimit(Resource resource, Rlimit limit);

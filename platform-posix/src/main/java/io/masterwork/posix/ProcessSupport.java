@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
@@ -98,6 +99,42 @@ final class ProcessSupport {
             throw nat.failure("getpriority", tid == 0 ? "calling thread" : "tid " + tid);
         }
         return 20 - (int) raw;
+    }
+
+    /** sched_setscheduler with sched_priority 0, the only one the time-shared policies take. The nice value stays. */
+    void setScheduler(int tid, SchedulingPolicy policy) {
+        Pointer param = nat.allocate(4);
+        param.putInt(0, 0);
+        if (nat.libc.sched_setscheduler(tid, policy.value, param) < 0) {
+            throw nat.failure("sched_setscheduler", (tid == 0 ? "calling thread" : "tid " + tid) + " to SCHED_" + policy);
+        }
+    }
+
+    SchedulingPolicy getScheduler(int tid) {
+        int policy = nat.libc.sched_getscheduler(tid);
+        if (policy < 0) {
+            throw nat.failure("sched_getscheduler", tid == 0 ? "calling thread" : "tid " + tid);
+        }
+        return SchedulingPolicy.of(policy);
+    }
+
+    /** The thread ids /proc/pid/task lists now (0: this process). */
+    List<Integer> threads(int pid) {
+        if (pid < 0) {
+            throw new IllegalArgumentException("not a process id: " + pid);
+        }
+        Path tasks = Path.of("/proc", pid == 0 ? "self" : Integer.toString(pid), "task");
+        List<Integer> tids = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(tasks)) {
+            for (Path entry : entries) {
+                tids.add(Integer.parseInt(entry.getFileName().toString()));
+            }
+        } catch (NoSuchFileException e) {
+            throw nat.failure("opendir", Errno.ESRCH, tasks + ": no such process");
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + tasks, e);
+        }
+        return tids;
     }
 
     Rlimit getrlimit(Resource resource) {

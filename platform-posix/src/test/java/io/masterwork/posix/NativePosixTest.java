@@ -409,6 +409,57 @@ class NativePosixTest {
         assertThat(seen[0]).isEqualTo(-1);
     }
 
+    @Test
+    void aThreadStartedByAnIdleThreadIsIdleAndRootRaisesIt() throws Exception {
+        // What the spares rely on: a new thread starts with its creator's policy and nice value (the kernel's
+        // sched_fork copies them), so a JVM spawned from an idle thread is idle on every thread, and a thread that a
+        // raised thread creates is raised.
+        Object[] seen = new Object[6];
+        Thread t = new Thread(() -> {
+            posix.setPriority(0, 7);
+            posix.setScheduler(0, SchedulingPolicy.IDLE);
+            seen[0] = posix.getScheduler(0);
+            seen[1] = policyOf(posix.gettid());
+            Thread child = new Thread(() -> {
+                seen[2] = posix.getScheduler(0);
+                seen[3] = posix.getPriority(0);
+            });
+            child.start();
+            try {
+                child.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (posix.geteuid() == 0) {
+                posix.setScheduler(posix.gettid(), SchedulingPolicy.OTHER);
+                seen[4] = posix.getScheduler(0);
+                seen[5] = posix.getPriority(0); // sched_setscheduler kept the nice value
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertThat(seen[0]).isEqualTo(SchedulingPolicy.IDLE);
+        assertThat(seen[1]).isEqualTo(SchedulingPolicy.IDLE.value);
+        assertThat(seen[2]).isEqualTo(SchedulingPolicy.IDLE);
+        assertThat(seen[3]).isEqualTo(7);
+        if (posix.geteuid() == 0) {
+            assertThat(seen[4]).isEqualTo(SchedulingPolicy.OTHER);
+            assertThat(seen[5]).isEqualTo(7);
+        }
+        assertThat(posix.threads(0)).contains(posix.gettid());
+    }
+
+    /** Field 41 of /proc/self/task/tid/stat: the scheduling policy. */
+    static int policyOf(int tid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Integer.parseInt(fields[38]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static int niceOf(int tid) {
         try {
             String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));

@@ -132,6 +132,19 @@ public final class ProcFs {
     }
 
     /**
+     * The scheduling policy of one thread (field 41 of its stat: 0 SCHED_OTHER, 5 SCHED_IDLE), or -1 when the thread
+     * has ended.
+     */
+    public static int policy(int pid, int tid) {
+        String stat = read(pid, "task/" + tid + "/stat");
+        if (stat == null) {
+            return -1;
+        }
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Integer.parseInt(f[41 - 3]);
+    }
+
+    /**
      * The remote ports of the established TCP connections {@code pid} holds whose local port is {@code localPort}:
      * which clients of a server port this process is serving ({@code /proc/<pid>/fd} socket inodes matched in
      * {@code /proc/<pid>/net/tcp} and {@code tcp6}). A connection still in the listen queue has no owner yet.

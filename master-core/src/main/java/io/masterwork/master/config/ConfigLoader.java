@@ -153,6 +153,7 @@ public final class ConfigLoader {
                     "must not be shorter than worker_respawn_backoff");
         }
         b.workerSpares = intInRange("worker_spares", 0, MAX_WORKER_PROCESSES);
+        b.workerSparesIdle = sparePriority();
         b.workerJvmOptions = stringList("worker_jvm_options");
         b.workerEnvironment = environment();
         b.workerClassPath = workerClassPath();
@@ -422,6 +423,17 @@ public final class ConfigLoader {
     }
 
     // ---- the keys -----------------------------------------------------------------------------
+
+    /** worker_spare_priority: idle (true) or normal (false). */
+    private boolean sparePriority() {
+        String key = "worker_spare_priority";
+        String value = string(key);
+        return switch (value) {
+            case "idle" -> true;
+            case "normal" -> false;
+            default -> throw invalid(merged.getValue(key), key, "must be idle or normal, got \"" + value + "\"");
+        };
+    }
 
     private int workerProcesses() {
         String key = "worker_processes";

@@ -48,6 +48,7 @@ public final class MasterConfiguration {
     private final List<Path> workerClassPath;
     private final Config resolved;
     private final int workerSpares;
+    private final boolean workerSparesIdle;
 
     MasterConfiguration(Builder b) {
         this.prefix = b.prefix;
@@ -82,6 +83,7 @@ public final class MasterConfiguration {
         this.workerClassPath = List.copyOf(b.workerClassPath);
         this.resolved = b.resolved;
         this.workerSpares = b.workerSpares;
+        this.workerSparesIdle = b.workerSparesIdle;
     }
 
     /** The absolute prefix every relative path was resolved against. */
@@ -243,6 +245,14 @@ public final class MasterConfiguration {
         return workerSpares;
     }
 
+    /**
+     * worker_spare_priority = idle (true): spares start at SCHED_IDLE and are raised to worker_priority at their
+     * promotion; normal (false): they start at worker_priority, as workers do.
+     */
+    public boolean workerSparesIdle() {
+        return workerSparesIdle;
+    }
+
     @Override
     public String toString() {
         return "MasterConfiguration[" + configFile + "]";
@@ -281,6 +291,7 @@ public final class MasterConfiguration {
         List<Path> workerClassPath = List.of();
         Config resolved;
         int workerSpares;
+        boolean workerSparesIdle = true;
 
         MasterConfiguration build() {
             return new MasterConfiguration(this);

@@ -100,6 +100,7 @@ final class ChannelReader {
                 } else if (slot.ready(now)) {
                     log.info("worker process {} (slot {}) ready in {} ms", slot.pid(), slot.slot,
                             TimeUnit.NANOSECONDS.toMillis(now - slot.worker().startedAtNanos));
+                    spares.confirmRaised(slot);
                     workerReady.run();
                 }
             }

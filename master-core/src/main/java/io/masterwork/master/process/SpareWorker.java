@@ -9,14 +9,17 @@ public final class SpareWorker {
     final int number;
     final WorkerGeneration generation;
     final Worker worker;
+    /** Spawned at SCHED_IDLE (worker_spare_priority): its promotion raises it first. */
+    final boolean startedIdle;
     private WorkerState state = WorkerState.STARTING;
     /** When it said READY ("spare"), System.nanoTime(); 0 before. */
     private long readyAtNanos;
 
-    SpareWorker(int number, WorkerGeneration generation, Worker worker) {
+    SpareWorker(int number, WorkerGeneration generation, Worker worker, boolean startedIdle) {
         this.number = number;
         this.generation = generation;
         this.worker = worker;
+        this.startedIdle = startedIdle;
     }
 
     /** Starting → Ready on its READY ("spare"); false in any other state. */

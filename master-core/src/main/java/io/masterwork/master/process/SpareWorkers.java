@@ -28,6 +28,7 @@ final class SpareWorkers {
     private final Posix posix;
     private final Spawner spawner;
     private final WorkerCommands commands;
+    private final SparePriority priority;
     private final List<SpareWorker> spares = new ArrayList<>();
     /** Spares that died before they were ready, in a row: the next spare waits (as a crash-looping slot does). */
     private int quickDeaths;
@@ -35,9 +36,14 @@ final class SpareWorkers {
     private long spawnDueNanos;
 
     SpareWorkers(Posix posix, Spawner spawner, WorkerCommands commands) {
+        this(posix, spawner, commands, new SparePriority(posix));
+    }
+
+    SpareWorkers(Posix posix, Spawner spawner, WorkerCommands commands, SparePriority priority) {
         this.posix = posix;
         this.spawner = spawner;
         this.commands = commands;
+        this.priority = priority;
     }
 
     /** Every spare with a process (exiting ones included), in spare-number order. */
@@ -56,6 +62,11 @@ final class SpareWorkers {
             }
         }
         return out;
+    }
+
+    /** A spare whose process was started elsewhere (SparePriorityTest's scripted ones): promote may use it. */
+    void adopt(SpareWorker spare) {
+        spares.add(spare);
     }
 
     SpareWorker byChannelFd(int fd) {
@@ -94,8 +105,9 @@ final class SpareWorkers {
         }
         int number = lowestFreeNumber(spares);
         SpareWorker spare;
+        boolean idle = priority.startIdle(serving.config);
         try {
-            spare = new SpareWorker(number, serving, spawner.spawnSpare(number, serving));
+            spare = new SpareWorker(number, serving, spawner.spawnSpare(number, serving, idle), idle);
         } catch (RuntimeException e) {
             quickDeaths++;
             spawnDueNanos = nowNanos + CrashAccounting.backoff(serving.config, quickDeaths);
@@ -104,7 +116,8 @@ final class SpareWorkers {
         }
         spares.add(spare);
         spawnDueNanos = 0;
-        log.info("start spare worker process {} (spare {}, generation {})", spare.worker.pid, number, serving.number);
+        log.info("start spare worker process {} (spare {}, generation {}{})", spare.worker.pid, number, serving.number,
+                idle ? ", idle priority" : "");
     }
 
     /** When {@link #manage} wants to start the next spare (System.nanoTime()), or Long.MAX_VALUE. */
@@ -156,11 +169,22 @@ final class SpareWorkers {
      * Instead of a JVM's start: PROMOTE to the best spare for {@code slot}'s generation, which leaves the spares —
      * the configuration as a memfd, the generation and the slot's CPUs. The spare, or null when none fits or the frame
      * cannot be written (that spare is then stopped). {@link #takeOver} then moves its process into the slot.
+     * A spare started idle is raised to worker_priority on every thread before PROMOTE: one that cannot be is
+     * stopped instead, since a promoted worker must never serve at idle priority.
      */
     SpareWorker promote(WorkerSlot slot) {
         SpareWorker spare = bestFor(slot.generation);
         if (spare == null) {
             return null;
+        }
+        if (spare.startedIdle) {
+            String why = priority.raise(spare.worker.pid, slot.generation.config.workerPriority());
+            if (why != null) {
+                log.warn("cannot raise spare worker process {} to worker_priority {}: {}; starting a new worker instead",
+                        spare.worker.pid, slot.generation.config.workerPriority(), why);
+                retire(spare, ChannelFrame.terminate());
+                return null;
+            }
         }
         BitSet cpus = Spawner.affinityFor(slot.slot, slot.generation);
         int configFd = posix.memfd("masterwork-config", slot.generation.configJson);
@@ -187,7 +211,27 @@ final class SpareWorkers {
         log.info("start worker process {} (slot {}): spare {} promoted, {} ms after its spawn{}", spare.worker.pid,
                 slot.slot, spare.number, TimeUnit.NANOSECONDS.toMillis(nowNanos - spare.worker.startedAtNanos),
                 spare.hasSaidReady() ? "" : " (still starting)");
-        return spare.worker.promoted(nowNanos);
+        Worker promoted = spare.worker.promoted(nowNanos);
+        promoted.raisedFromIdle = spare.startedIdle;
+        return promoted;
+    }
+
+    /**
+     * The READY of a worker promoted from an idle spare: its threads are walked once more, closing the one gap of the
+     * raise before PROMOTE (a thread creation already inside the kernel then, which copied the idle policy). A thread
+     * that refuses now could not have been made to by any benign worker: it is logged, the worker serves on.
+     */
+    void confirmRaised(WorkerSlot slot) {
+        Worker worker = slot.worker();
+        if (worker == null || !worker.raisedFromIdle) {
+            return;
+        }
+        worker.raisedFromIdle = false;
+        String why = priority.raise(worker.pid, slot.generation.config.workerPriority());
+        if (why != null) {
+            log.warn("worker process {} (slot {}), a promoted spare: not every thread could be raised to worker_priority {}: {}",
+                    worker.pid, slot.slot, slot.generation.config.workerPriority(), why);
+        }
     }
 
     /**

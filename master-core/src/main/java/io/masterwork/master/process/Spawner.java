@@ -8,6 +8,7 @@ import io.masterwork.master.archive.WorkerJvmClassPath;
 import io.masterwork.posix.OpenFlags;
 import io.masterwork.posix.Posix;
 import io.masterwork.posix.PosixException;
+import io.masterwork.posix.SchedulingPolicy;
 import io.masterwork.posix.SocketType;
 import io.masterwork.posix.SpawnRequest;
 import java.io.File;
@@ -96,19 +97,20 @@ final class Spawner {
     /** Starts the worker of slot {@code slot} for {@code generation}, on the slot's CPUs. */
     Worker spawn(int slot, WorkerGeneration generation) {
         return spawnProcess(generation, workerArgv(SpawnContract.WORKER_TITLE, false, slot, generation),
-                affinityFor(slot, generation));
+                affinityFor(slot, generation), false);
     }
 
     /**
      * Starts spare number {@code number} for {@code generation}: the same descriptors, environment and JVM as a
      * worker's, titled {@link SpawnContract#SPARE_TITLE}, {@code --spare=K} instead of {@code --slot}, and no CPU
-     * affinity (it gets its slot's at promotion). The priority is the generation's, as for every worker.
+     * affinity (it gets its slot's at promotion). The nice value is the generation's, as for every worker; with
+     * {@code idle} every thread of it also runs at SCHED_IDLE until its promotion raises it ({@link SparePriority}).
      */
-    Worker spawnSpare(int number, WorkerGeneration generation) {
-        return spawnProcess(generation, workerArgv(SpawnContract.SPARE_TITLE, true, number, generation), null);
+    Worker spawnSpare(int number, WorkerGeneration generation, boolean idle) {
+        return spawnProcess(generation, workerArgv(SpawnContract.SPARE_TITLE, true, number, generation), null, idle);
     }
 
-    private Worker spawnProcess(WorkerGeneration generation, List<String> argv, BitSet affinity) {
+    private Worker spawnProcess(WorkerGeneration generation, List<String> argv, BitSet affinity, boolean idle) {
         int[] channelPair = posix.socketpair(SocketType.SEQPACKET);
         Channel channel;
         try {
@@ -149,7 +151,7 @@ final class Spawner {
             for (int i = 0; i < listenerFds.size(); i++) {
                 request.mapFd(listenerFds.get(i), SpawnContract.FIRST_LISTENER_FD + i);
             }
-            int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(), affinity);
+            int pid = spawnWithThreadAttributes(request, generation.config.workerPriority(), affinity, idle);
             spawned = true;
             return new Worker(pid, channel, inbox[0], System.nanoTime());
         } finally {
@@ -181,9 +183,10 @@ final class Spawner {
      * inherits them from the thread that spawns it, so a fresh thread takes them on and spawns: every
      * thread of the worker JVM then has them from its first instruction, and the master keeps its own.
      * One that cannot be taken on (a negative worker_priority under a master that is not root: EACCES) is an
-     * alert and the worker starts without it, as nginx's workers go on after a failed setpriority.
+     * alert and the worker starts without it, as nginx's workers go on after a failed setpriority. The scheduling
+     * policy is inherited the same way: {@code idle} makes every thread of a spare's JVM SCHED_IDLE from its start.
      */
-    private int spawnWithThreadAttributes(SpawnRequest request, int nice, BitSet affinity) {
+    private int spawnWithThreadAttributes(SpawnRequest request, int nice, BitSet affinity, boolean idle) {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread spawning = new Thread(() -> {
             try {
@@ -194,6 +197,9 @@ final class Spawner {
                 });
                 if (affinity != null) {
                     takeOn("worker_cpu_affinity", () -> posix.setAffinity(0, affinity));
+                }
+                if (idle) {
+                    takeOn("worker_spare_priority", () -> posix.setScheduler(0, SchedulingPolicy.IDLE));
                 }
                 result.set(posix.spawn(request));
             } catch (RuntimeException | Error e) {

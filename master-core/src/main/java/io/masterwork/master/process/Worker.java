@@ -22,6 +22,8 @@ final class Worker {
     String initFailure;
     /** Figures that did not decode were logged once: a worker flooding its channel with them fills no log. */
     boolean badFiguresLogged;
+    /** A spare started at SCHED_IDLE and raised at its promotion: its READY in the slot is the moment to look again. */
+    boolean raisedFromIdle;
 
     Worker(int pid, Channel channel, int inboxWriteFd, long startedAtNanos) {
         this(pid, channel, inboxWriteFd, startedAtNanos, new Outbox());

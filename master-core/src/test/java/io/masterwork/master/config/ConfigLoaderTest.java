@@ -221,6 +221,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void workerSparePriorityIsIdleByDefaultOrNormal() throws IOException {
+        assertThat(load("").workerSparesIdle()).isTrue();
+        assertThat(load("worker_spare_priority = normal\n").workerSparesIdle()).isFalse();
+        assertThat(load("worker_spare_priority = idle\n").workerSparesIdle()).isTrue();
+        assertThat(rejected("\nworker_spare_priority = nice19\n", 2, "worker_spare_priority"))
+                .contains("must be idle or normal, got \"nice19\"");
+        rejected("worker_spare_priority = 19\n", 1, "worker_spare_priority");
+    }
+
+    @Test
     void badValues() throws IOException {
         rejected("worker_shutdown_timeout = 10x\n", 1, "worker_shutdown_timeout");
         rejected("worker_cpu_affinity = [\"01\", \"2\"]\n", 1, "worker_cpu_affinity");
@@ -323,7 +333,7 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.defaults().root().keySet()).containsExactlyInAnyOrder(
                 "worker_processes", "worker_cpu_affinity", "worker_priority", "worker_rlimit_nofile",
                 "worker_rlimit_core", "worker_shutdown_timeout", "worker_ready_timeout", "worker_watchdog_timeout", "worker_crash_limit",
-                "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_spares", "worker_jvm_options",
+                "worker_crash_window", "worker_respawn_backoff", "worker_respawn_backoff_max", "worker_spares", "worker_spare_priority", "worker_jvm_options",
                 "worker_class_path", "env",
                 "user", "pid", "error_log", "control_socket", "status_listen", "status_auth", "daemon", "listen", "http", "app", "modules",
                 "connection_handover");

@@ -98,7 +98,7 @@ class SpareWorkersTest {
         opened.add(channel);
         POSIX.closeQuietly(pair[1]);
         SpareWorker spare = new SpareWorker(SpareWorkers.lowestFreeNumber(spares), generation,
-                new Worker(pid, channel, -1, started));
+                new Worker(pid, channel, -1, started), false);
         spares.add(spare);
         return spare;
     }

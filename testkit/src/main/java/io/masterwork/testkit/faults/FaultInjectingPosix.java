@@ -50,7 +50,8 @@ public final class FaultInjectingPosix implements InvocationHandler {
             Map.entry("setNonBlocking", "fcntl"), Map.entry("setAsync", "ioctl"), Map.entry("setOwner", "fcntl"),
             Map.entry("sendTo", "sendto"), Map.entry("listenTcp", "bind"), Map.entry("listenUnix", "bind"),
             Map.entry("chown", "chown"), Map.entry("chmod", "chmod"), Map.entry("peerCredentials", "getsockopt"),
-            Map.entry("setuid", "setuid"), Map.entry("setgid", "setgid"), Map.entry("setgroups", "setgroups"));
+            Map.entry("setuid", "setuid"), Map.entry("setgid", "setgid"), Map.entry("setgroups", "setgroups"),
+            Map.entry("setScheduler", "sched_setscheduler"));
 
     private final Posix real;
     private final Path file;
