@@ -20,6 +20,9 @@ import java.nio.file.StandardOpenOption;
  * Used on the event loop thread only.
  */
 final class AccessLog implements AutoCloseable {
+    /** stat(2)'s file type bits, and the type of a character device. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
     private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
 
     private final Path path;
@@ -42,22 +45,29 @@ final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * A regular file only, never through a symbolic link: the log directory may be writable by the worker user,
-     * and a FIFO put there would block the event loop in open(2) (the JDK has no O_NONBLOCK to open with).
+     * A regular file or a character device (/dev/null: the spare's rehearsal writes there), never through a symbolic
+     * link: the log directory may be writable by the worker user, and a FIFO put there would block the event loop in
+     * open(2) (the JDK has no O_NONBLOCK to open with). A character device cannot be put there by the worker user
+     * (mknod needs CAP_MKNOD), so one at the configured path was put there by its administrator.
      */
     private static FileChannel openFile(Path path) throws IOException {
         try {
             java.nio.file.attribute.BasicFileAttributes found = java.nio.file.Files.readAttributes(path,
                     java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            if (!found.isRegularFile()) {
+            if (!found.isRegularFile() && !isCharacterDevice(path)) {
                 throw new IOException(path + " is " + (found.isSymbolicLink() ? "a symbolic link" : found.isDirectory()
-                        ? "a directory" : "a FIFO, socket or device") + ", not a regular file");
+                        ? "a directory" : "a FIFO, socket or block device") + ", not a regular file");
             }
         } catch (java.nio.file.NoSuchFileException absent) {
             // created below
         }
         return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
                 java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private static boolean isCharacterDevice(Path path) throws IOException {
+        int mode = (Integer) java.nio.file.Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        return (mode & S_IFMT) == S_IFCHR;
     }
 
     Path path() {
