@@ -10,6 +10,7 @@ fi
 ./masterwork -v >/dev/null
 MW=$(readlink -f .masterwork/current)/bin/masterwork
 work=$(mktemp -d /tmp/masterwork-soak-XXXX)
+chmod 755 "$work" # a root master's workers run as nobody by default and must enter the prefix
 pids="$work/pids"
 : >"$pids"
 cleanup() {

@@ -22,6 +22,7 @@ fi
 ./masterwork -v >/dev/null
 MW=$(readlink -f .masterwork/current)/bin/masterwork
 work=$(mktemp -d /tmp/masterwork-upgrade-XXXX)
+chmod 755 "$work" # a root master's workers run as nobody by default and must enter the prefix
 # Every master started (new masters are found inside a subshell: the list lives in a file)
 pids="$work/pids"
 : >"$pids"

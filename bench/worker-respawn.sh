@@ -30,6 +30,7 @@ if [[ ${ACCESS_LOG:-0} == 1 ]]; then mw_access_log='"logs/access.log"' nginx_acc
 nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
 [[ -n $nginx_bin ]] || with_nginx=0
 work=$(mktemp -d /tmp/masterwork-respawn-XXXXXX)
+chmod 755 "$work" # a root master's workers run as nobody by default and must enter the prefix
 pids=()
 
 cleanup() {

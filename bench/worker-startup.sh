@@ -32,6 +32,7 @@ with_nginx=${NGINX:-1}
 nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
 [[ -n $nginx_bin ]] || with_nginx=0
 work=$(mktemp -d /tmp/masterwork-startup-XXXXXX)
+chmod 755 "$work" # a root master's workers run as nobody by default and must enter the prefix
 masters=()
 
 cleanup() {
