@@ -130,6 +130,7 @@ public final class MasterProcessCycle {
             Guard.run("the upgrade", this::reapNewMaster);
             Guard.run("reloading", reloads::progress);
             Guard.run("managing the workers", this::manageWorkers);
+            Guard.run("announcing a commit", reloads::announceCommit);
             Guard.run("spares", () -> spares.manage(desired.serving(), sparesWanted(), noWorkerStarting(), System.nanoTime()));
             Guard.run("the watchdog", () -> watchdog.watch(table.occupied(), stopping() ? Optional.empty()
                     : desired.serving().config.workerWatchdogTimeout(), System.nanoTime()));

@@ -54,6 +54,9 @@ final class Reloads {
         asking.add(requester);
     }
 
+    /** A commit made this turn, announced after the reconcile step ({@link #announceCommit}). */
+    private boolean commitToAnnounce;
+
     /** HUP: a new generation with the re-read configuration; during a reload, queued, not lost (the file may have changed again). */
     void request() {
         if (underway != null) {
@@ -114,8 +117,20 @@ final class Reloads {
         log.info("generation {} serving with {} workers after {} ms; generation {} is quitting", done.next.number,
                 table.staying(done.next).size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - done.startedNanos),
                 done.previous.number);
-        extensions.announce(MasterExtension::reloadCommitted);
+        commitToAnnounce = true;
         startQueued();
+    }
+
+    /**
+     * After the reconcile step: a commit is announced (systemd's READY=1, the control socket's answer) only once the
+     * old generation has been sent QUIT, so whoever hears it and connects meets the new generation, not an old worker
+     * that has not yet been told to stop accepting.
+     */
+    void announceCommit() {
+        if (commitToAnnounce) {
+            commitToAnnounce = false;
+            extensions.announce(MasterExtension::reloadCommitted);
+        }
     }
 
     /** The reload under way is given up: its generation is wanted no more, the old one goes on serving. */
