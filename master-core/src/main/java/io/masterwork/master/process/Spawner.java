@@ -20,6 +20,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +78,6 @@ final class Spawner {
 
     private final Posix posix;
     private final String javaExecutable;
-    private final String masterClassPath;
     private final ClassArchives archives;
     /** Why the worker archive did not fit at the last spawn that found it stale (said once, not at every spawn). */
     private String archiveStaleBecause;
@@ -85,13 +85,7 @@ final class Spawner {
     Spawner(Posix posix) {
         this.posix = posix;
         this.javaExecutable = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        this.masterClassPath = withoutMasterOnly(System.getProperty("java.class.path"));
         this.archives = ClassArchives.ofThisDistribution().orElse(null);
-    }
-
-    /** Kept for its tests: see {@link WorkerJvmClassPath#withoutMasterOnly}. */
-    static String withoutMasterOnly(String classPath) {
-        return WorkerJvmClassPath.withoutMasterOnly(classPath);
     }
 
     /** Starts the worker of slot {@code slot} for {@code generation}, on the slot's CPUs. */
@@ -234,11 +228,13 @@ final class Spawner {
     private List<String> workerArgv(String title, boolean spare, int number, WorkerGeneration generation) {
         List<String> argv = new ArrayList<>();
         argv.add(title);
+        // One class path for the JVM and for the archive's check: the archive fits exactly what the worker loads.
+        List<Path> classPath = WorkerJvmClassPath.of(generation.config.workerClassPath());
         argv.addAll(DEFAULT_WORKER_JVM_FLAGS);
-        argv.addAll(archiveFlag(generation));
+        argv.addAll(archiveFlag(classPath));
         argv.addAll(generation.config.workerJvmOptions());
         argv.add("-cp");
-        argv.add(workerClassPath(generation));
+        argv.add(classPath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator)));
         argv.add(SpawnContract.WORKER_MAIN_CLASS);
         argv.addAll(SpawnContract.workerArguments(spare, number, generation.number, posix.getpid(),
                 generation.listenerFds.size()));
@@ -251,24 +247,18 @@ final class Spawner {
      * does not fit is left out, with a warning when the reason is new: the master retrains a stale archive at its
      * start, so this is a class path or a jar that changed since.
      */
-    private List<String> archiveFlag(WorkerGeneration generation) {
+    private List<String> archiveFlag(List<Path> classPath) {
         if (archives == null) {
             return List.of();
         }
         Path archive = archives.workerArchive();
-        Optional<String> stale = ClassArchives.whyStale(archive, WorkerJvmClassPath.of(generation.config.workerClassPath()));
+        Optional<String> stale = ClassArchives.whyStale(archive, classPath);
         if (stale.isPresent() && !stale.get().equals(archiveStaleBecause)) {
             log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` retrains it",
                     archive, stale.get(), Launcher.command());
         }
         archiveStaleBecause = stale.orElse(null);
         return ClassArchives.exists(archive) && stale.isEmpty() ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
-    }
-
-    private String workerClassPath(WorkerGeneration generation) {
-        StringBuilder cp = new StringBuilder(masterClassPath);
-        generation.config.workerClassPath().forEach(p -> cp.append(File.pathSeparatorChar).append(p.toAbsolutePath()));
-        return cp.toString();
     }
 
     private static List<String> workerEnvironment(WorkerGeneration generation) {
