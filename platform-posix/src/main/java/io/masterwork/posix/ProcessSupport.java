@@ -181,26 +181,16 @@ final class ProcessSupport {
 
     /** Applies the action to every thread listed in /proc/pid/task; a thread gone meanwhile (ESRCH) is skipped. */
     int forAllThreads(int pid, IntConsumer action) {
-        if (pid < 0) {
-            throw new IllegalArgumentException("not a process id: " + pid);
-        }
-        Path tasks = Path.of("/proc", pid == 0 ? "self" : Integer.toString(pid), "task");
         int done = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(tasks)) {
-            for (Path entry : entries) {
-                try {
-                    action.accept(Integer.parseInt(entry.getFileName().toString()));
-                    done++;
-                } catch (PosixException e) {
-                    if (e.errno() != Errno.ESRCH) {
-                        throw e;
-                    }
+        for (int tid : threads(pid)) {
+            try {
+                action.accept(tid);
+                done++;
+            } catch (PosixException e) {
+                if (e.errno() != Errno.ESRCH) {
+                    throw e;
                 }
             }
-        } catch (NoSuchFileException e) {
-            throw nat.failure("opendir", Errno.ESRCH, tasks + ": no such process");
-        } catch (IOException e) {
-            throw new UncheckedIOException("listing " + tasks, e);
         }
         return done;
     }
