@@ -38,7 +38,9 @@ public class HttpBoundaryDecoder extends HttpRequestDecoder {
         int from = buffer.readerIndex();
         super.decode(ctx, buffer, out);
         if (out.size() > emitted) {
-            midRequest = !(out.get(out.size() - 1) instanceof LastHttpContent);
+            Object last = out.get(out.size() - 1);
+            // Identity first: a request without a body ends with the decoder's shared empty last content.
+            midRequest = last != LastHttpContent.EMPTY_LAST_CONTENT && !(last instanceof LastHttpContent);
         } else if (buffer.readerIndex() > from && !onlyBlankLines(buffer, from, buffer.readerIndex())) {
             midRequest = true;
         }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -37,7 +38,14 @@ final class RequestBodyDiscarder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest head) {
+        if (msg == LastHttpContent.EMPTY_LAST_CONTENT) {
+            // The end of a request without a body, the usual case: the decoder's shared instance, found by identity
+            // (an interface type check on the event loop's hottest path costs a scan of the class's interfaces).
+            complete(ctx);
+            return;
+        }
+        if (msg.getClass() == DefaultHttpRequest.class || msg instanceof HttpRequest) {
+            HttpRequest head = (HttpRequest) msg;
             // A request is an HttpRequest (a FullHttpRequest only from an adopted connection's decoder, never here).
             tooLarge = false;
             bodyBytes = 0;
@@ -54,7 +62,7 @@ final class RequestBodyDiscarder extends ChannelInboundHandlerAdapter {
                 refuseTooLarge(ctx);
                 return;
             }
-            if (HttpUtil.is100ContinueExpected(head)) {
+            if (head.headers().contains(HttpHeaderNames.EXPECT) && HttpUtil.is100ContinueExpected(head)) {
                 request.headers().remove(HttpHeaderNames.EXPECT);
                 ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                         Unpooled.EMPTY_BUFFER));

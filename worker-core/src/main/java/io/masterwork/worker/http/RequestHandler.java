@@ -6,9 +6,10 @@ import io.masterwork.api.WorkerIdentity;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -36,7 +37,7 @@ import java.nio.charset.StandardCharsets;
  * every other path. Decides per response whether the connection stays open
  * (keep-alive asked for and allowed, keepalive_requests not reached, no drain under way).
  */
-final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class RequestHandler extends ChannelInboundHandlerAdapter {
     static final String WORKER_PATH = "/_worker";
     static final String BYTES_PREFIX = "/_bytes/";
     static final String SIBLING_REQUESTS_PATH = "/_siblings/requests";
@@ -61,8 +62,26 @@ final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         this.connection = connection;
     }
 
+    /**
+     * Not a {@code SimpleChannelInboundHandler}: its type matcher is a reflective {@code Class.isInstance} per message,
+     * which C1-compiled workers pay on every request. Requests come from {@link RequestBodyDiscarder}, always a
+     * {@code DefaultFullHttpRequest}.
+     */
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg.getClass() != DefaultFullHttpRequest.class && !(msg instanceof FullHttpRequest)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        FullHttpRequest request = (FullHttpRequest) msg;
+        try {
+            channelRead0(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    private void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         if (answerPending) {
             waiting.add(request.retain());
             if (waiting.size() == PIPELINED_LIMIT) {

@@ -161,6 +161,49 @@ class HttpApplicationTest {
     }
 
     @Test
+    void pipelinedRequestsWithAndWithoutBodiesAreAnsweredInOrderAndTheBodiesAreNeverTakenForRequests() throws Exception {
+        HttpApplication app = start("body = \"b\\n\", access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        // A body that looks like a request must be read and dropped, not answered.
+        String body = "GET /not-a-request HTTP/1.1\r\n\r\n";
+        String response = exchange(channel, "GET /1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "POST /2 HTTP/1.1\r\nHost: t\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                + "POST /3 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+                + "GET /4 HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertThat(response.split("HTTP/1.1 200 OK", -1)).as("four answers, no more").hasSize(5);
+        assertThat(response).doesNotContain("HTTP/1.1 400").doesNotContain("connection: close");
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void expectContinueGetsAnInterimAnswerBeforeTheBodyAndOneFinalAnswer() throws Exception {
+        HttpApplication app = start("body = \"b\\n\", access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        String interim = exchange(channel, "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+        assertThat(interim).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        String answer = exchange(channel, "abcd");
+        assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nb\n");
+        // No interim answer without the header, nor for HTTP/1.0 (RFC 9110: a 1.0 client cannot expect one).
+        assertThat(exchange(channel, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx"))
+                .startsWith("HTTP/1.1 200 OK\r\n");
+        assertThat(exchange(channel, "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx"))
+                .startsWith("HTTP/1.0 200 OK\r\n");
+    }
+
+    @Test
+    void aBodyAnnouncedLargerThanTheLimitIs413AndTheConnectionEnds() throws Exception {
+        HttpApplication app = start("body = \"b\\n\", access_log = off", List.of());
+        EmbeddedChannel channel = new EmbeddedChannel();
+        app.accept(channel);
+        String response = exchange(channel, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                + (HttpConnection.MAX_BODY + 1) + "\r\n\r\nabc");
+        assertThat(response).startsWith("HTTP/1.1 413 Request Entity Too Large\r\n").contains("connection: close\r\n")
+                .doesNotContain("200 OK");
+    }
+
+    @Test
     void workerJsonListsTheSiblingsHeld() throws Exception {
         HttpApplication app = start("access_log = off", List.of(new Sibling(0, 100), new Sibling(1, 101)));
         EmbeddedChannel channel = new EmbeddedChannel();
