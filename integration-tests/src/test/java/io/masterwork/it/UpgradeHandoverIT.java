@@ -130,6 +130,85 @@ class UpgradeHandoverIT {
     }
 
     /**
+     * The new master of one upgrade is the old master of the next: it makes a channel of its own on its USR2, and the
+     * WebSocket moves once more (soak-upgrades.sh's scenario, with a connection that must survive every step).
+     */
+    @Test
+    void aWebSocketSurvivesTwoUpgradesInARow() throws Exception {
+        int second = -1;
+        int third = -1;
+        try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 20s\n")) {
+            List<Integer> firstWorkers = master.awaitWorkers(2);
+            try (WsClient ws = new WsClient(master.port(), null)) {
+                int localPort = ws.localPort();
+                echo(ws, "first master");
+                master.signal("USR2");
+                second = awaitNewMaster(master);
+                List<Integer> secondWorkers = awaitReadyWorkers(master, second, 2);
+                master.signal("WINCH");
+                await().atMost(Duration.ofSeconds(15)).until(() -> firstWorkers.stream().noneMatch(ProcFs::exists));
+                master.signal("QUIT");
+                assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
+                echo(ws, "second master");
+
+                final int secondMaster = second;
+                RunningMaster.kill("USR2", second);
+                third = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                    int pid = master.pidFromFile();
+                    return pid > 0 && pid != secondMaster && ProcFs.exists(pid) && ProcFs.parentOf(pid) == secondMaster ? pid : -1;
+                }, p -> p > 0);
+                List<Integer> thirdWorkers = awaitReadyWorkers(master, third, 2);
+                RunningMaster.kill("WINCH", second);
+                await().atMost(Duration.ofSeconds(15)).until(() -> secondWorkers.stream().noneMatch(ProcFs::exists));
+                RunningMaster.kill("QUIT", second);
+                await().atMost(Duration.ofSeconds(30)).until(() -> !ProcFs.exists(secondMaster) || ProcFs.isZombie(secondMaster));
+                for (int i = 0; i < 3; i++) {
+                    echo(ws, "third master " + i);
+                }
+                int owner = holder(thirdWorkers, master.port(), localPort);
+                assertThat(owner).as("a worker of the third master holds the connection").isPositive();
+                assertThat(ProcFs.parentOf(owner)).isEqualTo(third);
+                assertThat(ws.localPort()).isEqualTo(localPort);
+            }
+        } finally {
+            RunningMaster.killTree(third);
+            RunningMaster.killTree(second);
+        }
+    }
+
+    /**
+     * The new master is killed after WINCH: the upgrade rolls back, the old master starts its workers again, and the
+     * WebSocket its workers had moved to the new master's ends with them: gracefully, a close frame (1001) and no reset.
+     */
+    @Test
+    void whenTheNewMasterDiesTheOldOneCarriesOnAndTheMovedWebSocketEndsGracefully() throws Exception {
+        int newMaster = -1;
+        try (RunningMaster master = RunningMaster.start("worker_shutdown_timeout = 20s\n")) {
+            List<Integer> oldWorkers = master.awaitWorkers(2);
+            try (WsClient ws = new WsClient(master.port(), null)) {
+                echo(ws, "before the upgrade");
+                master.signal("USR2");
+                newMaster = awaitNewMaster(master);
+                awaitReadyWorkers(master, newMaster, 2);
+                master.signal("WINCH");
+                await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+                echo(ws, "moved");
+                RunningMaster.kill("KILL", newMaster);
+                WsClient.Frame close = ws.read();
+                assertThat(close.opcode()).isEqualTo(WsClient.CLOSE);
+                assertThat(((close.payload()[0] & 0xFF) << 8) | (close.payload()[1] & 0xFF)).isEqualTo(1001);
+                awaitReadyWorkers(master, master.pid(), 2);
+                assertThat(master.errorLog()).contains("the upgrade is rolled back");
+                try (WsClient again = new WsClient(master.port(), null)) {
+                    echo(again, "the old master serves");
+                }
+            }
+        } finally {
+            RunningMaster.killTree(newMaster);
+        }
+    }
+
+    /**
      * Rollback, nginx's way: HUP to the old master after WINCH brings its workers back, QUIT to the new master ends it.
      * The WebSocket went over to the new master at WINCH and comes back to the old master's new workers at that QUIT.
      */
