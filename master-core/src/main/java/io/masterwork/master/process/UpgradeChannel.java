@@ -46,9 +46,6 @@ final class UpgradeChannel {
 
     /** What changed in the other master's workers on one read: frames to pass on to retiring workers, in order. */
     record News(List<ChannelFrame> frames, boolean closed) {
-        boolean isEmpty() {
-            return frames.isEmpty() && !closed;
-        }
     }
 
     private final Posix posix;
@@ -94,10 +91,6 @@ final class UpgradeChannel {
 
     int fd() {
         return channel.fd();
-    }
-
-    boolean isOpen() {
-        return !closed;
     }
 
     /** The other master's workers this master's retiring workers may hand their connections to now. */
