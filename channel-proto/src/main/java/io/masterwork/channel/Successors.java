@@ -21,6 +21,14 @@ public final class Successors {
         }
     }
 
+    /**
+     * Where the other master's workers are numbered during a binary upgrade: its slot {@code k} is slot
+     * {@code PEER_MASTER_SLOT_BASE + k} here, in OPEN_CHANNEL, CLOSE_CHANNEL and RETIRE alike. Both masters number
+     * their slots from 0, so a worker that holds the inboxes of both addresses the other master's above this, where
+     * no slot of a process table (at most 1024) reaches.
+     */
+    public static final long PEER_MASTER_SLOT_BASE = 1L << 32;
+
     private static final int ENTRY = 12;
     /** How many successors one RETIRE frame names: (4096 - 4) / 12. */
     public static final int MAX = (FrameCodec.MAX_PAYLOAD - 4) / ENTRY;

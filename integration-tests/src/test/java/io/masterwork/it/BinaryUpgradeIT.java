@@ -26,6 +26,14 @@ class BinaryUpgradeIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> load.ok.get() >= now + n);
     }
 
+    /** The sockets both processes hold. */
+    private static java.util.Set<String> sharedSockets(int one, int other) {
+        java.util.Set<String> shared = new java.util.HashSet<>(ProcFs.fds(one).values());
+        shared.retainAll(new java.util.HashSet<>(ProcFs.fds(other).values()));
+        shared.removeIf(l -> !l.startsWith("socket:"));
+        return shared;
+    }
+
     /** The new master: the old master's child that is not one of its workers. */
     private static int awaitNewMaster(RunningMaster master) {
         return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -61,12 +69,12 @@ class BinaryUpgradeIT {
                 assertThat(readPid(pid)).isEqualTo(newMaster);
                 List<Integer> newWorkers = awaitReadyWorkers(master, newMaster, 2);
                 assertThat(ProcFs.cmdline(newMaster)).startsWith("masterwork: master process");
-                // The new master shares exactly the listener with the old one: no channel, nothing else.
-                java.util.Set<String> oldSockets = new java.util.HashSet<>(ProcFs.fds(master.pid()).values());
-                oldSockets.removeIf(l -> !l.startsWith("socket:"));
-                java.util.Set<String> shared = new java.util.HashSet<>(ProcFs.fds(newMaster).values());
-                shared.retainAll(oldSockets);
-                assertThat(shared).containsExactly(ProcFs.fds(oldWorkers.get(0)).get(6));
+                // The new master shares with the old one the listener and (issue 29) the inbox write ends of both
+                // masters' workers, which each names to the other over the upgrade channel: no worker's command
+                // channel, nothing else.
+                final int upgraded = newMaster;
+                await().atMost(Duration.ofSeconds(10)).until(() -> sharedSockets(master.pid(), upgraded).size() == 1 + 2 + 2);
+                assertThat(sharedSockets(master.pid(), newMaster)).contains(ProcFs.fds(oldWorkers.get(0)).get(6));
                 assertThat(master.errorLog()).contains("binary upgrade: masterwork/");
                 awaitMoreAnswers(load, 500);
 
@@ -111,11 +119,10 @@ class BinaryUpgradeIT {
             newMaster = awaitNewMaster(master);
             awaitReadyWorkers(master, newMaster, 2);
             assertThat(master.errorLog()).contains("status_listen: inherited the socket for 127.0.0.1:" + statusPort);
-            // Both masters hold the same two sockets: the listener and the status page's.
-            java.util.Set<String> shared = new java.util.HashSet<>(ProcFs.fds(newMaster).values());
-            shared.retainAll(new java.util.HashSet<>(ProcFs.fds(master.pid()).values()));
-            shared.removeIf(l -> !l.startsWith("socket:"));
-            assertThat(shared).hasSize(2);
+            // Both masters hold the same sockets: the listener, the status page's, and (issue 29) the inbox write ends
+            // of both masters' two workers.
+            final int started = newMaster;
+            await().atMost(Duration.ofSeconds(10)).until(() -> sharedSockets(master.pid(), started).size() == 2 + 2 + 2);
 
             master.signal("WINCH");
             await().atMost(Duration.ofSeconds(30)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));

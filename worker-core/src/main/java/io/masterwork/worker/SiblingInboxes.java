@@ -9,6 +9,7 @@ import io.masterwork.channel.Channel;
 import io.masterwork.channel.ChannelException;
 import io.masterwork.channel.ChannelFrame;
 import io.masterwork.channel.FrameCodec;
+import io.masterwork.channel.Successors;
 import io.masterwork.posix.Posix;
 import io.netty.channel.IoEventLoop;
 import org.slf4j.Logger;
@@ -219,11 +220,15 @@ final class SiblingInboxes implements SiblingMessages {
         this.handler = handler;
     }
 
-    /** Lists the siblings that can still be written to. */
+    /**
+     * Lists the siblings that can still be written to. The other master's workers of a binary upgrade (held only
+     * while this worker retires, to hand its connections to them) are no siblings of the application's: they serve
+     * another master's configuration, and its messages are meant for this master's workers.
+     */
     private void publish() {
         List<Sibling> list = new ArrayList<>(bySlot.size());
         bySlot.forEach((slot, inbox) -> {
-            if (inbox.usable()) {
+            if (inbox.usable() && slot < Successors.PEER_MASTER_SLOT_BASE) {
                 list.add(new Sibling(slot, inbox.pid()));
             }
         });

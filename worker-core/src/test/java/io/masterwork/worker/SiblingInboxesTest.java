@@ -142,6 +142,24 @@ class SiblingInboxesTest {
         assertThat(new String(read(three).payload(), StandardCharsets.US_ASCII)).isEqualTo("all");
     }
 
+    /**
+     * Issue 29: the other master's worker of a binary upgrade, held above PEER_MASTER_SLOT_BASE while this worker
+     * retires, takes a handover but is no sibling of the application's: not listed, not broadcast to.
+     */
+    @Test
+    void theOtherMastersWorkerIsHeldForHandoverButIsNoSibling() throws Exception {
+        Channel one = sibling(1, 1001);
+        long peerSlot = io.masterwork.channel.Successors.PEER_MASTER_SLOT_BASE + 1;
+        Channel peer = sibling(peerSlot, 2001);
+        assertThat(inboxes.siblings()).containsExactly(new Sibling(1, 1001));
+        assertThat(inboxes.broadcast(bytes("ours only"))).containsOnlyKeys(new Sibling(1, 1001));
+        assertThat(new String(read(one).payload(), StandardCharsets.US_ASCII)).isEqualTo("ours only");
+        assertThat(onLoop(() -> inboxes.holds(peerSlot, 2001))).isTrue();
+        assertThat(onLoop(() -> inboxes.sendNow(peerSlot, 2001, ChannelFrame.message(OWN_PID, OWN_SLOT, bytes("to the peer")))))
+                .isTrue();
+        assertThat(new String(read(peer).payload(), StandardCharsets.US_ASCII)).isEqualTo("to the peer");
+    }
+
     @Test
     void aFullInboxQueuesAndTheQueueIsWrittenInOrderOnceTheSiblingReads() throws Exception {
         Channel reader = sibling(2, 1002);

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * nginx's binary upgrade, both sides of it. As the old master, on USR2: the pid file (and control socket) become
  * {@code .oldbin}, and a new master from the newest build starts with the listening sockets and nothing else; both
- * serve until WINCH and QUIT retire this one. The new master is this master's child: when it exits while this one
+ * serve until WINCH and QUIT retire this one, and name their workers to each other over an {@link UpgradeChannel} so that
+ * the retiring side's connections move instead of closing. The new master is this master's child: when it exits while this one
  * runs, the upgrade is rolled back and the {@code .oldbin} files return. As the new master: who handed over
  * ({@link UpgradeHandover}), refused when it speaks another hand-over protocol.
  */
@@ -41,6 +42,8 @@ final class BinaryUpgrade {
     /** This process's argv as it was started, before the title overwrote it: a new master is started alike. */
     private final List<String> launchArgv;
     private NewMaster newMaster;
+    /** The channel to the other master of an upgrade under way (the new one, or as a new master the old one); or null. */
+    private UpgradeChannel peer;
 
     /** The extensions' sockets a new master takes over too (the status page's), by name. */
     private final java.util.function.Supplier<Map<String, Integer>> extensionSockets;
@@ -52,6 +55,32 @@ final class BinaryUpgrade {
         this.extensionSockets = extensionSockets;
         this.handover = UpgradeHandover.genuine(posix, environment);
         this.launchArgv = ProcessTitle.commandLine();
+        if (handover.isPresent() && handover.get().channelFd() >= 0 && handover.get().protocol() == UpgradeHandover.PROTOCOL) {
+            try {
+                peer = UpgradeChannel.inherited(posix, handover.get().channelFd(), handover.get().oldPid());
+            } catch (RuntimeException e) {
+                log.error("the upgrade channel (fd {}) from the old master cannot be used: {}; connections will not move "
+                        + "between the two masters", handover.get().channelFd(), e.getMessage());
+            }
+        } else if (handover.isPresent()) {
+            log.info("the old master {} gave no upgrade channel (a build without it): connections will not move between "
+                    + "the two masters", handover.get().oldPid());
+        }
+    }
+
+    /** The channel to the other master while both run, or null. */
+    UpgradeChannel peer() {
+        return peer;
+    }
+
+    /** The other master is gone (or the channel broke): the channel closes; returns the news for retiring workers. */
+    List<io.masterwork.channel.ChannelFrame> closePeer() {
+        if (peer == null) {
+            return List.of();
+        }
+        List<io.masterwork.channel.ChannelFrame> gone = peer.close();
+        peer = null;
+        return gone;
     }
 
     static Path oldbin(Path path) {
@@ -108,13 +137,32 @@ final class BinaryUpgrade {
             restore(pidFile, controlSocket);
             return false;
         }
-        int pid;
+        closePeer(); // an old master's, gone by now: USR2 is refused while it lives
+        int[] pair;
         try {
-            pid = spawnNewMaster(command, generation);
+            pair = UpgradeChannel.pair(posix);
         } catch (RuntimeException e) {
-            log.error("binary upgrade failed: cannot start the new master: {}", e.getMessage());
+            log.error("binary upgrade refused: cannot make the upgrade channel: {}", e.getMessage());
             restore(pidFile, controlSocket);
             return false;
+        }
+        int pid;
+        try {
+            pid = spawnNewMaster(command, generation, pair[1]);
+        } catch (RuntimeException e) {
+            log.error("binary upgrade failed: cannot start the new master: {}", e.getMessage());
+            posix.closeQuietly(pair[0]);
+            posix.closeQuietly(pair[1]);
+            restore(pidFile, controlSocket);
+            return false;
+        }
+        posix.closeQuietly(pair[1]); // the new master has its own copy: EOF here means it is gone
+        try {
+            peer = UpgradeChannel.towardsNewMaster(posix, pair);
+            peer.peerPid(pid);
+        } catch (RuntimeException e) {
+            log.error("the upgrade channel to the new master {} cannot be used: {}; connections will not move to it", pid,
+                    e.getMessage());
         }
         newMaster = new NewMaster(pid, pidFile, controlSocket);
         log.info("binary upgrade: new master process {} started; this master (masterwork/{}) keeps serving until WINCH and QUIT",
@@ -181,10 +229,10 @@ final class BinaryUpgrade {
 
     /**
      * Starts the new master: the newest build's bin/masterwork when this master runs from a build (the launcher's
-     * .masterwork/current), else this master's own command line. It gets the listeners at 3, 4, ... and
-     * stdin/stdout/stderr; no channel, no other descriptor.
+     * .masterwork/current), else this master's own command line. It gets the listeners at 3, 4, ..., the extensions'
+     * sockets, its end of the upgrade channel and stdin/stdout/stderr; no worker's channel, no other descriptor.
      */
-    private int spawnNewMaster(List<String> command, long generation) {
+    private int spawnNewMaster(List<String> command, long generation, int channelEnd) {
         List<InetSocketAddress> addresses = new ArrayList<>(listeners.byAddress().keySet());
         List<Integer> fds = new ArrayList<>(listeners.byAddress().values());
         List<String> env = new ArrayList<>();
@@ -198,10 +246,11 @@ final class BinaryUpgrade {
         List<InetSocketAddress> bound = new ArrayList<>();
         fds.forEach(fd -> bound.add(posix.localAddress(fd)));
         env.add(UpgradeHandover.ENV_LISTENERS + "=" + UpgradeHandover.listenersValue(bound, 3));
-        env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
-                Version.get(), generation).environmentValue());
-        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;...
+        // The extensions' sockets follow the listeners: MASTERWORK_EXTENSION_SOCKETS=status 5;..., then the upgrade channel.
         Map<String, Integer> extensions = new java.util.LinkedHashMap<>(extensionSockets.get());
+        int channelInNewMaster = 3 + fds.size() + extensions.size();
+        env.add(UpgradeHandover.ENV_UPGRADE + "=" + new UpgradeHandover(UpgradeHandover.PROTOCOL, posix.getpid(),
+                Version.get(), generation, channelInNewMaster).environmentValue());
         StringBuilder named = new StringBuilder();
         int fdInNewMaster = 3 + fds.size();
         for (String name : extensions.keySet()) {
@@ -221,8 +270,9 @@ final class BinaryUpgrade {
         for (int fd : extensions.values()) {
             request.mapFd(fd, next++);
         }
-        log.info("starting the new master: {} (listeners {}{})", String.join(" ", command.subList(1, command.size())),
-                addresses, extensions.isEmpty() ? "" : ", and the sockets of " + extensions.keySet());
+        request.mapFd(channelEnd, channelInNewMaster);
+        log.info("starting the new master: {} (listeners {}{}, the upgrade channel)", String.join(" ", command.subList(1, command.size())),
+                addresses, extensions.isEmpty() ? "" : ", the sockets of " + extensions.keySet());
         return posix.spawn(request);
     }
 

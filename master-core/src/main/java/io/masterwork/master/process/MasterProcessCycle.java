@@ -63,6 +63,11 @@ public final class MasterProcessCycle {
     private boolean anyWorkerReady;
     private int exitStatus;
     private PidFile pidFile;
+    /**
+     * A WINCH or graceful stop that waits for the new master to name its workers, the successors of this master's
+     * connections (at most {@link UpgradeChannel#SILENCE_BOUND_NANOS} after USR2); null when nothing waits.
+     */
+    private Runnable awaitingSuccessors;
 
     @Inject
     public MasterProcessCycle(Posix posix, MasterConfiguration config, MasterLogFiles logFiles,
@@ -135,6 +140,8 @@ public final class MasterProcessCycle {
             Guard.run("the watchdog", () -> watchdog.watch(table.occupied(), stopping() ? Optional.empty()
                     : desired.serving().config.workerWatchdogTimeout(), System.nanoTime()));
             Guard.run("sibling news", () -> commands.flushQueuedNews(table.occupied(), System.nanoTime()));
+            Guard.run("the upgrade channel", this::nameWorkersToPeer);
+            Guard.run("the upgrade's successors", this::retireOnceSuccessorsKnown);
             if (killDeadlineNanos != 0 && System.nanoTime() - killDeadlineNanos >= 0) {
                 killDeadlineNanos = 0;
                 Guard.run("killing", workers::killRemaining);
@@ -163,6 +170,11 @@ public final class MasterProcessCycle {
     }
 
     private void readable(int fd) {
+        UpgradeChannel peer = upgrade.peer();
+        if (peer != null && fd == peer.fd()) {
+            peerNews(peer);
+            return;
+        }
         WorkerSlot slot = table.byChannelFd(fd);
         SpareWorker spare = slot == null ? spares.byChannelFd(fd) : null;
         if (slot != null) {
@@ -216,9 +228,13 @@ public final class MasterProcessCycle {
 
     /** Graceful stop: workers finish what they serve, then the master exits. */
     void handleQuit() {
-        if (!stopping()) {
-            stop(true, "gracefully shutting down", ChannelFrame.quit(),
-                    desired.serving().config.workerShutdownTimeout().toNanos() + QUIT_KILL_SLACK_NANOS);
+        if (stopping()) {
+            return;
+        }
+        Runnable quit = () -> stop(true, "gracefully shutting down", ChannelFrame.quit(),
+                desired.serving().config.workerShutdownTimeout().toNanos() + QUIT_KILL_SLACK_NANOS);
+        if (!awaitSuccessors("QUIT", quit)) {
+            quit.run();
         }
     }
 
@@ -230,13 +246,15 @@ public final class MasterProcessCycle {
     }
 
     private void stop(boolean graceful, String message, ChannelFrame frame, long killAfterNanos) {
+        awaitingSuccessors = null;
         reloads.stop();
         log.info(message);
         extensions.announce((e, master) -> e.stopping(master, graceful));
         quitting |= graceful;
         terminating |= !graceful;
         desired.stop();
-        workers.signalAll(frame);
+        // A graceful stop during an upgrade hands the connections to the other master's workers, as a reload would.
+        workers.signalAll(frame, graceful && desired.serving().config.connectionHandover() ? upgrade.peer() : null);
         listeners.closeAll();
         killDeadlineNanos = System.nanoTime() + killAfterNanos;
     }
@@ -304,11 +322,68 @@ public final class MasterProcessCycle {
             log.info("WINCH ignored: no upgrade is in progress and this master has a controlling terminal");
             return;
         }
-        log.info("gracefully shutting down the worker processes (WINCH)");
-        if (reloads.underway() != null) {
-            reloads.rollback("the workers were told to quit (WINCH)");
+        if (awaitingSuccessors != null) {
+            return;
         }
-        desired.retire();
+        Runnable winch = () -> {
+            log.info("gracefully shutting down the worker processes (WINCH)");
+            if (reloads.underway() != null) {
+                reloads.rollback("the workers were told to quit (WINCH)");
+            }
+            desired.retire();
+        };
+        if (!awaitSuccessors("WINCH", winch)) {
+            winch.run();
+        }
+    }
+
+    /**
+     * An old master whose new master has not named its workers yet holds {@code retirement} back until it does, or
+     * until {@link UpgradeChannel#SILENCE_BOUND_NANOS} after USR2 (a new master of a build without the upgrade channel
+     * never will): its workers' connections then move to the new master's workers instead of ending. True when held.
+     */
+    private boolean awaitSuccessors(String what, Runnable retirement) {
+        UpgradeChannel peer = upgrade.peer();
+        long now = System.nanoTime();
+        if (peer == null || !desired.serving().config.connectionHandover() || !peer.awaitingPeerWorkers(now)) {
+            return false;
+        }
+        log.info("{}: waiting up to {} ms for the new master to name its workers, the successors of this master's "
+                + "connections", what, TimeUnit.NANOSECONDS.toMillis(peer.silenceDeadlineNanos() - now));
+        awaitingSuccessors = retirement;
+        return true;
+    }
+
+    /** Runs the held-back WINCH or stop once the new master named its workers, or spoke not within the bound. */
+    private void retireOnceSuccessorsKnown() {
+        if (awaitingSuccessors == null) {
+            return;
+        }
+        UpgradeChannel peer = upgrade.peer();
+        if (peer != null && peer.awaitingPeerWorkers(System.nanoTime())) {
+            return;
+        }
+        Runnable retirement = awaitingSuccessors;
+        awaitingSuccessors = null;
+        retirement.run();
+    }
+
+    /** Names this master's serving workers to the other master of an upgrade (none once they retire or stop). */
+    private void nameWorkersToPeer() {
+        UpgradeChannel peer = upgrade.peer();
+        if (peer != null) {
+            peer.name(stopping() || desired.retired() ? List.of() : table.staying(desired.serving()));
+        }
+    }
+
+    /** The other master named or lost workers, or exited: the workers draining towards it hear of it. */
+    private void peerNews(UpgradeChannel peer) {
+        UpgradeChannel.News news = peer.read();
+        List<ChannelFrame> frames = new ArrayList<>(news.frames());
+        if (news.closed()) {
+            frames.addAll(upgrade.closePeer());
+        }
+        commands.passPeerNews(frames, upgrade.peer(), table.occupied());
     }
 
     private boolean hasControllingTerminal() {
@@ -323,6 +398,7 @@ public final class MasterProcessCycle {
     /** The new master is our child: when it exits while we run, the upgrade is rolled back. */
     private void reapNewMaster() {
         if (upgrade.reapNewMaster()) {
+            commands.passPeerNews(upgrade.closePeer(), null, table.occupied());
             if (desired.retired() && !stopping()) {
                 handleHup(); // nobody would serve otherwise
             }
@@ -372,12 +448,12 @@ public final class MasterProcessCycle {
                 failTrial(generation, workers.start(generation, count - staying.size()));
             }
             for (int i = staying.size() - 1; i >= count; i--) {
-                workers.retire(staying.get(i), successors, serving);
+                workers.retire(staying.get(i), successors, serving, upgrade.peer());
             }
         }
         for (WorkerSlot slot : table.occupied()) {
             if (!slot.isExiting() && !wanted.contains(slot.generation)) {
-                workers.retire(slot, successors, serving);
+                workers.retire(slot, successors, serving, upgrade.peer());
             }
         }
         long now = System.nanoTime();
@@ -431,6 +507,9 @@ public final class MasterProcessCycle {
         fds.add(signals.fd());
         fds.addAll(workers.channelDescriptors());
         fds.addAll(extensions.descriptors());
+        if (upgrade.peer() != null) {
+            fds.add(upgrade.peer().fd());
+        }
         return fds.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -449,6 +528,9 @@ public final class MasterProcessCycle {
         }
         next = earlier(next, WorkerCommands.nextNewsRetryNanos(table.occupied()));
         next = earlier(next, extensions.nextTimerNanos());
+        if (awaitingSuccessors != null && upgrade.peer() != null) {
+            next = earlier(next, upgrade.peer().silenceDeadlineNanos());
+        }
         return next == Long.MAX_VALUE ? -1
                 : (int) Math.min(Integer.MAX_VALUE, Math.max(0, TimeUnit.NANOSECONDS.toMillis(next - now + 999_999)));
     }

@@ -16,12 +16,14 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * MASTERWORK_LISTENERS=3 127.0.0.1:8080;4 [::1]:8080     descriptor, space, the address it is bound to
- * MASTERWORK_UPGRADE=protocol=1 pid=1234 version=0.1.0 generation=3
+ * MASTERWORK_UPGRADE=protocol=1 pid=1234 version=0.1.0 generation=3 channel=5
  * </pre>
  *
- * A new master that does not speak the old one's protocol refuses to start, and the old one rolls back.
+ * A new master that does not speak the old one's protocol refuses to start, and the old one rolls back. {@code channel}
+ * is optional within protocol 1 (a reader ignores keys it does not know): the descriptor of the {@link UpgradeChannel}
+ * over which the two masters name their workers to each other; -1 when the old master gave none.
  */
-public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long oldGeneration) {
+public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long oldGeneration, int channelFd) {
     public static final String ENV_LISTENERS = "MASTERWORK_LISTENERS";
     public static final String ENV_UPGRADE = "MASTERWORK_UPGRADE";
     /** The extensions' sockets (the status page's), {@code name fd;name fd}: see {@link MasterExtension#upgradeSockets}. */
@@ -47,7 +49,8 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
         try {
             return Optional.of(new UpgradeHandover(Integer.parseInt(fields.getOrDefault("protocol", "0")),
                     Integer.parseInt(fields.getOrDefault("pid", "0")), fields.getOrDefault("version", "unknown"),
-                    Long.parseLong(fields.getOrDefault("generation", "0"))));
+                    Long.parseLong(fields.getOrDefault("generation", "0")),
+                    Integer.parseInt(fields.getOrDefault("channel", "-1"))));
         } catch (NumberFormatException e) {
             throw new IllegalStateException(ENV_UPGRADE + "=\"" + value + "\" is malformed", e);
         }
@@ -84,7 +87,8 @@ public record UpgradeHandover(int protocol, int oldPid, String oldVersion, long 
     }
 
     String environmentValue() {
-        return "protocol=" + protocol + " pid=" + oldPid + " version=" + oldVersion + " generation=" + oldGeneration;
+        return "protocol=" + protocol + " pid=" + oldPid + " version=" + oldVersion + " generation=" + oldGeneration
+                + (channelFd >= 0 ? " channel=" + channelFd : "");
     }
 
     static String listenersValue(List<InetSocketAddress> addresses, int firstFd) {

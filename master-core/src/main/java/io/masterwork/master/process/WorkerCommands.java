@@ -91,7 +91,7 @@ final class WorkerCommands {
      * instead of closing them. Both go over the same channel, so RETIRE arrives first; a worker reached only by the
      * signal fallback drains as before.
      */
-    void retire(WorkerSlot retiring, List<WorkerSlot> successors, boolean handover) {
+    void retire(WorkerSlot retiring, List<WorkerSlot> successors, boolean handover, UpgradeChannel peer) {
         if (handover) {
             List<Successors.Successor> named = new ArrayList<>();
             for (WorkerSlot successor : successors) {
@@ -102,9 +102,61 @@ final class WorkerCommands {
             }
             if (!named.isEmpty()) {
                 send(retiring, ChannelFrame.retire(Successors.encode(named)));
+            } else if (peer != null) {
+                handToPeer(retiring, peer);
             }
         }
-        send(retiring, ChannelFrame.quit());
+        sendAfterNews(retiring, ChannelFrame.quit());
+    }
+
+    /**
+     * A worker that retires with no successor of this master's (WINCH, QUIT, every worker of this master retiring
+     * during a binary upgrade) gets the other master's workers instead: their inboxes (OPEN_CHANNEL, at the slots above
+     * {@link Successors#PEER_MASTER_SLOT_BASE}), then RETIRE naming them, in that order on its channel. With none
+     * named over there, the worker drains as before, and the log says why once per retirement.
+     */
+    void handToPeer(WorkerSlot retiring, UpgradeChannel peer) {
+        List<UpgradeChannel.PeerWorker> others = peer.peerWorkers();
+        if (others.isEmpty() || retiring.worker() == null || !retiring.worker().channelOpen()) {
+            log.info("worker process {} (slot {}) retires without successors: {}; its connections end gracefully",
+                    retiring.pid(), retiring.slot, peer.whyNoPeerWorkers());
+            return;
+        }
+        for (UpgradeChannel.PeerWorker other : others) {
+            tell(retiring, ChannelFrame.openChannel(other.pid(), other.slotHere(), other.inboxWriteFd()));
+        }
+        tell(retiring, ChannelFrame.retire(Successors.encode(peer.successors())));
+        retiring.handsToPeer = true;
+        log.info("worker process {} (slot {}) hands its connections to the other master's workers {}", retiring.pid(),
+                retiring.slot, others.stream().map(UpgradeChannel.PeerWorker::pid).toList());
+    }
+
+    /**
+     * The other master's workers changed: each worker draining towards them gets the news (in the order it came) and
+     * a RETIRE naming them as they are now, so that one that died is replaced in its view.
+     */
+    void passPeerNews(List<ChannelFrame> news, UpgradeChannel peer, List<WorkerSlot> all) {
+        if (news.isEmpty()) {
+            return;
+        }
+        byte[] successors = Successors.encode(peer == null ? List.of() : peer.successors());
+        for (WorkerSlot slot : all) {
+            Worker worker = slot.worker();
+            if (slot.handsToPeer && worker != null && worker.channelOpen()) {
+                news.forEach(frame -> tell(slot, frame));
+                tell(slot, ChannelFrame.retire(successors));
+            }
+        }
+    }
+
+    /** Written after whatever sibling news still waits in the worker's outbox, so that it arrives after that news. */
+    void sendAfterNews(WorkerSlot slot, ChannelFrame frame) {
+        Worker worker = slot.worker();
+        if (worker == null || worker.outbox.isEmpty()) {
+            send(slot, frame);
+        } else {
+            tell(slot, frame);
+        }
     }
 
     /**

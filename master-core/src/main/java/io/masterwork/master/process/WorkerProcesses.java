@@ -88,9 +88,10 @@ final class WorkerProcesses {
     /**
      * Out of the desired count: a vacant slot is released; a worker of a generation that never served (a rolled-back
      * reload's, newer than {@code serving}) is terminated; any other quits gracefully, naming its successors for the
-     * connection handover when the serving configuration has it on.
+     * connection handover when the serving configuration has it on: {@code successors}, or when there are none the
+     * other master's workers of a binary upgrade ({@code peer}, null outside one).
      */
-    void retire(WorkerSlot slot, List<WorkerSlot> successors, WorkerGeneration serving) {
+    void retire(WorkerSlot slot, List<WorkerSlot> successors, WorkerGeneration serving, UpgradeChannel peer) {
         if (slot.isVacant()) {
             table.release(slot);
             return;
@@ -101,18 +102,25 @@ final class WorkerProcesses {
             commands.send(slot, ChannelFrame.terminate());
         } else {
             slot.exiting();
-            commands.retire(slot, successors, serving.config.connectionHandover());
+            commands.retire(slot, successors, serving.config.connectionHandover(), peer);
         }
     }
 
-    /** nginx's ngx_signal_worker_processes: every worker (draining ones too) and spare; vacant slots stay empty. */
-    void signalAll(ChannelFrame frame) {
+    /**
+     * nginx's ngx_signal_worker_processes: every worker (draining ones too) and spare; vacant slots stay empty. With
+     * {@code peer} (a graceful stop during a binary upgrade, handover on), each worker not yet draining first gets the
+     * other master's workers as successors.
+     */
+    void signalAll(ChannelFrame frame, UpgradeChannel peer) {
         for (WorkerSlot slot : table.occupied()) {
             if (slot.isVacant()) {
                 table.release(slot);
             } else {
+                if (peer != null && !slot.isExiting()) {
+                    commands.handToPeer(slot, peer);
+                }
                 slot.exiting();
-                commands.send(slot, frame);
+                commands.sendAfterNews(slot, frame);
             }
         }
         spares.retireAll(frame);

@@ -23,6 +23,11 @@ public final class WorkerSlot {
     /** Deaths before a worker lived {@link CrashAccounting#STABLE_AFTER_NANOS}; drives the respawn delay. */
     int quickDeaths;
     WaitStatus lastExit;
+    /**
+     * Retired with the other master's workers of a binary upgrade as successors: it hears of their changes (one dies,
+     * a respawn, a reload over there) while it drains.
+     */
+    boolean handsToPeer;
 
     /** A new slot, vacant and due for its first spawn at {@code nowNanos}. */
     WorkerSlot(int slot, WorkerGeneration generation, long nowNanos) {
