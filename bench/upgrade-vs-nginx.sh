@@ -4,10 +4,13 @@
 #   bench/upgrade-vs-nginx.sh [--record] [workers=2]
 #
 # For each server: wrk -t1 -c50 keep-alive for the whole dance, USR2 (new master serving with all its
-# workers), WINCH to the old master (its workers gone), QUIT to the old master (it exited); prints wrk's errors
+# workers), WINCH to the old master (its workers gone), QUIT to the old master (it exited); prints wrk's errors,
+# the TCP connects (SYNs to the port, tcpdump on lo) from wrk's start to its end — wrk's own 50 and whatever the
+# dance made it open again: keepalive_requests is 100000000 on both servers, so only the dance ends connections —
 # and the time of each step, measured the same way for both (child pids of the masters). nginx runs daemonized:
-# it upgrades its binary only then. Installs nginx and wrk from Debian when missing. Loopback only, every wait bounded.
-# Exit status 1 when a step times out, wrk's output does not parse, or masterwork lost a request.
+# it upgrades its binary only then. Installs nginx, wrk and tcpdump from Debian when missing. Loopback only, every
+# wait bounded.
+# Exit status 1 when a step times out, wrk's output does not parse, masterwork lost a request or made wrk reconnect.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 record=false
@@ -16,6 +19,7 @@ workers=${1:-2}
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v tcpdump >/dev/null || need+=(tcpdump)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -48,6 +52,9 @@ count() { wc -w <<<"$*"; }
 dance() { # name port pidfile
   local name=$1 port=$2 pidfile=$3 old new t0 t_usr2 t_winch t_quit
   old=$(cat "$pidfile")
+  tcpdump -i lo -nn -w /dev/null "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst port $port" 2>"$work/$name.syn" &
+  local syn_pid=$!
+  wait_until 10 grep -q "listening on" "$work/$name.syn"
   wrk -t1 -c50 -d40s "http://127.0.0.1:$port/" >"$work/$name.wrk" 2>&1 &
   local wrk_pid=$!
   sleep 5
@@ -70,11 +77,13 @@ dance() { # name port pidfile
   wait_until 60 bash -c "! kill -0 $old 2>/dev/null || grep -q '^Z' <(awk '{print \$3}' /proc/$old/stat 2>/dev/null)"
   t_quit=$(( $(ms) - t0 ))
   wait "$wrk_pid"
-  local errs rps non2xx
+  kill -INT "$syn_pid"; wait "$syn_pid" || true
+  local errs rps non2xx syns
+  syns=$(sed -n 's/^\([0-9]*\) packets\? captured.*/\1/p' "$work/$name.syn")
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   errs=$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' "$work/$name.wrk")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.wrk")
-  printf '| %s | %s | %s | %s | %s ms | %s ms | %s ms |\n' "$name" "${errs:-none}" "${non2xx:-0}" "$rps" "$t_usr2" "$t_winch" "$t_quit"
+  printf '| %s | %s | %s | %s | %s | %s ms | %s ms | %s ms |\n' "$name" "${errs:-none}" "${non2xx:-0}" "${syns:-?}" "$rps" "$t_usr2" "$t_winch" "$t_quit"
   # The run's own errors: wrk's output that does not parse, and any request masterwork lost (it claims none;
   # nginx's losses are the comparison). wrk's "timeout" counts answers slower than 2 s, which still came.
   if [ -z "$rps" ] || ! grep -q 'requests in' "$work/$name.wrk"; then
@@ -83,6 +92,7 @@ dance() { # name port pidfile
     local lost
     lost=$(awk '/Socket errors/ {gsub(",",""); e += $4 + $6 + $8} /Non-2xx/ {e += $5} END {print e + 0}' "$work/$name.wrk")
     [ "$lost" -eq 0 ] || echo "masterwork lost $lost requests during the upgrade (connect, read, write errors, non-2xx)" >>"$work/failed"
+    [ "${syns:-0}" -le 50 ] || echo "masterwork's clients connected $syns times, not only wrk's 50: the upgrade closed connections" >>"$work/failed"
   fi
 }
 
@@ -93,7 +103,7 @@ worker_processes $workers;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log notice;
 events { worker_connections 1024; }
-http { access_log off; keepalive_timeout 75s; keepalive_requests 1000;
+http { access_log off; keepalive_timeout 75s; keepalive_requests 100000000;
   server { listen 127.0.0.1:$np; location / { default_type text/plain; return 200 "hello\n"; } } }
 NGX
 /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
@@ -102,7 +112,7 @@ wait_until 30 curl -sf -o /dev/null "http://127.0.0.1:$np/"
 
 # masterwork, in the foreground (its upgrade works there too)
 mp=$(free_port); mkdir -p "$work/mw/conf"
-printf 'worker_processes = %s\nworker_cpu_affinity = off\nlisten = "127.0.0.1:%s"\nhttp { body = "hello\\n", access_log = off }\n' \
+printf 'worker_processes = %s\nworker_cpu_affinity = off\nlisten = "127.0.0.1:%s"\nhttp { body = "hello\\n", access_log = off, keepalive_timeout = 75s, keepalive_requests = 100000000 }\n' \
   "$workers" "$mp" >"$work/mw/conf/masterwork.conf"
 "$MW" -p "$work/mw" >"$work/mw/stdout" 2>&1 &
 echo "$!" >>"$pids"
@@ -111,8 +121,8 @@ sleep 2
 
 rows=$(dance nginx "$np" "$work/nginx/nginx.pid"; dance masterwork "$mp" "$work/mw/logs/masterwork.pid")
 table=$(
-  echo "| server | wrk socket errors | non-2xx | requests/s | USR2 → new master serving | WINCH → old workers gone | QUIT → old master gone |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| server | wrk socket errors | non-2xx | TCP connects (wrk's 50 included) | requests/s | USR2 → new master serving | WINCH → old workers gone | QUIT → old master gone |"
+  echo "|---|---|---|---|---|---|---|---|"
   echo "$rows"
 )
 echo "$table"
@@ -122,7 +132,8 @@ if $record; then
     echo "### Binary upgrade under keep-alive load — $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     echo "Command: \`bench/upgrade-vs-nginx.sh --record $workers\` — wrk -t1 -c50 -d40s keep-alive during USR2, WINCH, QUIT"
-    echo "5 s apart; $workers workers each; nginx daemonized (it upgrades only then), masterwork in the foreground;"
+    echo "5 s apart; $workers workers each; keepalive_requests 100000000 on both (only the dance ends connections); TCP"
+    echo "connects are SYNs to the port from wrk's start to its end; nginx daemonized (it upgrades only then), masterwork in the foreground;"
     echo "$(nproc) cores, kernel $(uname -r), $(java -version 2>&1 | head -1), $(/usr/sbin/nginx -v 2>&1)."
     echo
     echo "$table"
