@@ -4,6 +4,7 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 
@@ -184,10 +186,13 @@ public final class ClassArchiveTraining {
         // This JVM was started by the same script as the training master, with the same -cp: its class path is
         // the master's, entry for entry, and the workers' is the master's less lib/master/, then worker_class_path.
         String classPath = System.getProperty("java.class.path");
+        // The workers' -XX options go into the check of theirs: some decide whether an AOT cache maps at all
+        // (-XX:+UseCompactObjectHeaders must be the training's).
+        List<String> workerVmOptions = config.workerJvmOptions().stream().filter(o -> o.startsWith("-XX:")).toList();
         publish(workerDump, archives.lib().resolve(workerDump.getFileName()),
-                ClassArchiveFingerprint.of(WorkerJvmClassPath.of(config.workerClassPath())), "worker", "workers");
+                ClassArchiveFingerprint.of(WorkerJvmClassPath.of(config.workerClassPath())), workerVmOptions, "worker", "workers");
         publish(masterDump, archives.lib().resolve(masterDump.getFileName()),
-                ClassArchiveFingerprint.of(ClassArchiveFingerprint.entries(classPath)), "master", "the master");
+                ClassArchiveFingerprint.of(ClassArchiveFingerprint.entries(classPath)), List.of(), "master", "the master");
         return 0;
     }
 
@@ -206,7 +211,8 @@ public final class ClassArchiveTraining {
      * Moves a written archive to its name in lib/ with its training record, or says why there is none: the
      * distribution works without it, only its JVMs start slower.
      */
-    private void publish(Path dump, Path archive, ClassArchiveFingerprint trainedWith, String whose, String who)
+    private void publish(Path dump, Path archive, ClassArchiveFingerprint trainedWith, List<String> vmOptions,
+            String whose, String who)
             throws IOException, InterruptedException {
         if (!Files.isRegularFile(dump, LinkOption.NOFOLLOW_LINKS) || Files.size(dump) == 0) {
             System.err.println("masterwork: [warn] this JVM (" + System.getProperty("java.vm.name") + " "
@@ -214,7 +220,7 @@ public final class ClassArchiveTraining {
                     + " start without one. Error log:\n" + tail(work.resolve("error.log")));
             return;
         }
-        if (!opensCleanly(dump)) {
+        if (!opensCleanly(dump, trainedWith, vmOptions)) {
             System.err.println("masterwork: [warn] the " + whose + " class archive does not map (cut short?); " + who
                     + " start without one. Error log:\n" + tail(work.resolve("error.log")));
             return;
@@ -277,12 +283,20 @@ public final class ClassArchiveTraining {
     /**
      * A JVM that maps the archive starts and exits normally. A truncated CDS archive (a worker killed while
      * writing it) makes the JVM die of SIGBUS instead, a truncated AOT cache fails the check's {@code AOTMode=on}:
-     * never publish one.
+     * never publish one. With the class path it was trained with, the module option of every masterwork JVM and the
+     * JVM's own {@code vmOptions}: an AOT cache maps only for the same ones ({@code AOTMode=on} fails otherwise).
      */
-    private boolean opensCleanly(Path archive) throws IOException, InterruptedException {
+    private boolean opensCleanly(Path archive, ClassArchiveFingerprint trainedWith, List<String> vmOptions)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xlog:disable", "-XX:ErrorFile=" + work.resolve("hs_err_%p.log")));
+                "-XX:+IgnoreUnrecognizedVMOptions"));
+        command.addAll(vmOptions);
+        command.addAll(List.of("-Xlog:disable", "-XX:ErrorFile=" + work.resolve("hs_err_%p.log"),
+                "--enable-native-access=ALL-UNNAMED"));
         command.addAll(archives.format().checkFlags(archive));
+        command.add("-cp");
+        command.add(trainedWith.classPath().stream().map(e -> e.path().toString())
+                .collect(Collectors.joining(File.pathSeparator)));
         command.add("-version");
         Process java = new ProcessBuilder(command)
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

@@ -51,18 +51,23 @@ final class Spawner {
      * exits (status {@link SpawnContract#EXIT_OUT_OF_MEMORY}) and is respawned, instead of lingering half-broken until
      * the watchdog notices.
      */
-    static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(ClassArchiveFormat.ofThisJvm());
+    static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(Runtime.version());
 
     /**
-     * The default flags of a worker JVM of a JDK that maps {@code format}: the workers run the master's own java, so
-     * the master's JDK decides. JDK 25 refuses its AOT cache beside {@code -Xshare:auto}, which JDK 17's archive has.
+     * The default flags of a worker JVM of {@code jdk}: the workers run the master's own java, so the master's JDK
+     * decides. JDK 25 refuses its AOT cache beside {@code -Xshare:auto}, which JDK 17's archive has
+     * ({@link ClassArchiveFormat#sharingFlags}). From JDK 24 on, jffi's first use of {@code sun.misc.Unsafe} prints four
+     * warning lines into the error log of every worker (JEP 498): allowed explicitly, as JDK 17 does by default.
      */
-    static List<String> workerJvmFlags(ClassArchiveFormat format) {
+    static List<String> workerJvmFlags(Runtime.Version jdk) {
         List<String> all = new ArrayList<>(List.of(
                 "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
                 "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
                 "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"));
-        all.addAll(format.sharingFlags());
+        if (jdk.feature() >= 24) {
+            all.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        all.addAll(ClassArchiveFormat.of(jdk).sharingFlags());
         try {
             Path jar = Path.of(Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             if (!Files.isRegularFile(jar)) {
