@@ -122,6 +122,17 @@ public final class ClassArchives {
         return Optional.empty();
     }
 
+    /**
+     * Whether {@code archive}'s record names a JDK other than this JVM's. The master's JDK does not change while it
+     * runs (its workers run its own java): such an archive was found stale, and said so, at the master's start.
+     */
+    public static boolean trainedByAnotherJdk(Path archive) {
+        ClassArchiveFingerprint here = ClassArchiveFingerprint.of(List.of());
+        return ClassArchiveFingerprint.read(ClassArchiveFingerprint.recordOf(archive))
+                .map(trained -> !trained.javaHome().equals(here.javaHome()) || !trained.vmVersion().equals(here.vmVersion()))
+                .orElse(false);
+    }
+
     /** Whether {@code archive} exists and fits a JVM of this JDK with {@code classPath}. */
     public static boolean fits(Path archive, List<Path> classPath) {
         return exists(archive) && whyStale(archive, classPath).isEmpty();

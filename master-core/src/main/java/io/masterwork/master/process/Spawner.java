@@ -266,7 +266,8 @@ final class Spawner {
         }
         Path archive = archives.workerArchive();
         Optional<String> stale = ClassArchives.whyStale(archive, classPath);
-        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause)) {
+        // Another JDK's archive was named at the master's start already (StaleClassArchives): one line, not two.
+        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause) && !ClassArchives.trainedByAnotherJdk(archive)) {
             log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` retrains it",
                     archive, stale.get(), Launcher.command());
         }

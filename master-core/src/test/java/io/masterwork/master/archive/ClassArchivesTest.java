@@ -81,6 +81,17 @@ class ClassArchivesTest {
                 .hasValue("it is not of the kind this JDK maps (AOT cache)");
     }
 
+    @Test
+    void anArchiveOfAnotherJdkIsToldApartFromOneOfThisJdk() throws IOException {
+        List<Path> jars = jars("a.jar");
+        trained("worker.jsa", new ClassArchiveFingerprint(JDK25, "25.0.3+9-LTS", ClassArchiveFingerprint.of(jars).classPath()));
+        trained("master.jsa", ClassArchiveFingerprint.of(jars));
+
+        assertThat(ClassArchives.trainedByAnotherJdk(lib.resolve("worker.jsa"))).isTrue();
+        assertThat(ClassArchives.trainedByAnotherJdk(lib.resolve("master.jsa"))).isFalse();
+        assertThat(ClassArchives.trainedByAnotherJdk(lib.resolve("none.jsa"))).isFalse();
+    }
+
     private void trained(String name, ClassArchiveFingerprint with) throws IOException {
         Files.writeString(lib.resolve(name), "archive");
         Files.writeString(ClassArchiveFingerprint.recordOf(lib.resolve(name)), with.text());
