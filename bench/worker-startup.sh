@@ -4,8 +4,8 @@
 #           after) -> the master logs "serving" (2 workers READY); and the slower worker's own spawn -> READY as
 #           the master logs it ("ready in N ms"). Timed by bench/start_timing.py, which polls from one process:
 #           a shell loop of fork + exec competes with the JVMs it times (it doubled the figures here).
-#   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
-#           other load on the machine than the wall-clock figures
+#   cpu   : CPU time (user + sys) each worker, and the master, had used when the master logged "serving" — less
+#           sensitive to other load on the machine than the wall-clock figures
 #   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests (one connection, the
 #           timer's probe); and once, of the 2 workers of a master that has accepted no connection at all (watched
 #           through its log only); the master's own Pss at the same moment
@@ -117,7 +117,7 @@ http {
 EOF
 }
 
-start_ms=() listen_ms=() ready_ms=() cpu=() pss=() master_pss=() kill_ms=() maps="" master_maps=""
+start_ms=() listen_ms=() ready_ms=() cpu=() master_cpu=() pss=() master_pss=() kill_ms=() maps="" master_maps=""
 nginx_listen_ms=() nginx_serving_ms=() nginx_pss=()
 for ((r = 1; r <= runs; r++)); do
     dir=$work/start-$r
@@ -131,6 +131,7 @@ for ((r = 1; r <= runs; r++)); do
     listen_ms+=("$tl")
     grep -q 'master\.\(jsa\|aot\)' "/proc/$master/maps" && master_maps="${master_maps}y" || master_maps="${master_maps}n"
     for w in $(workers_of "$master"); do cpu+=("$(cpu_ms "$w")"); done
+    master_cpu+=("$(cpu_ms "$master")")
     start_ms+=("$t1")
     ready_ms+=($(grep -o 'ready in [0-9]* ms' "$dir/logs/error.log" | awk '{print $3}' | sort -n | tail -1))
     sleep 3
@@ -191,6 +192,7 @@ printf 'start:  master launched -> listening        median %5s ms   runs: %s\n' 
 printf '        master launched -> 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${start_ms[@]}" | median)" "${start_ms[*]}"
 printf '        worker spawn -> READY (slower one)  median %5s ms   runs: %s\n' "$(printf '%s\n' "${ready_ms[@]}" | median)" "${ready_ms[*]}"
 printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' "$(printf '%s\n' "${cpu[@]}" | median)" "${cpu[*]}"
+printf '        master CPU time at 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${master_cpu[@]}" | median)" "${master_cpu[*]}"
 printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
 printf 'pss:    worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
     "$(printf '%s\n' "${pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${pss[*]}"
