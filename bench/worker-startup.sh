@@ -4,11 +4,11 @@
 #           after) -> the master logs "serving" (2 workers READY); and the slower worker's own spawn -> READY as
 #           the master logs it ("ready in N ms"). Timed by bench/start_timing.py, which polls from one process:
 #           a shell loop of fork + exec competes with the JVMs it times (it doubled the figures here).
-#   cpu   : CPU time (user + sys) each worker had used when the master logged "serving" — less sensitive to
-#           other load on the machine than the wall-clock figures
+#   cpu   : CPU time (user + sys) each worker, and the master, had used when the master logged "serving" — less
+#           sensitive to other load on the machine than the wall-clock figures
 #   pss   : Pss of each worker (/proc/<pid>/smaps_rollup), 3 s after READY, no requests (one connection, the
 #           timer's probe); and once, of the 2 workers of a master that has accepted no connection at all (watched
-#           through its log only)
+#           through its log only); the master's own Pss at the same moment
 #   kill  : `kill -9` of the only worker -> a request sent right after it is answered by the replacement
 #           (the master keeps the listener: the request waits in the backlog until the new worker accepts)
 #   nginx : when Debian's nginx is installed (NGINX=0 leaves it out), the same start with 2 workers, run by
@@ -16,8 +16,11 @@
 #
 # usage: bench/worker-startup.sh [runs]            (default 5)
 # env:   MASTERWORK_HOME      the distribution to measure (default: distribution/target/masterwork-*)
+#        JAVA_HOME            the JDK that bin/masterwork runs (default: java on PATH)
 #        NGINX=0              leave nginx out
 #        WORKER_JVM_OPTIONS   a HOCON list for worker_jvm_options, to compare flags, e.g. '["-Xshare:off"]'
+#        CONFIG_EXTRA         more configuration lines, e.g. 'env = ["MALLOC_ARENA_MAX=2"]' (the workers' environment)
+#        MASTERWORK_JAVA_OPTS the master's extra JVM flags (bin/masterwork reads it), to compare the master's
 # Needs curl. Loopback only, free ports from the kernel; every master it starts is stopped.
 set -euo pipefail
 
@@ -62,6 +65,7 @@ listen = "127.0.0.1:$port"
 error_log = "logs/error.log info"
 worker_jvm_options = $options
 http { access_log = off }
+${CONFIG_EXTRA:-}
 EOF
 }
 
@@ -92,7 +96,7 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}'
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 
 echo "distribution: $home"
-echo "worker_jvm_options: $options"
+echo "worker_jvm_options: $options${CONFIG_EXTRA:+, configuration: $CONFIG_EXTRA}${MASTERWORK_JAVA_OPTS:+, master: $MASTERWORK_JAVA_OPTS}"
 echo "machine: $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # write_nginx_config DIR: Debian's nginx, 2 workers, in the foreground, listening on $port
@@ -113,7 +117,7 @@ http {
 EOF
 }
 
-start_ms=() listen_ms=() ready_ms=() cpu=() pss=() kill_ms=() maps="" master_maps=""
+start_ms=() listen_ms=() ready_ms=() cpu=() master_cpu=() pss=() master_pss=() kill_ms=() maps="" master_maps=""
 nginx_listen_ms=() nginx_serving_ms=() nginx_pss=()
 for ((r = 1; r <= runs; r++)); do
     dir=$work/start-$r
@@ -125,15 +129,17 @@ for ((r = 1; r <= runs; r++)); do
     masters+=("$master")
     [[ $t1 != - ]] || { echo "masterwork did not serve" >&2; tail -20 "$dir/logs/error.log" >&2; exit 1; }
     listen_ms+=("$tl")
-    grep -q 'master\.jsa' "/proc/$master/maps" && master_maps="${master_maps}y" || master_maps="${master_maps}n"
+    grep -q 'master\.\(jsa\|aot\)' "/proc/$master/maps" && master_maps="${master_maps}y" || master_maps="${master_maps}n"
     for w in $(workers_of "$master"); do cpu+=("$(cpu_ms "$w")"); done
+    master_cpu+=("$(cpu_ms "$master")")
     start_ms+=("$t1")
     ready_ms+=($(grep -o 'ready in [0-9]* ms' "$dir/logs/error.log" | awk '{print $3}' | sort -n | tail -1))
     sleep 3
     for w in $(workers_of "$master"); do
         pss+=("$(pss_kib "$w")")
-        grep -q 'worker\.jsa' "/proc/$w/maps" && maps="${maps}y" || maps="${maps}n"
+        grep -q 'worker\.\(jsa\|aot\)' "/proc/$w/maps" && maps="${maps}y" || maps="${maps}n"
     done
+    master_pss+=("$(pss_kib "$master")")
     stop_master "$master"
 
     if [[ $with_nginx == 1 ]]; then
@@ -180,14 +186,18 @@ done
 stop_master "$master"
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "worker.jsa mapped by workers: $maps, master.jsa by masters: $master_maps (y = yes)"
+echo "java: $("${JAVA_HOME:+$JAVA_HOME/bin/}java" -version 2>&1 | sed -n 2p)"
+echo "worker.jsa/.aot mapped by workers: $maps, master.jsa/.aot by masters: $master_maps (y = yes)"
 printf 'start:  master launched -> listening        median %5s ms   runs: %s\n' "$(printf '%s\n' "${listen_ms[@]}" | median)" "${listen_ms[*]}"
 printf '        master launched -> 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${start_ms[@]}" | median)" "${start_ms[*]}"
 printf '        worker spawn -> READY (slower one)  median %5s ms   runs: %s\n' "$(printf '%s\n' "${ready_ms[@]}" | median)" "${ready_ms[*]}"
 printf 'cpu:    worker CPU time at READY            median %5s ms   runs: %s\n' "$(printf '%s\n' "${cpu[@]}" | median)" "${cpu[*]}"
+printf '        master CPU time at 2 workers READY  median %5s ms   runs: %s\n' "$(printf '%s\n' "${master_cpu[@]}" | median)" "${master_cpu[*]}"
 printf 'kill:   kill -9 -> replacement serving      median %5s ms   runs: %s\n' "$(printf '%s\n' "${kill_ms[@]}" | median)" "${kill_ms[*]}"
 printf 'pss:    worker Pss idle                     median %5s MiB  runs (KiB): %s\n' \
     "$(printf '%s\n' "${pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${pss[*]}"
+printf '        master Pss idle (2 workers)         median %5s MiB  runs (KiB): %s\n' \
+    "$(printf '%s\n' "${master_pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${master_pss[*]}"
 printf '        worker Pss idle, nothing accepted   median %5s MiB  2 workers of one master (KiB): %s\n' \
     "$(printf '%s\n' "${untouched_pss[@]}" | median | awk '{printf "%.1f", $1/1024}')" "${untouched_pss[*]}"
 if [[ $with_nginx == 1 ]]; then

@@ -119,8 +119,10 @@ class WorkerArchiveIT {
         Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5000));
         long replaced = second.workers().get(0);
         ProcessHandle.of(replaced).ifPresent(ProcessHandle::destroyForcibly);
-        await().atMost(START).until(() -> second.workers().size() == 1 && second.workers().get(0) != replaced
-                && second.serves());
+        await().atMost(START).until(() -> {
+            List<Long> now = second.workers(); // one look: the killed worker may be reaped between two
+            return now.size() == 1 && now.get(0) != replaced && second.serves();
+        });
         assertThat(maps(second.workers().get(0))).doesNotContain("worker.jsa");
         assertThat(second.errorLog()).containsOnlyOnce("workers start without the class-data archive " + archive + ": "
                 + jar + " changed since it was trained; `" + copy.resolve("bin/masterwork") + " --train-archives` retrains it");
@@ -157,6 +159,98 @@ class WorkerArchiveIT {
         assertThat(maps(retrained.workers().get(0))).contains(archive.toString());
         assertThat(maps(retrained.master().pid())).contains(copy.resolve("lib/master.jsa").toString());
         retrained.stop();
+    }
+
+    /**
+     * The same distribution on JDK 25 (when one is installed): its JDK 17 archives are another JDK's, so its first
+     * start says so and trains AOT caches (lib/worker.aot, lib/master.aot) in their place, which the next start's
+     * workers and master map without a word; back on JDK 17, the caches are another JDK's in turn and AppCDS
+     * archives are trained again. Run as an ordinary user who owns the copy, as the retraining test above.
+     */
+    @Test
+    void onJdk25ItTrainsAotCachesAndMapsThemAndAJdkChangeRetrainsEitherWay() throws Exception {
+        Path jdk25 = installedJdk25();
+        Path jdk17 = Path.of(System.getProperty("java.home")).toRealPath();
+        Path copy = tmp.resolve("copy");
+        copyTree(Distribution.HOME, copy);
+        Path lib = copy.resolve("lib");
+        List<String> asOwner = ownedByAnOrdinaryUser(copy, tmp.resolve("first"), tmp.resolve("second"), tmp.resolve("back"));
+
+        Running first = start(asOwner, jdk25, copy, tmp.resolve("first"), 1);
+        assertThat(first.prefix().resolve("master.out")).content()
+                .containsOnlyOnce("retraining the class-data archives [" + lib.resolve("worker.jsa") + ", " + lib.resolve("master.jsa") + "]")
+                .contains("worker.jsa, master.jsa: it was trained with the JDK " + System.getProperty("java.vm.version") + " in " + jdk17
+                        + ", this is ")
+                .contains(" in " + jdk25 + ")")
+                .contains("masterwork: worker class archive " + lib.resolve("worker.aot") + " (AOT cache, ")
+                .contains("masterwork: master class archive " + lib.resolve("master.aot") + " (AOT cache, ");
+        assertThat(lib.resolve("worker.jsa")).doesNotExist();
+        assertThat(lib.resolve("master.jsa")).doesNotExist();
+        assertThat(lib.resolve("worker.aot.trained")).content().contains("java.home=" + jdk25 + "\n");
+        assertThat(maps(first.workers().get(0))).as("the worker maps the AOT cache").contains(lib.resolve("worker.aot").toString());
+        first.stop();
+
+        Running second = start(asOwner, jdk25, copy, tmp.resolve("second"), 2);
+        assertThat(second.prefix().resolve("master.out")).content().doesNotContain("class-data archive")
+                .doesNotContain("[aot").doesNotContain("[cds");
+        for (long worker : second.workers()) {
+            await().atMost(START).untilAsserted(() -> assertThat(maps(worker)).contains(lib.resolve("worker.aot").toString()));
+        }
+        assertThat(maps(second.master().pid())).as("the master maps its AOT cache").contains(lib.resolve("master.aot").toString());
+        assertThat(second.errorLog()).doesNotContain("[aot").doesNotContain("[cds").doesNotContain("AOT cache");
+        second.stop();
+
+        Running back = start(asOwner, jdk17, copy, tmp.resolve("back"), 1);
+        assertThat(back.prefix().resolve("master.out")).content()
+                .containsOnlyOnce("retraining the class-data archives [" + lib.resolve("worker.aot") + ", " + lib.resolve("master.aot") + "]")
+                .contains("it was trained with the JDK ")
+                .contains("masterwork: worker class archive " + lib.resolve("worker.jsa") + " (AppCDS archive, ");
+        assertThat(lib.resolve("worker.aot")).doesNotExist();
+        assertThat(maps(back.workers().get(0))).contains(lib.resolve("worker.jsa").toString());
+        back.stop();
+    }
+
+    /** As root, on JDK 25, the JDK 17 archives are left out with one line, and nothing else is said about them. */
+    @Test
+    void aRootMasterOnJdk25LeavesTheJdk17ArchivesOutWithOneLine() throws Exception {
+        assumeTrue(root(), "only a root master declines to retrain");
+        Path jdk25 = installedJdk25();
+        Path copy = tmp.resolve("copy");
+        copyTree(Distribution.HOME, copy);
+        openToOthers(copy);
+
+        // the JDK is the first thing a record is checked for: it is named even though the copy moved too
+        Running stale = start(List.of(), jdk25, copy, tmp.resolve("stale"), 1);
+        String said = Files.readString(stale.prefix().resolve("master.out"));
+        assertThat(said).containsOnlyOnce("[warn] the class-data archives [" + copy.resolve("lib/worker.jsa") + ", "
+                        + copy.resolve("lib/master.jsa") + "] do not fit this distribution (worker.jsa, master.jsa: it was trained with the JDK ")
+                .contains("starting without them").doesNotContain("[aot").doesNotContain("[cds");
+        assertThat(said.lines().filter(l -> l.contains("class-data")).count()).isEqualTo(1);
+        assertThat(maps(stale.workers().get(0))).doesNotContain("worker.jsa").doesNotContain("worker.aot");
+        assertThat(maps(stale.master().pid())).doesNotContain("master.jsa");
+        assertThat(stale.errorLog()).doesNotContain("[aot").doesNotContain("[cds");
+        stale.stop();
+    }
+
+    /** The home of an installed JDK 25 or later; the test is skipped, saying so, when there is none. */
+    private static Path installedJdk25() throws IOException {
+        String named = System.getProperty("masterwork.jdk25");
+        if (named != null && !named.isEmpty()) {
+            return Path.of(named).toRealPath();
+        }
+        Path running = Path.of(System.getProperty("java.home")).toRealPath();
+        try (Stream<Path> homes = Files.list(Path.of("/usr/lib/jvm"))) {
+            for (Path home : homes.sorted().toList()) {
+                if (!home.toRealPath().equals(running) && Files.isExecutable(home.resolve("bin/java"))
+                        && Files.readString(home.resolve("release")).matches("(?s).*JAVA_VERSION=\"(2[5-9]|[3-9][0-9])[.\"].*")) {
+                    return home.toRealPath();
+                }
+            }
+        } catch (IOException none) {
+            // no /usr/lib/jvm, or a JDK without a release file
+        }
+        assumeTrue(false, "no JDK 25 or later under /usr/lib/jvm (or -Dmasterwork.jdk25): the AOT cache is not tried");
+        throw new AssertionError("unreachable");
     }
 
     @Test
@@ -215,16 +309,24 @@ class WorkerArchiveIT {
         return start(List.of(), home, prefix, workers);
     }
 
-    /** Starts {@code home}'s bin/masterwork in {@code prefix}, behind {@code runAs} (a command prefix, or nothing). */
     private Running start(List<String> runAs, Path home, Path prefix, int workers) throws IOException {
+        return start(runAs, Path.of(System.getProperty("java.home")), home, prefix, workers);
+    }
+
+    /**
+     * Starts {@code home}'s bin/masterwork in {@code prefix} on the JDK {@code jdk}, behind {@code runAs} (a command
+     * prefix, or nothing).
+     */
+    private Running start(List<String> runAs, Path jdk, Path home, Path prefix, int workers) throws IOException {
         int port = Distribution.freePort();
         Distribution.writeConfig(prefix, "worker_processes = " + workers + "\nworker_cpu_affinity = off\n"
                 + "listen = \"127.0.0.1:" + port + "\"\nerror_log = \"logs/error.log info\"\n");
         Path out = prefix.resolve("master.out");
         List<String> command = new ArrayList<>(runAs);
         command.add(home.resolve("bin/masterwork").toString());
-        Process master = Distribution.command(prefix, command)
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessBuilder starting = Distribution.command(prefix, command).redirectErrorStream(true).redirectOutput(out.toFile());
+        starting.environment().put("JAVA_HOME", jdk.toString());
+        Process master = starting.start();
         dist.track(master.pid());
         Running running = new Running(master, prefix, port);
         // a first start of a copy trains its archives before it serves

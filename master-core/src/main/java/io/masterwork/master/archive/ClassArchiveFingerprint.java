@@ -16,8 +16,10 @@ import java.util.Optional;
  * What a class-data archive was trained with: the JDK (its {@code java.home} and {@code java.vm.version}) and every
  * entry of the class path with its size and modification time. JDK 17 maps a dynamic archive only for the JDK that
  * wrote it and a class path that begins with the very entries it was written with, unchanged: anything else and
- * {@code -Xshare:auto} drops the archive without a word. Kept beside the archive ({@code worker.jsa.trained}), it
- * lets the master say why an archive no longer fits, instead of starting slower in silence.
+ * {@code -Xshare:auto} drops the archive without a word; JDK 25's AOT cache ({@link ClassArchiveFormat}) is bound
+ * to its JDK and class path the same way, and dropped the same way under the default {@code AOTMode=auto}. Kept
+ * beside the archive ({@code worker.jsa.trained}, {@code worker.aot.trained}), it lets the master say why an archive
+ * no longer fits, instead of starting slower in silence.
  */
 public record ClassArchiveFingerprint(String javaHome, String vmVersion, List<Entry> classPath) {
     private static final String JAVA_HOME = "java.home=";

@@ -4,6 +4,7 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,13 +25,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 
 /**
  * Writes {@code <distribution>/lib/worker.jsa} and {@code lib/master.jsa}, the AppCDS archives of the worker's
- * and the master's classes (JDK 17 dynamic archives), by running the distribution once as a user would: a real
- * master with one worker on a free loopback port, both JVMs with {@code -XX:ArchiveClassesAtExit}; a few HTTP
+ * and the master's classes (JDK 17 dynamic archives), or on JDK 25 and later {@code lib/worker.aot} and
+ * {@code lib/master.aot}, their AOT caches ({@link ClassArchiveFormat}), by running the distribution once as a user
+ * would: a real master with one worker on a free loopback port, both JVMs with {@code -XX:ArchiveClassesAtExit}
+ * (or {@code -XX:AOTCacheOutput}); a few HTTP
  * requests so the serving path's classes are loaded too; then {@code bin/<name> -s quit}: the worker writes its
  * archive as it exits, the master its own after. Run as {@code bin/<name> --train-archives [-c file] [-p prefix]}:
  * by the build, at install, and by a master that finds its archives stale at start.
@@ -127,12 +131,14 @@ public final class ClassArchiveTraining {
             System.err.println("masterwork: [emerg] class archives: " + e.getMessage());
             return 1;
         }
-        Path workerDump = work.resolve(ClassArchives.WORKER_ARCHIVE);
-        Path masterDump = work.resolve(ClassArchives.MASTER_ARCHIVE);
-        // Gone before the training master starts, with their records: neither it nor its workers map an old
-        // archive while writing the new one, and no master judges a new archive by an old record. A running
-        // process that maps one keeps its copy (unlink, never truncate).
-        for (Path old : List.of(archives.workerArchive(), archives.masterArchive())) {
+        ClassArchiveFormat format = archives.format();
+        Path workerDump = work.resolve(format.fileName(ClassArchives.WORKER));
+        Path masterDump = work.resolve(format.fileName(ClassArchives.MASTER));
+        // Gone before the training master starts, with their records, of either kind: neither it nor its workers map
+        // an old archive while writing the new one, no master judges a new archive by an old record, and the
+        // distribution holds the kind of this JDK only. A running process that maps one keeps its copy (unlink,
+        // never truncate).
+        for (Path old : archives.everyArchive()) {
             Files.deleteIfExists(ClassArchiveFingerprint.recordOf(old));
             Files.deleteIfExists(old);
         }
@@ -145,9 +151,9 @@ public final class ClassArchiveTraining {
             int port = -1;
             for (int attempt = 1; attempt <= 3 && port < 0; attempt++) {
                 int candidate = freePort();
-                writeConfig(conf, candidate, workerDump);
+                writeConfig(conf, candidate, format.trainingFlag(workerDump));
                 ProcessBuilder start = masterwork("-c", conf.toString(), "-p", prefix.toString());
-                start.environment().put("MASTERWORK_JAVA_OPTS", "-XX:ArchiveClassesAtExit=" + masterDump);
+                start.environment().put("MASTERWORK_JAVA_OPTS", format.trainingFlag(masterDump));
                 master = start.redirectErrorStream(true).redirectOutput(work.resolve("master.out").toFile()).start();
                 if (awaitServing(master, candidate)) {
                     port = candidate;
@@ -180,10 +186,13 @@ public final class ClassArchiveTraining {
         // This JVM was started by the same script as the training master, with the same -cp: its class path is
         // the master's, entry for entry, and the workers' is the master's less lib/master/, then worker_class_path.
         String classPath = System.getProperty("java.class.path");
-        publish(workerDump, archives.workerArchive(), ClassArchiveFingerprint.of(WorkerJvmClassPath.of(config.workerClassPath())),
-                "worker", "workers");
-        publish(masterDump, archives.masterArchive(), ClassArchiveFingerprint.of(ClassArchiveFingerprint.entries(classPath)),
-                "master", "the master");
+        // The workers' -XX options go into the check of theirs: some decide whether an AOT cache maps at all
+        // (-XX:+UseCompactObjectHeaders must be the training's).
+        List<String> workerVmOptions = config.workerJvmOptions().stream().filter(o -> o.startsWith("-XX:")).toList();
+        publish(workerDump, archives.lib().resolve(workerDump.getFileName()),
+                ClassArchiveFingerprint.of(WorkerJvmClassPath.of(config.workerClassPath())), workerVmOptions, "worker", "workers");
+        publish(masterDump, archives.lib().resolve(masterDump.getFileName()),
+                ClassArchiveFingerprint.of(ClassArchiveFingerprint.entries(classPath)), List.of(), "master", "the master");
         return 0;
     }
 
@@ -202,7 +211,8 @@ public final class ClassArchiveTraining {
      * Moves a written archive to its name in lib/ with its training record, or says why there is none: the
      * distribution works without it, only its JVMs start slower.
      */
-    private void publish(Path dump, Path archive, ClassArchiveFingerprint trainedWith, String whose, String who)
+    private void publish(Path dump, Path archive, ClassArchiveFingerprint trainedWith, List<String> vmOptions,
+            String whose, String who)
             throws IOException, InterruptedException {
         if (!Files.isRegularFile(dump, LinkOption.NOFOLLOW_LINKS) || Files.size(dump) == 0) {
             System.err.println("masterwork: [warn] this JVM (" + System.getProperty("java.vm.name") + " "
@@ -210,15 +220,16 @@ public final class ClassArchiveTraining {
                     + " start without one. Error log:\n" + tail(work.resolve("error.log")));
             return;
         }
-        if (!opensCleanly(dump)) {
-            System.err.println("masterwork: [warn] the " + whose + " class archive does not open (cut short?); " + who
+        if (!opensCleanly(dump, trainedWith, vmOptions)) {
+            System.err.println("masterwork: [warn] the " + whose + " class archive does not map (cut short?); " + who
                     + " start without one. Error log:\n" + tail(work.resolve("error.log")));
             return;
         }
         replace(archive, out -> Files.copy(dump, out));
         replace(ClassArchiveFingerprint.recordOf(archive),
                 out -> out.write(trainedWith.text().getBytes(StandardCharsets.UTF_8)));
-        System.out.println("masterwork: " + whose + " class archive " + archive + " (" + Files.size(archive) / 1024 + " KiB)");
+        System.out.println("masterwork: " + whose + " class archive " + archive + " (" + archives.format().description()
+                + ", " + Files.size(archive) / 1024 + " KiB)");
     }
 
     private interface Content {
@@ -248,7 +259,7 @@ public final class ClassArchiveTraining {
      * The distribution's configuration with what the training needs over it: one worker writing its archive at exit,
      * a loopback port, and every file the master writes in this run's private directory.
      */
-    private void writeConfig(Path conf, int port, Path workerDump) throws IOException {
+    private void writeConfig(Path conf, int port, String workerTrainingFlag) throws IOException {
         // A root build trains with root workers: they write the archive into this private temporary directory,
         // which a worker dropped to nobody (a root master's default) could neither enter nor write.
         Files.writeString(conf, String.join("\n",
@@ -259,7 +270,7 @@ public final class ClassArchiveTraining {
                 "worker_spares = 0",
                 "worker_cpu_affinity = off",
                 "worker_shutdown_timeout = 60s",
-                "worker_jvm_options = ${?worker_jvm_options} [" + quote("-XX:ArchiveClassesAtExit=" + workerDump) + "]",
+                "worker_jvm_options = ${?worker_jvm_options} [" + quote(workerTrainingFlag) + "]",
                 "listen = [" + quote("127.0.0.1:" + port) + "]",
                 "status_listen = off",
                 "pid = " + quote(work.resolve("masterwork.pid").toString()),
@@ -270,13 +281,24 @@ public final class ClassArchiveTraining {
     }
 
     /**
-     * A JVM that maps the archive starts and exits normally. A truncated archive (a worker killed while
-     * writing it) makes the JVM die of SIGBUS instead: never publish one.
+     * A JVM that maps the archive starts and exits normally. A truncated CDS archive (a worker killed while
+     * writing it) makes the JVM die of SIGBUS instead, a truncated AOT cache fails the check's {@code AOTMode=on}:
+     * never publish one. With the class path it was trained with, the module option of every masterwork JVM and the
+     * JVM's own {@code vmOptions}: an AOT cache maps only for the same ones ({@code AOTMode=on} fails otherwise).
      */
-    private boolean opensCleanly(Path archive) throws IOException, InterruptedException {
-        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:auto", "-Xlog:disable", "-XX:ErrorFile=" + work.resolve("hs_err_%p.log"),
-                "-XX:SharedArchiveFile=" + archive, "-version")
+    private boolean opensCleanly(Path archive, ClassArchiveFingerprint trainedWith, List<String> vmOptions)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+IgnoreUnrecognizedVMOptions"));
+        command.addAll(vmOptions);
+        command.addAll(List.of("-Xlog:disable", "-XX:ErrorFile=" + work.resolve("hs_err_%p.log"),
+                "--enable-native-access=ALL-UNNAMED"));
+        command.addAll(archives.format().checkFlags(archive));
+        command.add("-cp");
+        command.add(trainedWith.classPath().stream().map(e -> e.path().toString())
+                .collect(Collectors.joining(File.pathSeparator)));
+        command.add("-version");
+        Process java = new ProcessBuilder(command)
                 .directory(work.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (!java.waitFor(120, TimeUnit.SECONDS)) {
             java.destroyForcibly();

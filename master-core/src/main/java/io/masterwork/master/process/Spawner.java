@@ -3,6 +3,7 @@ package io.masterwork.master.process;
 import io.masterwork.channel.Channel;
 import io.masterwork.channel.SpawnContract;
 import io.masterwork.master.Launcher;
+import io.masterwork.master.archive.ClassArchiveFormat;
 import io.masterwork.master.archive.ClassArchives;
 import io.masterwork.master.archive.WorkerJvmClassPath;
 import io.masterwork.posix.OpenFlags;
@@ -38,8 +39,9 @@ final class Spawner {
     /**
      * Measured start-up flags (docs/BENCHMARKS.md, "Worker start-up"); worker_jvm_options come after and win.
      * A small serial heap and C1 only: an idle worker is mostly its start-up, and C2 costs start-up time and
-     * memory. The worker classes come from the distribution's AppCDS archive, lib/worker.jsa beside the jar of
-     * this class, when its training record says it fits the worker's class path and JDK ({@link #archiveFlag}):
+     * memory. The worker classes come from the distribution's class-data archive beside the jar of this class
+     * (lib/worker.jsa, AppCDS, on JDK 17; lib/worker.aot, an AOT cache, on JDK 25: {@link ClassArchiveFormat}), when
+     * its training record says it fits the worker's class path and JDK ({@link #archiveFlag}):
      * the JVM would drop one that does not in silence, so the master says so instead, once.
      * {@code ArchiveRelocationMode=0} maps the archives at the address they were written for, as JDK 17 did
      * until 17.0.15 made relocation the default: no pointer rewritten before the first class loads (~65 ms
@@ -49,14 +51,23 @@ final class Spawner {
      * exits (status {@link SpawnContract#EXIT_OUT_OF_MEMORY}) and is respawned, instead of lingering half-broken until
      * the watchdog notices.
      */
-    static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(
-            "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
-            "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
-            "-Xshare:auto", "-Xlog:cds=off,cds+dynamic=off",
-            "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0");
+    static final List<String> DEFAULT_WORKER_JVM_FLAGS = workerJvmFlags(Runtime.version());
 
-    private static List<String> workerJvmFlags(String... flags) {
-        List<String> all = new ArrayList<>(List.of(flags));
+    /**
+     * The default flags of a worker JVM of {@code jdk}: the workers run the master's own java, so the master's JDK
+     * decides. JDK 25 refuses its AOT cache beside {@code -Xshare:auto}, which JDK 17's archive has
+     * ({@link ClassArchiveFormat#sharingFlags}). From JDK 24 on, jffi's first use of {@code sun.misc.Unsafe} prints four
+     * warning lines into the error log of every worker (JEP 498): allowed explicitly, as JDK 17 does by default.
+     */
+    static List<String> workerJvmFlags(Runtime.Version jdk) {
+        List<String> all = new ArrayList<>(List.of(
+                "-XX:+UseSerialGC", "-Xss512k", "-Xms8m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+ExitOnOutOfMemoryError",
+                "-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0"));
+        if (jdk.feature() >= 24) {
+            all.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        all.addAll(ClassArchiveFormat.of(jdk).sharingFlags());
         try {
             Path jar = Path.of(Spawner.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             if (!Files.isRegularFile(jar)) {
@@ -231,7 +242,7 @@ final class Spawner {
         // One class path for the JVM and for the archive's check: the archive fits exactly what the worker loads.
         List<Path> classPath = WorkerJvmClassPath.of(generation.config.workerClassPath());
         argv.addAll(DEFAULT_WORKER_JVM_FLAGS);
-        argv.addAll(archiveFlag(classPath));
+        argv.addAll(archiveFlag(classPath, generation.config.workerJvmOptions()));
         argv.addAll(generation.config.workerJvmOptions());
         argv.add("-cp");
         argv.add(classPath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator)));
@@ -242,23 +253,26 @@ final class Spawner {
     }
 
     /**
-     * {@code -XX:SharedArchiveFile} for lib/worker.jsa when it fits this worker's class path now (a reload may change
-     * {@code worker_class_path}, an upgrade the jars): a stat of each entry and a small read, at a spawn. One that
-     * does not fit is left out, with a warning when the reason is new: the master retrains a stale archive at its
-     * start, so this is a class path or a jar that changed since.
+     * {@code -XX:SharedArchiveFile} for lib/worker.jsa (JDK 17), {@code -XX:AOTCache} for lib/worker.aot (JDK 25),
+     * when it fits this worker's class path now (a reload may change {@code worker_class_path}, an upgrade the jars):
+     * a stat of each entry and a small read, at a spawn. One that does not fit is left out, with a warning when the
+     * reason is new: the master retrains a stale archive at its start, so this is a class path or a jar that changed
+     * since. None either when {@code worker_jvm_options} choose sharing themselves ({@code -Xshare:off}): JDK 25 does
+     * not start with {@code -XX:AOTCache} beside any {@code -Xshare:}.
      */
-    private List<String> archiveFlag(List<Path> classPath) {
-        if (archives == null) {
+    private List<String> archiveFlag(List<Path> classPath, List<String> workerJvmOptions) {
+        if (archives == null || workerJvmOptions.stream().anyMatch(o -> o.startsWith("-Xshare:"))) {
             return List.of();
         }
         Path archive = archives.workerArchive();
         Optional<String> stale = ClassArchives.whyStale(archive, classPath);
-        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause)) {
+        // Another JDK's archive was named at the master's start already (StaleClassArchives): one line, not two.
+        if (stale.isPresent() && !stale.get().equals(archiveStaleBecause) && !ClassArchives.trainedByAnotherJdk(archive)) {
             log.warn("workers start without the class-data archive {}: {}; `{} --train-archives` retrains it",
                     archive, stale.get(), Launcher.command());
         }
         archiveStaleBecause = stale.orElse(null);
-        return ClassArchives.exists(archive) && stale.isEmpty() ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
+        return ClassArchives.exists(archive) && stale.isEmpty() ? List.of(archives.format().mappingFlag(archive)) : List.of();
     }
 
     private static List<String> workerEnvironment(WorkerGeneration generation) {

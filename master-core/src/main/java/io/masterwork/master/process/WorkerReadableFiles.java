@@ -62,8 +62,10 @@ public final class WorkerReadableFiles {
         List<String> flags = new ArrayList<>(Spawner.DEFAULT_WORKER_JVM_FLAGS);
         flags.addAll(config.workerJvmOptions());
         for (String flag : flags) {
-            value(flag, "-XX:SharedArchiveFile=").ifPresent(v -> Arrays.stream(v.split(File.pathSeparator))
-                    .forEach(a -> paths.putIfAbsent(Path.of(a).toAbsolutePath().normalize(), "a class-data archive")));
+            for (String archiveOption : List.of("-XX:SharedArchiveFile=", "-XX:AOTCache=")) {
+                value(flag, archiveOption).ifPresent(v -> Arrays.stream(v.split(File.pathSeparator))
+                        .forEach(a -> paths.putIfAbsent(Path.of(a).toAbsolutePath().normalize(), "a class-data archive")));
+            }
             for (String property : List.of("-Djffi.boot.library.path=", "-Djava.library.path=")) {
                 value(flag, property).ifPresent(v -> Arrays.stream(v.split(File.pathSeparator)).filter(s -> !s.isEmpty())
                         .forEach(d -> addDirectoryAndFiles(paths, Path.of(d).toAbsolutePath().normalize(), "the native libraries")));
