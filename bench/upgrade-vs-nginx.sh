@@ -5,8 +5,8 @@
 #
 # For each server: wrk -t1 -c50 keep-alive for the whole dance, USR2 (new master serving with all its
 # workers), WINCH to the old master (its workers gone), QUIT to the old master (it exited); prints wrk's errors,
-# the TCP connects (SYNs to the port, tcpdump on lo) from wrk's start to its end — wrk's own 50 and whatever the
-# dance made it open again: keepalive_requests is 100000000 on both servers, so only the dance ends connections —
+# the TCP connects (SYNs to the port, tcpdump on lo, less the script's own probes) from wrk's start to its end —
+# wrk's own 50 and whatever the dance made it open again: keepalive_requests is 100000000 on both servers, so only the dance ends connections —
 # and the time of each step, measured the same way for both (child pids of the masters). nginx runs daemonized:
 # it upgrades its binary only then. Installs nginx, wrk and tcpdump from Debian when missing. Loopback only, every
 # wait bounded.
@@ -48,6 +48,8 @@ wait_until() { # seconds command...
 }
 children() { pgrep -P "$1" 2>/dev/null | sort -n || true; }
 count() { wc -w <<<"$*"; }
+# The script's own request during a dance (is the new master serving?): its connects are counted apart from wrk's.
+probe() { echo >>"$work/$1.probes"; curl -sf -o /dev/null "http://127.0.0.1:$2/"; }
 
 dance() { # name port pidfile
   local name=$1 port=$2 pidfile=$3 old new t0 t_usr2 t_winch t_quit
@@ -66,7 +68,7 @@ dance() { # name port pidfile
     # serving means every new worker said READY (its master logs it); an nginx worker serves once it exists
     wait_until 60 bash -c "for c in \$(pgrep -P $new); do grep -q \"worker process \$c (slot [0-9]*) ready\" $work/mw/logs/error.log || exit 1; done"
   fi
-  wait_until 60 curl -sf -o /dev/null "http://127.0.0.1:$port/"
+  wait_until 60 probe "$name" "$port"
   t_usr2=$(( $(ms) - t0 ))
   sleep 5
   t0=$(ms); kill -WINCH "$old"
@@ -80,6 +82,7 @@ dance() { # name port pidfile
   kill -INT "$syn_pid"; wait "$syn_pid" || true
   local errs rps non2xx syns
   syns=$(sed -n 's/^\([0-9]*\) packets\? captured.*/\1/p' "$work/$name.syn")
+  syns=$(( ${syns:-0} - $(wc -l <"$work/$name.probes") ))   # less the script's own probes
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
   errs=$(awk '/Socket errors/ {gsub(",",""); print "connect " $4 ", read " $6 ", write " $8 ", timeout " $10}' "$work/$name.wrk")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.wrk")
