@@ -16,8 +16,9 @@ import java.util.OptionalInt;
  */
 public record SpareAllowance(int count, String reason) {
     /**
-     * The estimated PSS of one idle spare: a worker JVM after its rehearsal measured 37-42 MiB (docs/BENCHMARKS.md,
-     * "spares' PSS"), rounded up. An estimate, not a reading: auto is decided before any spare runs.
+     * The estimated PSS of one idle spare, rounded up from what was measured: 31 MiB for a ready spare of 2 workers'
+     * master (2026-12-04, smaps_rollup), against 37-42 MiB for an idle or loaded worker (docs/BENCHMARKS.md). An
+     * estimate, not a reading: auto is decided before any spare runs.
      */
     public static final long SPARE_PSS_ESTIMATE = 40L << 20;
     /** The share of the available memory spares may take at most. */
