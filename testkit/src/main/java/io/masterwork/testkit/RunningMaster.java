@@ -316,7 +316,7 @@ public final class RunningMaster implements AutoCloseable {
         Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"),
-                "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + NO_SPARES + config + "\n");
+                NO_SPARES + "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + config + "\n");
         return prefix;
     }
 
@@ -416,7 +416,7 @@ public final class RunningMaster implements AutoCloseable {
      */
     public void rewriteConfig(String config) throws IOException {
         String spares = builtWith == null || builtWith.noSpares() ? NO_SPARES : "";
-        Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + spares + config + "\n");
+        Files.writeString(prefix.resolve("conf/masterwork.conf"), spares + listenLine(port) + config + "\n");
     }
 
     /**
@@ -511,12 +511,13 @@ public final class RunningMaster implements AutoCloseable {
     }
 
     /**
-     * The first line of every configuration the testkit writes, which the test's own configuration may override (a
+     * The start of the first key's line in every configuration the testkit writes (on that line, so that the line
+     * numbers a test expects in error messages stay as they were), which the test's own configuration may override (a
      * later key wins): no spare workers, so that a test's master starts only the JVMs the test asks for (a spare is
      * one more JVM, at idle priority, starting beside the test) — {@code worker_spares = auto}, the master's own default,
      * when a test says so ({@link MasterBuilder#defaultSpares()}).
      */
-    static final String NO_SPARES = "worker_spares = 0\n";
+    static final String NO_SPARES = "worker_spares = 0, ";
 
     /** The master's pid, as this test started it. */
     public int pid() {
