@@ -33,6 +33,11 @@ fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status"; }
 children() { pgrep -P "$1" 2>/dev/null | sort -n || true; }
+is_spare() { [ "$(tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | head -n1)" = "masterwork: worker process (spare)" ]; }
+workers() { # children of $1 less its spares (worker_spares, auto by default): those are never workers
+  local c
+  for c in $(children "$1"); do is_spare "$c" || echo "$c"; done
+}
 zombies() { # children of $1 in state Z
   local c n=0
   for c in $(pgrep -P "$1" 2>/dev/null); do

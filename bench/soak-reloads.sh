@@ -39,8 +39,8 @@ total=$(( $(ms) - t0 ))
 stop_load; load=$(load_summary); lost=$(load_failures)
 sleep 1
 fds1=$(fds "$master"); rss1=$(rss_kib "$master"); thr1=$(threads "$master"); heap1=$(heap_after_gc_kib "$master")
-kids=$(children "$master" | wc -l); z=$(zombies "$master")
-echo "after:  master $master fds $fds1, RSS $rss1 KiB, threads $thr1, heap/metaspace after GC $heap1 KiB, children $kids, zombies $z"
+kids=$(workers "$master" | wc -l); z=$(zombies "$master")
+echo "after:  master $master fds $fds1, RSS $rss1 KiB, threads $thr1, heap/metaspace after GC $heap1 KiB, workers $kids, spares $(( $(children "$master" | wc -l) - kids )), zombies $z"
 echo "$reloads reloads in $total ms ($((total / reloads)) ms each, slowest $slowest ms), $failed failed; $load"
 echo "generation $(control "$prefix" status | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"

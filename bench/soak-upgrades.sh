@@ -25,7 +25,7 @@ procs0=$(soak_processes)
 echo "first master $first: fds $(fds "$first"), RSS $(rss_kib "$first") KiB; processes of the soak $procs0"
 ready() { # master: every child has said READY
   local c n=0
-  for c in $(children "$1"); do
+  for c in $(workers "$1"); do
     grep -q "worker process $c (slot [0-9]*) ready" "$prefix/logs/error.log" || return 1
     n=$((n + 1))
   done

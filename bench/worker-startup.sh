@@ -61,6 +61,8 @@ write_config() {
     mkdir -p "$dir/logs"
     cat >"$dir/masterwork.conf" <<EOF
 worker_processes = $workers
+# Cold figures: no spare (worker_spares = auto by default) takes a killed worker's slot or shares the CPUs.
+worker_spares = 0
 listen = "127.0.0.1:$port"
 error_log = "logs/error.log info"
 worker_jvm_options = $options

@@ -62,7 +62,7 @@ class ApplicationSettingsIT {
     private static final int GREETING_LINE = 6;
 
     private static void rewrite(RunningMaster master, String greeting) throws IOException {
-        Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "worker_processes = 2\nworker_shutdown_timeout = 5s\n"
+        Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "worker_spares = 0, worker_processes = 2\nworker_shutdown_timeout = 5s\n"
                 + "listen = \"127.0.0.1:" + master.port() + "\"\n" + config(greeting));
     }
 

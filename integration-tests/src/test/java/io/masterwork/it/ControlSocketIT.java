@@ -151,7 +151,7 @@ class ControlSocketIT {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
             Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
-                    "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 3\nworker_shutdown_timeout = 5s\n");
+                    "listen = \"127.0.0.1:" + master.port() + "\"\nworker_spares = 0\nworker_processes = 3\nworker_shutdown_timeout = 5s\n");
             Cli reload = cli(master, "-s", "reload");
             assertThat(reload.exit()).as(reload.err()).isZero();
             assertThat(reload.out()).startsWith("masterwork: reload complete: generation 2 serving, generation 1 gone");

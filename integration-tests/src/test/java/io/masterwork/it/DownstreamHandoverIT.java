@@ -33,7 +33,7 @@ class DownstreamHandoverIT {
 
     private static void rewriteConfig(RunningMaster master, String extra) throws IOException {
         Path conf = master.prefix().resolve("conf/masterwork.conf");
-        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 2\n"
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_spares = 0\nworker_processes = 2\n"
                 + "worker_shutdown_timeout = 10s\n" + extra + "\n");
     }
 

@@ -117,7 +117,8 @@ class HostileInputIT {
 
     @Test
     void randomControlBytesAndFuzzedConfigurationsOnReloadChangeNothing() throws Exception {
-        String header = "worker_processes = 2\nworker_shutdown_timeout = 5s\n";
+        // No spares (worker_spares = auto by default): the master's descriptors are counted before and after.
+        String header = "worker_spares = 0, worker_processes = 2\nworker_shutdown_timeout = 5s\n";
         String body = "worker_respawn_backoff = 100ms\nworker_priority = 0\n"
                 + "http {\n  body = \"hello\\n\"\n  keepalive_requests = 100\n  max_bytes = 1m\n}\n";
         try (RunningMaster master = RunningMaster.start(body)) {

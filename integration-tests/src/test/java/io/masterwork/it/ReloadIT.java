@@ -23,7 +23,7 @@ class ReloadIT {
 
     private static void rewriteConfig(RunningMaster master, String extra) throws Exception {
         Path conf = master.prefix().resolve("conf/masterwork.conf");
-        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_shutdown_timeout = 5s\n" + extra + "\n");
+        Files.writeString(conf, "listen = \"127.0.0.1:" + master.port() + "\"\nworker_spares = 0\nworker_shutdown_timeout = 5s\n" + extra + "\n");
     }
 
     private static long count(String text, String needle) {
@@ -225,7 +225,7 @@ class ReloadIT {
                 InputStream in = s.getInputStream();
                 in.readNBytes(1024);
                 Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port()
-                        + "\"\nworker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }\n");
+                        + "\"\nworker_spares = 0\nworker_shutdown_timeout = 1s\nhttp { max_bytes = 1000000000 }\n");
                 master.signal("HUP");
                 long total = 0;
                 byte[] buf = new byte[8192];

@@ -145,6 +145,79 @@ class SpareWorkersIT {
         }
     }
 
+    /**
+     * A reload that finds its spare still starting promotes it (raised from idle priority) instead of starting a cold
+     * JVM beside it, and the spare skips its rehearsal: the reload waits for it alone.
+     */
+    @Test
+    void aReloadPromotesASpareThatIsStillStartingInsteadOfStartingAColdJvm() throws Exception {
+        try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\n")) {
+            int old = awaitServing(master, 1).get(0);
+            // HUP as soon as the spare's process exists: a JVM needs far more than the poll interval to say READY.
+            int spare = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(2))
+                    .until(() -> master.spares().stream().findFirst().orElse(-1), p -> p > 0);
+            master.signal("HUP");
+            await().atMost(Duration.ofSeconds(60)).until(() -> master.errorLog().contains("reload complete"));
+            String log = master.errorLog();
+            assertThat(log).containsPattern("start worker process " + spare + " \\(slot \\d+\\): spare 0 promoted, \\d+ ms after "
+                    + "its spawn \\(still starting\\)");
+            assertThat(log).doesNotContain("spare worker process " + spare + " (spare 0) ready in");
+            String afterHup = log.substring(log.indexOf("reconfiguring"));
+            assertThat(afterHup).as("no cold JVM for the new generation")
+                    .doesNotContainPattern("start worker process (?!" + spare + " )\\d+ \\(slot");
+            assertThat(log).contains(spare + "#main: spare rehearsal not run");
+            assertThat(Http.get(master.port(), "/_worker").text()).contains("\"pid\":" + spare + ",").contains("\"generation\":2");
+            await().atMost(Duration.ofSeconds(20)).until(() -> !ProcFs.exists(old));
+        }
+    }
+
+    /**
+     * Eight HUPs two seconds apart, with a spare per worker (auto): each reload promotes spares and their replacements
+     * start afterwards, never two spare JVMs at once and never while a reload's generation is starting.
+     */
+    @Test
+    void aBurstOfReloadsNeverPilesUpSpareStarts() throws Exception {
+        try (RunningMaster master = RunningMaster.builder().defaultSpares().workerProcesses(2).start()) {
+            awaitServing(master, 2);
+            SparesByDefaultIT.awaitReadySpares(master, 2);
+            for (int i = 0; i < 8; i++) {
+                master.signal("HUP");
+                Thread.sleep(2000);
+            }
+            // HUPs that come during a reload are one queued reload, not eight: wait until every reload begun is over.
+            await().atMost(Duration.ofSeconds(120)).until(() -> {
+                String log = master.errorLog();
+                return count(log, "reconfiguring") == count(log, "reload complete") + count(log, "reload failed");
+            });
+            String log = master.errorLog();
+            assertThat(count(log, "reload failed")).isZero();
+            assertThat(count(log, "spare 0 promoted") + count(log, "spare 1 promoted")).as("spares were used").isPositive();
+            Set<String> starting = new HashSet<>();
+            boolean reloading = false;
+            Matcher m = Pattern.compile("(?m)(start spare worker process (\\d+))|(spare worker process (\\d+) \\(spare \\d+\\) ready)"
+                    + "|(start worker process (\\d+) \\(slot \\d+\\): spare)|(spare worker process (\\d+) (?!\\(spare))"
+                    + "|(reconfiguring)|(generation \\d+ serving with)").matcher(log);
+            while (m.find()) {
+                if (m.group(1) != null) {
+                    assertThat(starting).as("spares starting when spare %s started", m.group(2)).isEmpty();
+                    assertThat(reloading).as("a reload's generation was starting when spare %s started", m.group(2)).isFalse();
+                    starting.add(m.group(2));
+                } else if (m.group(3) != null) {
+                    starting.remove(m.group(4));
+                } else if (m.group(5) != null) {
+                    starting.remove(m.group(6));
+                } else if (m.group(7) != null) {
+                    starting.remove(m.group(8));
+                } else if (m.group(9) != null) {
+                    reloading = true;
+                } else {
+                    reloading = false;
+                }
+            }
+            SparesByDefaultIT.awaitReadySpares(master, 2);
+        }
+    }
+
     @Test
     void aCrashLoopingSlotStillBacksOffWhenSparesTakeItOver() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\n"

@@ -170,7 +170,7 @@ class SystemdIT {
             }
 
             Files.writeString(master.prefix().resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + master.port()
-                    + "\"\nworker_processes = 2\nworker_shutdown_timeout = 5s\nhttp { body = \"two\\n\" }\n");
+                    + "\"\nworker_spares = 0\nworker_processes = 2\nworker_shutdown_timeout = 5s\nhttp { body = \"two\\n\" }\n");
             long before = nowUsec();
             master.signal("HUP");
             String reloading = systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1");
@@ -265,7 +265,7 @@ class SystemdIT {
             }
 
             Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
-                    listen + "worker_processes = 3\nhttp { body = \"two\\n\" }\n");
+                    listen + "worker_spares = 0\nworker_processes = 3\nhttp { body = \"two\\n\" }\n");
             master.signal("HUP");
             systemd.next(d -> has(d, "RELOADING=1"), "RELOADING=1");
             systemd.next(d -> has(d, "READY=1"), "READY=1 after the reload");

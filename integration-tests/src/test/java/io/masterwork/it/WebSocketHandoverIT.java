@@ -22,7 +22,7 @@ class WebSocketHandoverIT {
 
     private static void reload(RunningMaster master, int reloadsSoFar) throws Exception {
         Files.writeString(master.prefix().resolve("conf/masterwork.conf"),
-                "listen = \"127.0.0.1:" + master.port() + "\"\nworker_processes = 2\nworker_shutdown_timeout = 10s\n");
+                "listen = \"127.0.0.1:" + master.port() + "\"\nworker_spares = 0\nworker_processes = 2\nworker_shutdown_timeout = 10s\n");
         master.signal("HUP");
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                 .until(() -> count(master.errorLog(), "reload complete") >= reloadsSoFar);

@@ -35,14 +35,17 @@ public final class MasterBuilder {
     private final List<String> masterJvmOptions;
     private final Map<String, String> environment;
     private final Path classPathDirectory;
+    /** worker_spares = 0 first in the file (the testkit's default), unless {@link #defaultSpares()}. */
+    private final boolean noSpares;
 
     MasterBuilder() {
-        this(List.of(), List.of(), null, 2, "", List.of(), List.of(), Map.of(), null);
+        this(List.of(), List.of(), null, 2, "", List.of(), List.of(), Map.of(), null, true);
     }
 
     private MasterBuilder(List<String> workerModules, List<String> masterModules, String appSettings,
                           int workerProcesses, String extraConfig, List<Path> workerClassPath,
-                          List<String> masterJvmOptions, Map<String, String> environment, Path classPathDirectory) {
+                          List<String> masterJvmOptions, Map<String, String> environment, Path classPathDirectory,
+                          boolean noSpares) {
         this.workerModules = List.copyOf(workerModules);
         this.masterModules = List.copyOf(masterModules);
         this.appSettings = appSettings;
@@ -52,13 +55,14 @@ public final class MasterBuilder {
         this.masterJvmOptions = List.copyOf(masterJvmOptions);
         this.environment = Map.copyOf(environment);
         this.classPathDirectory = classPathDirectory;
+        this.noSpares = noSpares;
     }
 
     private MasterBuilder with(List<String> workerModules, List<String> masterModules, String appSettings,
                                int workerProcesses, String extraConfig, List<Path> workerClassPath,
                                List<String> masterJvmOptions, Map<String, String> environment, Path classPathDirectory) {
         return new MasterBuilder(workerModules, masterModules, appSettings, workerProcesses, extraConfig,
-                workerClassPath, masterJvmOptions, environment, classPathDirectory);
+                workerClassPath, masterJvmOptions, environment, classPathDirectory, noSpares);
     }
 
     /** The application's modules, loaded in every worker ({@code modules.worker}); replaces earlier ones. */
@@ -133,6 +137,15 @@ public final class MasterBuilder {
                 masterJvmOptions, environment, directory);
     }
 
+    /**
+     * The master's own default for {@code worker_spares} (auto: spare workers beside the workers), instead of the
+     * testkit's 0. {@link RunningMaster#workers()} never counts spares; {@link RunningMaster#spares()} lists them.
+     */
+    public MasterBuilder defaultSpares() {
+        return new MasterBuilder(workerModules, masterModules, appSettings, workerProcesses, extraConfig, workerClassPath,
+                masterJvmOptions, environment, classPathDirectory, false);
+    }
+
     /** Starts the master and waits until its pid file names it (not for its workers: see {@link RunningMaster#awaitWorkers}). */
     public RunningMaster start() throws IOException {
         return RunningMaster.start(this);
@@ -141,6 +154,9 @@ public final class MasterBuilder {
     /** The configuration file's text after the {@code listen} line. */
     String configuration() {
         StringBuilder conf = new StringBuilder();
+        if (noSpares) {
+            conf.append(RunningMaster.NO_SPARES);
+        }
         conf.append("worker_processes = ").append(workerProcesses).append('\n');
         conf.append("worker_shutdown_timeout = 5s\n");
         if (!workerModules.isEmpty() || !masterModules.isEmpty()) {
@@ -162,6 +178,10 @@ public final class MasterBuilder {
             conf.append("app {\n").append(appSettings).append("\n}\n");
         }
         return conf.toString();
+    }
+
+    boolean noSpares() {
+        return noSpares;
     }
 
     List<String> masterJvmOptions() {

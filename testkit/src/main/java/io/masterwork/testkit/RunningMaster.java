@@ -316,7 +316,7 @@ public final class RunningMaster implements AutoCloseable {
         Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"),
-                "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + config + "\n");
+                NO_SPARES + "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + config + "\n");
         return prefix;
     }
 
@@ -415,7 +415,8 @@ public final class RunningMaster implements AutoCloseable {
      * modules, {@code app {}} ...): what a reload then reads.
      */
     public void rewriteConfig(String config) throws IOException {
-        Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + config + "\n");
+        String spares = builtWith == null || builtWith.noSpares() ? NO_SPARES : "";
+        Files.writeString(prefix.resolve("conf/masterwork.conf"), spares + listenLine(port) + config + "\n");
     }
 
     /**
@@ -509,6 +510,15 @@ public final class RunningMaster implements AutoCloseable {
         return log.substring(Math.max(0, log.length() - 4000));
     }
 
+    /**
+     * The start of the first key's line in every configuration the testkit writes (on that line, so that the line
+     * numbers a test expects in error messages stay as they were), which the test's own configuration may override (a
+     * later key wins): no spare workers, so that a test's master starts only the JVMs the test asks for (a spare is
+     * one more JVM, at idle priority, starting beside the test) — {@code worker_spares = auto}, the master's own default,
+     * when a test says so ({@link MasterBuilder#defaultSpares()}).
+     */
+    static final String NO_SPARES = "worker_spares = 0, ";
+
     /** The master's pid, as this test started it. */
     public int pid() {
         return (int) process.pid();
@@ -526,11 +536,21 @@ public final class RunningMaster implements AutoCloseable {
         return prefix.resolve("logs/masterwork.pid");
     }
 
-    /** The master's live workers. */
+    /** The process title of a spare worker (worker_spares): started ahead of need, never counted as a worker. */
+    public static final String SPARE_TITLE = "masterwork: worker process (spare)";
+
+    /** The master's live workers: its children less its spares ({@link #spares()}), which serve no slot. */
     public List<Integer> workers() {
-        List<Integer> w = ProcFs.children(pid());
-        seenWorkers.addAll(w);
-        return w;
+        List<Integer> children = ProcFs.children(pid());
+        seenWorkers.addAll(children);
+        return children.stream().filter(p -> !SPARE_TITLE.equals(ProcFs.cmdline(p))).toList();
+    }
+
+    /** The master's live spare workers (worker_spares), by their process title. */
+    public List<Integer> spares() {
+        List<Integer> children = ProcFs.children(pid());
+        seenWorkers.addAll(children);
+        return children.stream().filter(p -> SPARE_TITLE.equals(ProcFs.cmdline(p))).toList();
     }
 
     /** Waits until exactly n workers are alive and have said READY (they answer HTTP). */

@@ -66,12 +66,28 @@ final class SparePromotion {
     void rehearse(IoEventLoop loop, WorkerConfiguration config, WorkerIdentity identity) {
         this.loop = loop;
         spareConfigBytes = WorkerConfiguration.readDescriptorBytes(SpawnContract.CONFIG_FD);
-        new SpareRehearsal(posix, loop, config, identity).run();
+        if (commandWaiting()) {
+            // Promoted (or told to exit) while still starting — a reload or a respawn that found no ready spare: a
+            // client or a reload waits for this worker now, and the rehearsal (hundreds of ms) would only make a
+            // later promotion faster. Its first requests run colder instead.
+            log.info("spare rehearsal not run: its promotion (or exit) already waits on the command channel");
+        } else {
+            new SpareRehearsal(posix, loop, config, identity).run();
+        }
         if (titleRewriter != null) {
             titleRewriter.set(SpawnContract.SPARE_TITLE);
         }
         // The "worker ready" line's /proc reads, run once now: cold, such code cost a promotion milliseconds.
         ProcessAge.millis();
+    }
+
+    /** Whether the master has written to the command channel (PROMOTE, QUIT) or closed it; read later, in order. */
+    private boolean commandWaiting() {
+        try {
+            return !posix.pollReadable(new int[] {SpawnContract.CHANNEL_FD}, 0).isEmpty();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**

@@ -123,10 +123,12 @@ final class WorkerProcess {
             spare.rehearse(loop, config, identity);
             timing.rehearsed(rehearsalStart, System.nanoTime());
         }
-        watch(commandChannel, this::onCommand, "the command channel");
         if (spare != null) {
+            // Before the command channel is watched: a PROMOTE already waiting there (a spare promoted while still
+            // starting) is handled by the event loop at once, and its promotion needs the inbox and its continuations.
             spare.holdInbox(register(inbox, this::onInboxMessage, "the inbox"));
         }
+        watch(commandChannel, this::onCommand, "the command channel");
         WorkerSignals.install(loop, () -> shutdown.quit(config.shutdownTimeout()), shutdown::terminate, this::reopen);
         timing.applicationStarts();
         if (spare != null) {

@@ -6,7 +6,9 @@ import io.masterwork.master.config.ConfigLoader;
 import io.masterwork.master.config.ConfigurationException;
 import io.masterwork.master.config.MasterConfiguration;
 import io.masterwork.master.pid.PidFile;
+import io.masterwork.master.process.MemoryHeadroom;
 import io.masterwork.master.process.SettingsCheckProcess;
+import io.masterwork.master.process.SpareAllowance;
 import io.masterwork.master.process.WorkerReadableFiles;
 import io.masterwork.master.process.WorkerUser;
 import io.masterwork.posix.NativePosix;
@@ -147,6 +149,10 @@ public final class Masterwork implements Callable<Integer> {
                 return 1;
             }
             console.info("the configuration file " + file + " syntax is ok");
+            // What a master started now would keep: auto reads this machine's (and this cgroup's) memory now.
+            SpareAllowance spares = SpareAllowance.of(config.workerSpares(), config.workerProcesses(),
+                    MemoryHeadroom.ofThisProcess(), 0);
+            console.info("spare workers: " + spares.count() + " (" + spares.reason() + ")");
             console.info("configuration ok: configuration file " + file + " test is successful");
             return 0;
         }

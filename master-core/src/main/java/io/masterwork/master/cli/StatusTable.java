@@ -29,6 +29,10 @@ final class StatusTable {
         out.append("reloads ").append(s.getLong("reloads")).append(" (").append(s.getLong("failed_reloads"))
                 .append(" failed), last reload: ").append(s.getString("last_reload"))
                 .append("; respawns ").append(s.getLong("respawns_total")).append('\n');
+        if (s.hasPath("desired_spares") && s.hasPath("spares_reason")) {
+            out.append("spares wanted ").append(s.getInt("desired_spares")).append(": ").append(s.getString("spares_reason"))
+                    .append('\n');
+        }
         out.append('\n');
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"SLOT", "PID", "GEN", "STATE", "UPTIME", "HEARTBEAT", "RESPAWNS", "LAST EXIT"});

@@ -152,7 +152,7 @@ public final class ConfigLoader {
             throw invalid(merged.getValue("worker_respawn_backoff_max"), "worker_respawn_backoff_max",
                     "must not be shorter than worker_respawn_backoff");
         }
-        b.workerSpares = intInRange("worker_spares", 0, MAX_WORKER_PROCESSES);
+        b.workerSpares = workerSpares();
         b.workerSparesIdle = sparePriority();
         b.workerJvmOptions = stringList("worker_jvm_options");
         b.workerEnvironment = environment();
@@ -423,6 +423,20 @@ public final class ConfigLoader {
     }
 
     // ---- the keys -----------------------------------------------------------------------------
+
+    /** worker_spares: "auto" (empty) or a whole number of spares, 0 for none. */
+    private OptionalInt workerSpares() {
+        String key = "worker_spares";
+        ConfigValue v = nonNull(key, "a number or \"auto\"");
+        if (v.valueType() == ConfigValueType.STRING && "auto".equals(((String) v.unwrapped()).trim())) {
+            return OptionalInt.empty();
+        }
+        long n = wholeNumber(v, key, "a number or \"auto\"");
+        if (n < 0 || n > MAX_WORKER_PROCESSES) {
+            throw invalid(v, key, "must be between 0 and " + MAX_WORKER_PROCESSES + " or \"auto\", got " + n);
+        }
+        return OptionalInt.of((int) n);
+    }
 
     /** worker_spare_priority: idle (true) or normal (false). */
     private boolean sparePriority() {

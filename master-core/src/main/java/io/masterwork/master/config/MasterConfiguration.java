@@ -47,7 +47,7 @@ public final class MasterConfiguration {
     private final List<String> workerModules;
     private final List<Path> workerClassPath;
     private final Config resolved;
-    private final int workerSpares;
+    private final OptionalInt workerSpares;
     private final boolean workerSparesIdle;
 
     MasterConfiguration(Builder b) {
@@ -240,8 +240,12 @@ public final class MasterConfiguration {
         return resolved;
     }
 
-    /** worker_spares: worker JVMs kept started and initialised, not accepting, to take over a slot at once. */
-    public int workerSpares() {
+    /**
+     * worker_spares: worker JVMs kept started and initialised, not accepting, to take over a slot at once. The number
+     * the file names, or empty for {@code auto}, which the master works out from the workers and the memory it may
+     * use (io.masterwork.master.process.SpareAllowance).
+     */
+    public OptionalInt workerSpares() {
         return workerSpares;
     }
 
@@ -290,7 +294,7 @@ public final class MasterConfiguration {
         List<String> workerModules = List.of();
         List<Path> workerClassPath = List.of();
         Config resolved;
-        int workerSpares;
+        OptionalInt workerSpares = OptionalInt.empty();
         boolean workerSparesIdle = true;
 
         MasterConfiguration build() {

@@ -83,7 +83,7 @@ final class MetricsExposition {
                     .value(n).build());
         }
         snapshots.add(spares.build());
-        gauge("masterwork_spares_desired", "Spare workers the current configuration asks for.", master.desiredSpares());
+        gauge("masterwork_spares_desired", "Spare workers the master keeps: worker_spares, or what auto came to.", master.desiredSpares());
         counter("masterwork_worker_respawns", "Workers respawned after an unexpected exit.", reports.respawnsTotal());
         CounterSnapshot.Builder byCause = CounterSnapshot.builder().name("masterwork_worker_respawns_by_cause")
                 .help("Workers respawned, by the cause of the exit: crash (by its own doing), killed (a signal from "

@@ -72,6 +72,7 @@ final class StatusReport {
         }
         json.endArray()
                 .name("desired_spares").number(master.desiredSpares())
+                .name("spares_reason").string(master.sparesReason())
                 .name("spares").beginArray();
         for (SpareWorker spare : master.spares()) {
             // Spares serve no slot and never count as workers: their own list, numbered apart.

@@ -65,7 +65,12 @@ final class CycleControl implements MasterControl {
 
     @Override
     public int desiredSpares() {
-        return desired.serving().config.workerSpares();
+        return cycle.spareAllowance().count();
+    }
+
+    @Override
+    public String sparesReason() {
+        return cycle.spareAllowance().reason();
     }
 
     @Override

@@ -53,6 +53,11 @@ public final class MasterProcessCycle {
     private final DesiredWorkers desired = new DesiredWorkers();
     private final Reloads reloads;
     private final MasterControl control;
+    private final MemoryHeadroom memory = MemoryHeadroom.ofThisProcess();
+    /** What worker_spares comes to now, worked out for {@link #allowanceFor} with {@link #allowanceWorkers} workers. */
+    private SpareAllowance spareAllowance;
+    private WorkerGeneration allowanceFor;
+    private int allowanceWorkers;
 
     private boolean quitting;
     private boolean terminating;
@@ -493,7 +498,27 @@ public final class MasterProcessCycle {
     }
 
     private int sparesWanted() {
-        return stopping() || desired.retired() ? 0 : desired.serving().config.workerSpares();
+        return stopping() || desired.retired() ? 0 : spareAllowance().count();
+    }
+
+    /**
+     * How many spares the serving generation keeps, and why: worked out again (auto reads the memory then) when the
+     * serving generation or its worker count changes — at start, at a reload's commit, on TTIN/TTOU — and logged in
+     * one line when the number changes.
+     */
+    SpareAllowance spareAllowance() {
+        WorkerGeneration serving = desired.serving();
+        int workers = desired.count();
+        if (spareAllowance == null || allowanceFor != serving || allowanceWorkers != workers) {
+            SpareAllowance next = SpareAllowance.of(serving.config.workerSpares(), workers, memory, spares.usable().size());
+            if (spareAllowance == null || spareAllowance.count() != next.count()) {
+                log.info("spare workers: {} ({})", next.count(), next.reason());
+            }
+            spareAllowance = next;
+            allowanceFor = serving;
+            allowanceWorkers = workers;
+        }
+        return spareAllowance;
     }
 
     /** No worker JVM of the serving generation is starting and no reload is under way: a spare may start now. */

@@ -24,9 +24,14 @@ public interface MasterView {
         return List.of();
     }
 
-    /** worker_spares of the serving generation. */
+    /** The spares the serving generation keeps: worker_spares, or what auto came to (SpareAllowance). */
     default int desiredSpares() {
         return 0;
+    }
+
+    /** Why {@link #desiredSpares} is what it is, in one sentence (the error log's "spare workers:" line). */
+    default String sparesReason() {
+        return "";
     }
 
     boolean reloading();

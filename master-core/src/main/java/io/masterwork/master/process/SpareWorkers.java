@@ -97,7 +97,7 @@ final class SpareWorkers {
         for (int i = usable.size() - 1; i >= wanted; i--) {
             retire(usable.get(i), ChannelFrame.quit());
         }
-        if (usable.size() >= wanted || !quiet || usable.stream().anyMatch(s -> !s.hasSaidReady())) {
+        if (!mayStartAnother(spares, wanted, quiet)) {
             return;
         }
         if (spawnDueNanos != 0 && nowNanos - spawnDueNanos < 0) {
@@ -118,6 +118,17 @@ final class SpareWorkers {
         spawnDueNanos = 0;
         log.info("start spare worker process {} (spare {}, generation {}{})", spare.worker.pid, number, serving.number,
                 idle ? ", idle priority" : "");
+    }
+
+    /**
+     * Whether one more spare JVM may start now: fewer usable spares than {@code wanted}, {@code quiet} (no worker JVM
+     * starting, no reload under way: a generation's cold starts come first), and no spare JVM starting — a spare
+     * told to exit before it said READY counts too, as it reads that order only once its own start is done. So a
+     * burst of reloads, each promoting spares and retiring others, never has two spare JVMs starting at once.
+     */
+    static boolean mayStartAnother(List<SpareWorker> running, int wanted, boolean quiet) {
+        long usable = running.stream().filter(SpareWorker::usable).count();
+        return usable < wanted && quiet && running.stream().allMatch(SpareWorker::hasSaidReady);
     }
 
     /** When {@link #manage} wants to start the next spare (System.nanoTime()), or Long.MAX_VALUE. */

@@ -37,6 +37,14 @@ class StatusTableTest {
     }
 
     @Test
+    void theSparesWantedAndWhyFollowTheHeading() {
+        String withReason = STATUS.substring(0, STATUS.length() - 1) + ",\"desired_spares\":2,"
+                + "\"spares_reason\":\"worker_spares = auto: one per worker (2)\",\"spares\":[]}";
+        assertThat(StatusTable.render(withReason))
+                .contains("respawns 4\nspares wanted 2: worker_spares = auto: one per worker (2)\n\nSLOT");
+    }
+
+    @Test
     void uptimesUseTheTwoLargestUnits() {
         assertThat(StatusTable.duration(0.4)).isEqualTo("0s");
         assertThat(StatusTable.duration(59)).isEqualTo("59s");

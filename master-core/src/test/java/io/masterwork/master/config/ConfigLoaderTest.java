@@ -211,10 +211,12 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void workerSparesDefaultsToNoneAndIsACountUpTo1024() throws IOException {
-        assertThat(load("").workerSpares()).isZero();
-        assertThat(load("worker_spares = 2\n").workerSpares()).isEqualTo(2);
-        assertThat(rejected("\nworker_spares = -1\n", 2, "worker_spares")).contains("between 0 and 1024, got -1");
+    void workerSparesDefaultsToAutoOrIsACountUpTo1024() throws IOException {
+        assertThat(load("").workerSpares()).as("auto").isEmpty();
+        assertThat(load("worker_spares = auto\n").workerSpares()).isEmpty();
+        assertThat(load("worker_spares = 2\n").workerSpares()).hasValue(2);
+        assertThat(load("worker_spares = 0\n").workerSpares()).hasValue(0);
+        assertThat(rejected("\nworker_spares = -1\n", 2, "worker_spares")).contains("between 0 and 1024 or \"auto\", got -1");
         rejected("worker_spares = 1025\n", 1, "worker_spares");
         rejected("worker_spares = two\n", 1, "worker_spares");
         rejected("worker_spare = 1\n", 1, null);

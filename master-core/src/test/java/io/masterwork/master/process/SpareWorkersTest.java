@@ -92,6 +92,28 @@ class SpareWorkersTest {
         assertThat(SpareWorkers.lowestFreeNumber(spares)).isZero();
     }
 
+    @Test
+    void oneSpareJvmStartsAtATimeAndNeverBesideAGenerationsColdStarts() throws IOException {
+        WorkerGeneration one = generation(1, "");
+        List<SpareWorker> spares = new ArrayList<>();
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, true)).isTrue();
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, false)).as("a worker or a reload is starting").isFalse();
+        assertThat(SpareWorkers.mayStartAnother(spares, 0, true)).isFalse();
+        SpareWorker first = spare(spares, one, 100, 1);
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, true)).as("the first is still starting").isFalse();
+        first.ready(2);
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, true)).isTrue();
+        assertThat(SpareWorkers.mayStartAnother(spares, 1, true)).as("enough").isFalse();
+        // A reload retired the ready one and the next was told to exit while starting (its JVM options changed):
+        // that JVM starts on until it reads the order, so no other spare starts beside it.
+        first.exiting();
+        SpareWorker retiredWhileStarting = spare(spares, one, 101, 3);
+        retiredWhileStarting.exiting();
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, true)).isFalse();
+        spares.remove(retiredWhileStarting); // reaped
+        assertThat(SpareWorkers.mayStartAnother(spares, 2, true)).isTrue();
+    }
+
     private SpareWorker spare(List<SpareWorker> spares, WorkerGeneration generation, int pid, long started) {
         int[] pair = POSIX.socketpair(SocketType.SEQPACKET);
         Channel channel = new Channel(POSIX, pair[0]);
