@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** Issue "Crash-loop backoff and the hung-worker watchdog", with fault-injecting worker applications. */
+@TimingSensitive
 class CrashLoopAndWatchdogIT {
     private static final Pattern RESPAWN_DELAY = Pattern.compile("respawning in (\\d+) ms");
     /** /proc's process start times are in clock ticks of 10 ms. */

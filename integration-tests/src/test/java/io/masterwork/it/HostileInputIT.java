@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * on the control socket, and fuzzed configurations on reload. Each gets a clear error; nothing else breaks.
  * Frames on the channels: worker-core's WorkerHostileFramesIT. Figures: docs/RELIABILITY.md.
  */
+@TimingSensitive
 class HostileInputIT {
     static final int SLOWLORIS = 200;
     static final long HEADER_TIMEOUT_MILLIS = 2_000;

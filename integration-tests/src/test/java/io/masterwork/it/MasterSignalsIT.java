@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * is started with {@code setsid}, as a daemon or a service runs: without a controlling terminal (a foreground
  * master on a terminal ignores WINCH outside an upgrade: a terminal resize sends it too).
  */
+@TimingSensitive
 class MasterSignalsIT {
 
     private static RunningMaster startWithoutTerminal(String config) throws Exception {

@@ -17,6 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Issue "The worker": a worker's life under a real master, checked from outside. */
+@TimingSensitive
 class WorkerIT {
 
     @Test

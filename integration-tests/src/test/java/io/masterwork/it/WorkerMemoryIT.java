@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * resident set grows by less than {@link #RSS_GROWTH_BOUND_KIB} over the level measured after a warm-up that loaded
  * the classes involved. Without the defences, each of these grew the worker by hundreds of MiB or killed it.
  */
+@TimingSensitive
 class WorkerMemoryIT {
     /** 32 MiB: the bound asserted on VmRSS growth (measured: 1-3 MiB) (the heap alone may take 256 MiB: -Xmx256m). */
     static final long RSS_GROWTH_BOUND_KIB = 32 * 1024;
