@@ -25,7 +25,6 @@ import org.junit.jupiter.api.Test;
  * demand ({@code io.masterwork.testkit.faults.FaultInjectingPosix}, armed by writing {@code <prefix>/faults/master}).
  * Only the errno is artificial; what the master does about it is the real code. docs/RELIABILITY.md has the figures.
  */
-@TimingSensitive
 class FaultInjectionIT {
     static final String MASTER_FAULTS = "modules { master = [\"io.masterwork.testkit.faults.FaultInjectionModule\"] }\n";
     private static final Pattern RETRY = Pattern.compile("could not spawn a worker into slot \\d+: (\\S+): (\\w+) .*; retrying in (\\d+) ms");
@@ -95,6 +94,7 @@ class FaultInjectionIT {
     }
 
     @Test
+    @TimingSensitive
     void failedSpawnsAreRetriedWithBackoffWhileTheOtherWorkerServesAndLeakNothing() throws Exception {
         try (RunningMaster master = RunningMaster.start(MASTER_FAULTS + "worker_respawn_backoff = 100ms\n")) {
             List<Integer> workers = master.awaitWorkers(2);

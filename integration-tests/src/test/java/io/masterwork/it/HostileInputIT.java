@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Test;
  * on the control socket, and fuzzed configurations on reload. Each gets a clear error; nothing else breaks.
  * Frames on the channels: worker-core's WorkerHostileFramesIT. Figures: docs/RELIABILITY.md.
  */
-@TimingSensitive
 class HostileInputIT {
     static final int SLOWLORIS = 200;
     static final long HEADER_TIMEOUT_MILLIS = 2_000;
@@ -42,6 +41,7 @@ class HostileInputIT {
     static final int MUTATIONS = 16;
 
     @Test
+    @TimingSensitive
     void hostileHttpClientsGetClearErrorsWhileEveryoneElseIsServed() throws Exception {
         try (RunningMaster master = RunningMaster.start("http { client_header_timeout = " + HEADER_TIMEOUT_MILLIS + "ms, max_bytes = 1m }")) {
             List<Integer> workers = master.awaitWorkers(2);

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * is started with {@code setsid}, as a daemon or a service runs: without a controlling terminal (a foreground
  * master on a terminal ignores WINCH outside an upgrade: a terminal resize sends it too).
  */
-@TimingSensitive
 class MasterSignalsIT {
 
     private static RunningMaster startWithoutTerminal(String config) throws Exception {
@@ -121,6 +120,7 @@ class MasterSignalsIT {
 
     /** TERM: TERMINATE to every worker; one whose event loop is stuck cannot read it and is killed a second later. */
     @Test
+    @TimingSensitive
     void termKillsAWorkerThatIsStillAliveASecondLater() throws Exception {
         try (RunningMaster master = startWithoutTerminal(
                 "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {

@@ -25,13 +25,13 @@ import org.junit.jupiter.api.Test;
  * resident set grows by less than {@link #RSS_GROWTH_BOUND_KIB} over the level measured after a warm-up that loaded
  * the classes involved. Without the defences, each of these grew the worker by hundreds of MiB or killed it.
  */
-@TimingSensitive
 class WorkerMemoryIT {
     /** 32 MiB: the bound asserted on VmRSS growth (measured: 1-3 MiB) (the heap alone may take 256 MiB: -Xmx256m). */
     static final long RSS_GROWTH_BOUND_KIB = 32 * 1024;
     private static final int FRAME = 64 * 1024;
 
     @Test
+    @TimingSensitive
     void aWebSocketClientThatSends64KiBFramesFor30SecondsWithoutReadingCannotGrowTheWorker() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n")) {
             int worker = master.awaitWorkers(1).get(0);
@@ -114,6 +114,7 @@ class WorkerMemoryIT {
      * Gathered, that is ~200 MB against a 128 MiB heap; dropped as they stream, nothing.
      */
     @Test
+    @TimingSensitive
     void requestBodiesTheApplicationIgnoresAreNotGathered() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_jvm_options = [\"-Xmx128m\"]\n")) {
             int worker = master.awaitWorkers(1).get(0);
@@ -152,6 +153,7 @@ class WorkerMemoryIT {
      * worker queues for this client is visible. It stops reading once the client stops taking answers.
      */
     @Test
+    @TimingSensitive
     void aClientThatPipelinesWithoutReadingCannotQueueAnswersWithoutBound() throws Exception {
         String body = "x".repeat(FRAME);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nhttp { body = \"" + body + "\" }\n")) {
