@@ -102,6 +102,7 @@ class ApplicationSettingsIT {
 
     /** A spare promoted into the reload's generation checks the new sections at its promotion, as a fresh worker. */
     @Test
+    @TimingSensitive
     void aSparePromotedIntoARefusedReloadSaysTheChecksMessage() throws Exception {
         // One worker: the reload's only new worker is the promoted spare (RunningMaster's header says 2; this line wins).
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\n" + config("hi"))) {

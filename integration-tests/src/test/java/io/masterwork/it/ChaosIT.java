@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * 90 s at load average 15: each starts two worker JVMs). Longer soaks: bench/soak-reloads.sh,
  * bench/soak-upgrades.sh. Figures in docs/RELIABILITY.md.
  */
+@TimingSensitive
 class ChaosIT {
     /** The master's resident set may grow this much over a scenario (class loading, JIT, heap not yet collected). */
     static final long RSS_BOUND_KIB = 24 * 1024;

@@ -28,6 +28,7 @@ class CrashLoopAndWatchdogIT {
     static final long MASTER_LATENCY_MILLIS = 700;
 
     @Test
+    @TimingSensitive
     void aCrashLoopingSlotIsRespawnedWithGrowingCappedDelays() throws Exception {
         List<Long> expected = List.of(100L, 200L, 400L, 800L, 800L, 800L);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n"
@@ -77,6 +78,7 @@ class CrashLoopAndWatchdogIT {
     }
 
     @Test
+    @TimingSensitive
     void anExternallyKilledWorkerIsReplacedAtOnceWithoutBackoff() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_respawn_backoff = 30s\nworker_respawn_backoff_max = 30s")) {
             List<Integer> before = master.awaitWorkers(2);

@@ -94,6 +94,7 @@ class FaultInjectionIT {
     }
 
     @Test
+    @TimingSensitive
     void failedSpawnsAreRetriedWithBackoffWhileTheOtherWorkerServesAndLeakNothing() throws Exception {
         try (RunningMaster master = RunningMaster.start(MASTER_FAULTS + "worker_respawn_backoff = 100ms\n")) {
             List<Integer> workers = master.awaitWorkers(2);

@@ -41,6 +41,7 @@ class HostileInputIT {
     static final int MUTATIONS = 16;
 
     @Test
+    @TimingSensitive
     void hostileHttpClientsGetClearErrorsWhileEveryoneElseIsServed() throws Exception {
         try (RunningMaster master = RunningMaster.start("http { client_header_timeout = " + HEADER_TIMEOUT_MILLIS + "ms, max_bytes = 1m }")) {
             List<Integer> workers = master.awaitWorkers(2);

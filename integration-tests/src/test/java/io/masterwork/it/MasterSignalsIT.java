@@ -120,6 +120,7 @@ class MasterSignalsIT {
 
     /** TERM: TERMINATE to every worker; one whose event loop is stuck cannot read it and is killed a second later. */
     @Test
+    @TimingSensitive
     void termKillsAWorkerThatIsStillAliveASecondLater() throws Exception {
         try (RunningMaster master = startWithoutTerminal(
                 "modules { worker = [\"io.masterwork.it.apps.BlockingLoopModule\"] }")) {

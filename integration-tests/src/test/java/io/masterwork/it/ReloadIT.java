@@ -97,6 +97,7 @@ class ReloadIT {
 
     /** README: "a reload rolls back when a new worker has not said READY within worker_ready_timeout". */
     @Test
+    @TimingSensitive
     void aNewGenerationNotReadyWithinWorkerReadyTimeoutIsRolledBack() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
@@ -126,6 +127,7 @@ class ReloadIT {
      * fast stop by more than a second). A worker whose application is still starting obeys it by itself.
      */
     @Test
+    @TimingSensitive
     void theWorkersOfARolledBackGenerationAreGoneWithinASecondOrTwo() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             List<Integer> old = master.awaitWorkers(2);
@@ -140,6 +142,7 @@ class ReloadIT {
 
     /** A rolled-back worker whose event loop is blocked cannot read TERMINATE: a second later it gets SIGKILL. */
     @Test
+    @TimingSensitive
     void aRolledBackWorkerThatCannotHearTerminateIsKilledASecondLater() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_watchdog_timeout = off")) {
             List<Integer> old = master.awaitWorkers(2);
@@ -263,13 +266,15 @@ class ReloadIT {
     }
 
     @Test
+    @TimingSensitive
     void keepAliveLoadDuringEightReloadsLosesNoRequest() throws Exception {
         try (RunningMaster master = RunningMaster.start("")) {
             master.awaitWorkers(2);
             KeepAliveLoad load = new KeepAliveLoad(master.port(), 20);
             try {
                 for (int i = 1; i <= 8; i++) {
-                    Thread.sleep(1500);
+                    // Each generation serves the load a while before the next reload; no assertion needs more.
+                    Thread.sleep(500);
                     master.signal("HUP");
                     final int reloads = i;
                     await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))

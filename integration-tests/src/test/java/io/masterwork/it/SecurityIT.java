@@ -115,6 +115,7 @@ class SecurityIT {
     }
 
     @Test
+    @TimingSensitive
     void aWorkerCannotCommandTheMasterNorHoldUpItsLoop() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 2\n"
                 + "modules { worker = [\"io.masterwork.it.apps.ForgingWorkerModule\"] }")) {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 class SiblingNewsIT {
 
     @Test
+    @TimingSensitive
     void newsOfASiblingThatAFullChannelCannotTakeIsDeliveredWhenTheWorkerReadsAgain() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 2\n"
                 + "modules { worker = [\"io.masterwork.it.apps.LoopPauseModule\"] }")) {

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * from serving workers, and its promotion raises every thread to SCHED_OTHER at worker_priority before it accepts.
  * A master that may not raise starts spares at normal priority and says why. Checked in /proc/pid/task/tid/stat.
  */
+@TimingSensitive
 class SparePriorityIT {
     /** Gives the prefix (the command's last argument) to nobody, then runs the master as nobody. */
     private static final String AS_NOBODY = "for a; do last=$a; done; chown -R 65534:65534 \"$last\" && exec %s setpriv "

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * dead worker's slot (or into a new generation's, on reload). Checked from outside: titles, /proc (epoll sets,
  * affinity, descriptors), HTTP, the control socket.
  */
+@TimingSensitive
 class SpareWorkersIT {
     private static final Pattern SPARE_READY = Pattern.compile("spare worker process (\\d+) \\(spare \\d+\\) ready");
     private static final Pattern PID = Pattern.compile("\"pid\":(\\d+)");

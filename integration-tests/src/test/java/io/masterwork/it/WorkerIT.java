@@ -112,6 +112,7 @@ class WorkerIT {
      * and other clients are served meanwhile (nginx bounds one connection's turn with sendfile_max_chunk).
      */
     @Test
+    @TimingSensitive
     void aFastDownloadDoesNotStopTheWorkerAnsweringItsMaster() throws Exception {
         long size = 500_000_000L;
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_watchdog_timeout = 2s\n"

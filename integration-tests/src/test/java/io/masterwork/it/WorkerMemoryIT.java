@@ -31,6 +31,7 @@ class WorkerMemoryIT {
     private static final int FRAME = 64 * 1024;
 
     @Test
+    @TimingSensitive
     void aWebSocketClientThatSends64KiBFramesFor30SecondsWithoutReadingCannotGrowTheWorker() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\n")) {
             int worker = master.awaitWorkers(1).get(0);
@@ -113,6 +114,7 @@ class WorkerMemoryIT {
      * Gathered, that is ~200 MB against a 128 MiB heap; dropped as they stream, nothing.
      */
     @Test
+    @TimingSensitive
     void requestBodiesTheApplicationIgnoresAreNotGathered() throws Exception {
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_jvm_options = [\"-Xmx128m\"]\n")) {
             int worker = master.awaitWorkers(1).get(0);
@@ -151,6 +153,7 @@ class WorkerMemoryIT {
      * worker queues for this client is visible. It stops reading once the client stops taking answers.
      */
     @Test
+    @TimingSensitive
     void aClientThatPipelinesWithoutReadingCannotQueueAnswersWithoutBound() throws Exception {
         String body = "x".repeat(FRAME);
         try (RunningMaster master = RunningMaster.start("worker_processes = 1\nhttp { body = \"" + body + "\" }\n")) {
