@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * machine or the master's cgroup can still give. What an operator sees: the master's line saying how many and why,
  * the spares beside the workers in /proc, never among them in the status, /metrics or the CLI.
  */
+// Spares start at idle priority: another class's workers on the same CPUs starve them.
+@TimingSensitive
 class SparesByDefaultIT {
     private static final String STATUS_LINE = "spare workers: 2 (worker_spares = auto: one per worker (2); 10% of MemAvailable (";
 

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
  * WebSockets and idle keep-alive connections to the new master's workers, which it names over the upgrade channel;
  * the rollback hands them back; a new master that names none leaves the old graceful close.
  */
+// Three masters and their workers start per test, and the fallback bounds a hold of 10 s from below and above.
+@TimingSensitive
 class UpgradeHandoverIT {
 
     /** The new master: the old master's child that is not one of its workers. */
