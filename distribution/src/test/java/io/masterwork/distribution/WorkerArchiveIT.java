@@ -319,7 +319,8 @@ class WorkerArchiveIT {
      */
     private Running start(List<String> runAs, Path jdk, Path home, Path prefix, int workers) throws IOException {
         int port = Distribution.freePort();
-        Distribution.writeConfig(prefix, "worker_processes = " + workers + "\nworker_cpu_affinity = off\n"
+        // No spares (worker_spares = auto by default): the archives are the subject, and workers() counts children.
+        Distribution.writeConfig(prefix, "worker_processes = " + workers + "\nworker_spares = 0\nworker_cpu_affinity = off\n"
                 + "listen = \"127.0.0.1:" + port + "\"\nerror_log = \"logs/error.log info\"\n");
         Path out = prefix.resolve("master.out");
         List<String> command = new ArrayList<>(runAs);

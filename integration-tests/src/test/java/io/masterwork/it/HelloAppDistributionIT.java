@@ -85,7 +85,8 @@ class HelloAppDistributionIT {
     @Test
     void binHelloAppStartsAMasterWhoseWorkersServeTheGreetingFromTheTrainedArchive() throws Exception {
         int port = freePort();
-        Path prefix = prefix("listen = [\"127.0.0.1:" + port + "\"]\nworker_processes = 1\nworker_cpu_affinity = off\n"
+        // No spare (worker_spares = auto by default): the master's one child is then its worker.
+        Path prefix = prefix("listen = [\"127.0.0.1:" + port + "\"]\nworker_processes = 1\nworker_spares = 0\nworker_cpu_affinity = off\n"
                 + "app { greeting = \"Hello from the kit\" }\n");
         Path out = prefix.resolve("master.out");
         Process master = command(prefix, "-c", "conf/test.conf", "-p", prefix.toString())

@@ -295,8 +295,7 @@ public final class RunningMaster implements AutoCloseable {
     /** A master from the builder: its whole configuration after the listen line is the builder's. */
     static RunningMaster start(MasterBuilder builder) throws IOException {
         int port = freePort();
-        Path prefix = Files.createTempDirectory("masterwork-test-");
-        Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path prefix = TestDirectories.create("masterwork-test-");
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + builder.configuration() + "\n");
         List<String> command = new ArrayList<>();
@@ -312,8 +311,7 @@ public final class RunningMaster implements AutoCloseable {
     }
 
     private static Path newPrefix(String config) throws IOException {
-        Path prefix = Files.createTempDirectory("masterwork-test-");
-        Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path prefix = TestDirectories.create("masterwork-test-");
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"),
                 NO_SPARES + "worker_processes = 2\n" + "worker_shutdown_timeout = 5s\n" + config + "\n");
@@ -690,7 +688,7 @@ public final class RunningMaster implements AutoCloseable {
         }
         String cp = System.getProperty(CLASS_PATH_PROPERTY,
                 System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-        Path dir = Files.createTempDirectory("masterwork-test-lib-");
+        Path dir = TestDirectories.create("masterwork-test-lib-");
         int i = 0;
         for (String entry : cp.split(File.pathSeparator)) {
             Path source = Path.of(entry);
