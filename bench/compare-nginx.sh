@@ -76,7 +76,7 @@ if [ "${PLAIN:-1}" = 1 ]; then
     cp_file=$(mktemp)
     if timeout 1200 ./mvnw -B -q -pl benchmarks -am package dependency:build-classpath -DskipTests \
             -Dmdep.outputFile="$cp_file" >&2; then
-        plain_cp="$(ls benchmarks/target/benchmarks-*.jar | head -1):$(cat "$cp_file")"
+        plain_cp="$(ls benchmarks/target/benchmarks-*.jar | grep -v -e -sources -e -javadoc | head -1):$(cat "$cp_file")"
     else
         echo "compare-nginx: the benchmarks module did not build: no plain Netty column" >&2
         exit 1
