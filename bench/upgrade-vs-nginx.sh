@@ -66,7 +66,8 @@ dance() { # name port pidfile
   echo "$new" >>"$pids"
   if [ "$name" = masterwork ]; then
     # serving means every new worker said READY (its master logs it); an nginx worker serves once it exists
-    wait_until 60 bash -c "for c in \$(pgrep -P $new); do grep -q \"worker process \$c (slot [0-9]*) ready\" $work/mw/logs/error.log || exit 1; done"
+    # (its spares, worker_spares = auto by default, are not workers: they never serve before a promotion)
+    wait_until 60 bash -c "for c in \$(pgrep -P $new); do grep -q spare /proc/\$c/cmdline 2>/dev/null && continue; grep -q \"worker process \$c (slot [0-9]*) ready\" $work/mw/logs/error.log || exit 1; done"
   fi
   wait_until 60 probe "$name" "$port"
   t_usr2=$(( $(ms) - t0 ))
