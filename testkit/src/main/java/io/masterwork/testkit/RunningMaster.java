@@ -561,13 +561,18 @@ public final class RunningMaster implements AutoCloseable {
                     + "; the error log ends:\n" + tail(errorLog()) + "\nstdout:\n" + output(), e);
         }
         assertAlive("waiting for " + n + " ready workers");
-        return workers();
+        // The ready ones, not every child: a spare spawned meanwhile has no title yet and would pass for a worker.
+        return readyWorkers();
     }
 
     /** Workers the error log says are ready (each READY logs one line). */
     private long readyCount() {
+        return readyWorkers().size();
+    }
+
+    private List<Integer> readyWorkers() {
         String log = errorLog();
-        return workers().stream().filter(p -> log.matches("(?s).*worker process " + p + " \\(slot \\d+\\) ready.*")).count();
+        return workers().stream().filter(p -> log.matches("(?s).*worker process " + p + " \\(slot \\d+\\) ready.*")).toList();
     }
 
     public String errorLog() {
