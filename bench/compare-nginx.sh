@@ -9,6 +9,8 @@
 # wrk before the measured loads), IDLE=30 (s the master's CPU is watched idle), RELOADS=8, EVERY=2 (s between
 # reloads under load), AFFINITY=off (worker_cpu_affinity of both servers: off, or auto = one CPU per worker;
 # masterwork's own default is auto, nginx's is off), RECORD=1 (append to docs/BENCHMARKS.md and draw the chart), PNG=docs/benchmarks.png.
+# MW_WORKER_JVM_OPTIONS="-XX:TieredStopAtLevel=4" (masterwork's worker_jvm_options, space-separated; the plain Netty
+# column runs with the workers' flags, so it takes them too): a JVM flag measured against the defaults.
 #
 # What it does:
 # - installs nginx, wrk, gnuplot and tcpdump from Debian when missing (apt-get; root), and stops the
@@ -23,7 +25,9 @@
 #   PlainNettyServer, plain Netty 4.2 epoll processes sharing one inherited listener, answering the same bytes as
 #   masterwork's built-in application with the JVM flags masterwork gives its workers (PLAIN=0 leaves it out);
 # - counts masterwork's spares (worker_spares) apart: never as workers, never waited for as serving; their PSS is
-#   reported and counted in the total;
+#   reported and counted in the total; the HTTP loads wait until every process is quiet (the spares that replace
+#   those the respawn and the idle reload promoted are ready), and CPU per request is given for every process of
+#   the server and for its serving workers alone;
 # - measures `wrk -t1 -c50` once more with the access log on (masterwork's default; nginx's combined log);
 # - prints one table: median, min and max of the rounds for each server, masterwork / nginx and masterwork / plain
 #   Netty, and the targets of issues 24 and 25, each met or missed.
@@ -91,11 +95,12 @@ for v in ROUNDS WORKERS DURATION WARMUP IDLE RELOADS EVERY AFFINITY; do
     esac
     [ "${!v}" = "$d" ] || command_line="$v=${!v} $command_line"
 done
+[ -z "${MW_WORKER_JVM_OPTIONS:-}" ] || command_line="MW_WORKER_JVM_OPTIONS=\"$MW_WORKER_JVM_OPTIONS\" $command_line"
 
 args=(--launcher "$dist/bin/masterwork" --build "${dist##*/}" --nginx "$NGINX"
       --rounds "$ROUNDS" --workers "$WORKERS" --duration "$DURATION" --warmup "$WARMUP" --idle "$IDLE"
       --reloads "$RELOADS" --every "$EVERY" --affinity "$AFFINITY" --command "$command_line"
-      --plain-classpath "$plain_cp")
+      --plain-classpath "$plain_cp" --worker-jvm-options "${MW_WORKER_JVM_OPTIONS:-}")
 if [ "$RECORD" = 1 ]; then args+=(--record docs/BENCHMARKS.md --png "$PNG"); fi
 
 # The driver kills what it started on any exit; this trap covers the driver itself being interrupted.

@@ -242,9 +242,10 @@ class Server:
 
 
 class Masterwork(Server):
-    def __init__(self, work, workers, launcher):
+    def __init__(self, work, workers, launcher, worker_jvm_options=()):
         super().__init__("masterwork", work, workers)
         self.launcher = launcher
+        self.worker_jvm_options = list(worker_jvm_options)
 
     def write_conf(self):
         os.makedirs(os.path.join(self.dir, "conf"), exist_ok=True)
@@ -254,6 +255,7 @@ worker_cpu_affinity = {AFFINITY}
 listen = "127.0.0.1:{self.port}"
 pid = logs/masterwork.pid
 error_log = logs/error.log
+{"worker_jvm_options = " + json.dumps(self.worker_jvm_options) if self.worker_jvm_options else ""}
 http {{
   body = "hello\\n"
   access_log = {"logs/access.log" if self.access_log else "off"}
@@ -406,9 +408,10 @@ class SynCounter:
     """Counts SYNs (connection attempts, retransmits included) sent to one port on lo with tcpdump:
     exact and per port, unlike the system-wide TcpPassiveOpens other processes add to."""
 
-    def __init__(self, port):
+    def __init__(self, port, pcap):
+        self.pcap = pcap
         self.proc = subprocess.Popen(
-            ["tcpdump", "-i", "lo", "-nn", "-w", "/dev/null",
+            ["tcpdump", "-i", "lo", "-nn", "-U", "-w", pcap,
              f"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and dst port {port}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         started.append(self.proc)
@@ -433,8 +436,9 @@ class SynCounter:
             self.proc.kill()
         os.set_blocking(self.proc.stderr.fileno(), True)
         self.err += self.proc.stderr.read()
-        m = re.search(r"(\d+) packets? captured", self.err)
-        return int(m.group(1)) if m else float("nan")
+        # Counted from the file: tcpdump's "packets captured" line can be one more than the file holds (seen on lo).
+        r = subprocess.run(["tcpdump", "-nn", "-r", self.pcap], capture_output=True, text=True, timeout=60)
+        return len(r.stdout.splitlines()) if r.returncode == 0 else float("nan")
 
 
 # ---------------------------------------------------------------- one server, one round
@@ -450,15 +454,17 @@ def measure_http(server, args, put, rnd):
 
 def wrk_run(server, args, put, rnd, label, threads, conns):
     pids = [server.master] + sorted(children(server.master))
-    ticks = cpu_ticks(pids)
+    serving = sorted(workers(server.master))
+    ticks, worker_ticks = cpu_ticks(pids), cpu_ticks(serving)
     r = wrk_result(run_wrk(server.port, threads, conns, args.duration), args.duration + 30)
-    used = cpu_ticks(pids) - ticks
+    used, worker_used = cpu_ticks(pids) - ticks, cpu_ticks(serving) - worker_ticks
     if pids[1:] != sorted(children(server.master)):
         log(f"{server.name}: processes changed during the {label} run")
     put(f"{label}_rps", r["rps"])
     put(f"{label}_p50_ms", r["p50"])
     put(f"{label}_p99_ms", r["p99"])
     put(f"{label}_cpu_us_per_req", used * 1e6 / CLK_TCK / max(r["requests"], 1))
+    put(f"{label}_worker_cpu_us_per_req", worker_used * 1e6 / CLK_TCK / max(r["requests"], 1))
     put(f"{label}_errors", r["errors"])
     if r["errors"]:
         raise RuntimeError(f"{server.name}: {r['errors']} failed requests under {label}")
@@ -526,7 +532,10 @@ def measure(server, args, samples, rnd, failures):
     except TimeoutError as e:
         failures.append(f"round {rnd}, {name}: idle reload: {e}")
         log(failures[-1])
-    time.sleep(0.5)
+    # The respawn and the reload promoted spares (worker_spares): their replacements start now, one JVM after the
+    # other. The HTTP loads measure the serving path, so they wait until those starts are over (every process
+    # quiet), as a user's steady state would; the reloads under load below measure the starts.
+    wait_quiet(server.master)
 
     measure_http(server, args, put, rnd)
     for k, v in memory(server.master).items():
@@ -538,7 +547,7 @@ def measure(server, args, samples, rnd, failures):
     # previous reload is complete (both servers queue a HUP that comes during a reload, and signals
     # coalesce): a slow reload delays the next one. The load runs until 2 s after the last reload
     # completed (wrk prints its results on SIGINT); its -d is only a bound.
-    syns = SynCounter(server.port)
+    syns = SynCounter(server.port, os.path.join(args.work, f"{name}-r{rnd}-reloads.pcap"))
     bound_s = args.reloads * (args.every + 150) + 60
     wrk = run_wrk(server.port, 1, 50, bound_s)
     start = time.monotonic()
@@ -591,10 +600,12 @@ ROWS = [
     ("t1c50_p50_ms", "`wrk -t1 -c50` p50 latency", "ms", 3),
     ("t1c50_p99_ms", "`wrk -t1 -c50` p99 latency", "ms", 2),
     ("t1c50_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request (every process of the server)", "µs", 1),
+    ("t1c50_worker_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request, serving workers only", "µs", 1),
     ("t2c100_rps", "`wrk -t2 -c100` requests/s", "req/s", 0),
     ("t2c100_p50_ms", "`wrk -t2 -c100` p50 latency", "ms", 3),
     ("t2c100_p99_ms", "`wrk -t2 -c100` p99 latency", "ms", 2),
     ("t2c100_cpu_us_per_req", "`wrk -t2 -c100` CPU time per request (every process of the server)", "µs", 1),
+    ("t2c100_worker_cpu_us_per_req", "`wrk -t2 -c100` CPU time per request, serving workers only", "µs", 1),
     ("t1c50_alog_rps", "`wrk -t1 -c50` requests/s, access log on", "req/s", 0),
     ("t1c50_alog_p99_ms", "`wrk -t1 -c50` p99 latency, access log on", "ms", 2),
     ("t1c50_alog_cpu_us_per_req", "`wrk -t1 -c50` CPU time per request, access log on", "µs", 1),
@@ -839,6 +850,8 @@ def main():
     ap.add_argument("--png", default="", help="chart to draw")
     ap.add_argument("--command", default="bench/compare-nginx.sh")
     ap.add_argument("--affinity", choices=["off", "auto"], default="off")
+    ap.add_argument("--worker-jvm-options", default="",
+                    help="masterwork's worker_jvm_options, space-separated (the plain Netty column takes them too)")
     ap.add_argument("--plain-classpath", default="",
                     help="class path of benchmarks' PlainNettyServer: the plain Netty column (empty: left out)")
     args = ap.parse_args()
@@ -867,7 +880,8 @@ def main():
             jvm_flags = None
             for rnd in range(1, args.rounds + 1):
                 # masterwork first in the first round: the plain Netty baseline runs with its workers' JVM flags
-                order = [Masterwork(args.work, args.workers, args.launcher), Nginx(args.work, args.workers, args.nginx)]
+                order = [Masterwork(args.work, args.workers, args.launcher, args.worker_jvm_options.split()),
+                         Nginx(args.work, args.workers, args.nginx)]
                 if args.plain_classpath:
                     order.insert(1, "plain-netty")
                 k = (rnd - 1) % len(order)
@@ -918,7 +932,7 @@ def main():
 
 Command: `{args.command}` — {args.rounds} rounds, {args.workers} workers each, `worker_cpu_affinity {args.affinity}` for both, wrk {args.duration} s per
 load after a {args.warmup} s warm-up, {args.reloads} reloads every {args.every} s under `wrk -t1 -c50`,
-{args.idle} s idle for the master's CPU. Machine: {info['cores']} cores, {info['cpu']}, kernel
+{args.idle} s idle for the master's CPU{"; worker_jvm_options " + repr(args.worker_jvm_options.split()) if args.worker_jvm_options else ""}. Machine: {info['cores']} cores, {info['cpu']}, kernel
 {info['kernel']}, {info['jdk']}, {info['nginx']}, {info['wrk']}; masterwork build `{args.build}`.
 Load average (1, 5, 15 min) {info['load']} before, {' '.join(info['load_after'])} after, on {info['cores']} cores.
 The servers were measured in turn, round by round (the order rotates), under the same load.

@@ -7,10 +7,12 @@ import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +51,45 @@ class SparePriorityIT {
 
             int next = SpareWorkersIT.awaitSpare(master, Set.of(spare));
             assertThat(schedulingOfEveryThread(next)).as("the replacement spare").containsExactly(IDLE + " nice 3");
+        }
+    }
+
+    @Test
+    void aSpareStarvedByBusyCpusIsRaisedAfterTheBoundAndBecomesReady() throws Exception {
+        // Every CPU busy at normal priority (as serving workers under a saturating load keep them): a SCHED_IDLE JVM
+        // gets next to no time and would never be ready. Past the bound the master raises it, and it starts.
+        AtomicBoolean spin = new AtomicBoolean(true);
+        List<Thread> spinners = new ArrayList<>();
+        for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+            Thread t = new Thread(() -> {
+                long x = 0;
+                while (spin.get()) {
+                    x++;
+                }
+                if (x == 42) {
+                    System.out.print("");
+                }
+            }, "busy-cpu-" + i);
+            t.setDaemon(true);
+            t.start();
+            spinners.add(t);
+        }
+        try (RunningMaster master = RunningMaster.start("worker_processes = 1\nworker_spares = 1\n")) {
+            SpareWorkersIT.awaitServing(master, 1);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> master.errorLog().contains("(spare 0, generation 1, idle priority)"));
+            String log = await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                    .until(master::errorLog, l -> l.contains("(spare 0) ready in"));
+            assertThat(log).containsPattern("spare worker process \\d+ \\(spare 0\\) still starting after \\d+ ms at idle "
+                    + "priority \\(the CPUs are busy\\): raised to worker_priority 0");
+            spin.set(false);
+            int spare = SpareWorkersIT.awaitSpare(master, Set.of());
+            assertThat(schedulingOfEveryThread(spare)).containsExactly(OTHER + " nice 0");
+        } finally {
+            spin.set(false);
+            for (Thread t : spinners) {
+                t.join(5_000);
+            }
         }
     }
 

@@ -540,12 +540,12 @@ public final class MasterProcessCycle {
 
     /**
      * Until the nearest timer (a respawn due, a kill or reload deadline, the watchdog, sibling news to retry, a spare
-     * to start, an extension's), or forever: signals (CHLD included) and channel EOFs wake the poll, so an idle master
-     * costs no CPU.
+     * to start or to raise, an extension's), or forever: signals (CHLD included) and channel EOFs wake the poll, so an
+     * idle master costs no CPU.
      */
     private int pollTimeoutMillis() {
         long now = System.nanoTime();
-        long next = earlier(workers.nextDeadlineNanos(now), spares.nextSpawnNanos(sparesWanted()));
+        long next = earlier(workers.nextDeadlineNanos(now), spares.nextDeadlineNanos(sparesWanted()));
         next = earlier(next, killDeadlineNanos == 0 ? Long.MAX_VALUE : killDeadlineNanos);
         next = earlier(next, reloads.underway() == null ? Long.MAX_VALUE : reloads.underway().deadlineNanos);
         if (!stopping()) {

@@ -14,6 +14,8 @@ public final class SpareWorker {
     private WorkerState state = WorkerState.STARTING;
     /** When it said READY ("spare"), System.nanoTime(); 0 before. */
     private long readyAtNanos;
+    /** Raised to worker_priority before its READY, because it starved at idle priority. */
+    private boolean raisedWhileStarting;
 
     SpareWorker(int number, WorkerGeneration generation, Worker worker, boolean startedIdle) {
         this.number = number;
@@ -43,6 +45,15 @@ public final class SpareWorker {
 
     boolean hasSaidReady() {
         return readyAtNanos != 0;
+    }
+
+    /** Started at idle priority, still starting and not raised yet: {@link SpareWorkers} raises it once it starved. */
+    boolean startingAtIdle() {
+        return startedIdle && !raisedWhileStarting && !hasSaidReady() && state == WorkerState.STARTING;
+    }
+
+    void raisedWhileStarting() {
+        raisedWhileStarting = true;
     }
 
     /** Neither exiting nor gone: a promotion may still use it. */

@@ -24,6 +24,13 @@ import org.slf4j.LoggerFactory;
  */
 final class SpareWorkers {
     private static final Logger log = LoggerFactory.getLogger("masterwork.master");
+    /**
+     * How long a spare may start at idle priority before it is raised to worker_priority. On idle CPUs a spare is
+     * ready well within it (~1 s here); while serving workers keep every CPU busy a SCHED_IDLE thread gets almost no
+     * time (spares were measured ready only after 20-46 s at load 25), so the spare would never be ready for the reload or
+     * respawn it exists for: past this bound it starts at the serving workers' priority, taking its share once.
+     */
+    static final long STARVED_AFTER_NANOS = TimeUnit.SECONDS.toNanos(3);
 
     private final Posix posix;
     private final Spawner spawner;
@@ -85,6 +92,7 @@ final class SpareWorkers {
      * crash-loop backoff runs no process: a spare may start then, and the slot takes it over when its delay is up.
      */
     void manage(WorkerGeneration serving, int wanted, boolean quiet, long nowNanos) {
+        raiseStarved(nowNanos);
         for (SpareWorker spare : usable()) {
             String why = incompatibility(spare.generation, serving);
             if (why != null) {
@@ -131,9 +139,43 @@ final class SpareWorkers {
         return usable < wanted && quiet && running.stream().allMatch(SpareWorker::hasSaidReady);
     }
 
-    /** When {@link #manage} wants to start the next spare (System.nanoTime()), or Long.MAX_VALUE. */
-    long nextSpawnNanos(int wanted) {
-        return wanted > usable().size() && spawnDueNanos != 0 ? spawnDueNanos : Long.MAX_VALUE;
+    /**
+     * Raises every spare that has been starting at idle priority for {@link #STARVED_AFTER_NANOS} to the
+     * worker_priority of the generation it was spawned for. One that cannot be raised stays idle (its promotion
+     * would stop it: a promoted worker never serves at idle priority).
+     */
+    private void raiseStarved(long nowNanos) {
+        for (SpareWorker spare : usable()) {
+            if (!spare.startingAtIdle() || nowNanos - spare.worker.startedAtNanos - STARVED_AFTER_NANOS < 0) {
+                continue;
+            }
+            spare.raisedWhileStarting();
+            int nice = spare.generation.config.workerPriority();
+            String why = priority.raise(spare.worker.pid, nice);
+            if (why == null) {
+                log.info("spare worker process {} (spare {}) still starting after {} ms at idle priority (the CPUs are "
+                        + "busy): raised to worker_priority {}", spare.worker.pid, spare.number,
+                        TimeUnit.NANOSECONDS.toMillis(nowNanos - spare.worker.startedAtNanos), nice);
+            } else {
+                log.warn("spare worker process {} (spare {}) starves at idle priority and cannot be raised to "
+                        + "worker_priority {}: {}", spare.worker.pid, spare.number, nice, why);
+            }
+        }
+    }
+
+    /**
+     * When {@link #manage} wants to run next (System.nanoTime()): to start the next spare, or to raise a spare that
+     * starves at idle priority; Long.MAX_VALUE when neither is due.
+     */
+    long nextDeadlineNanos(int wanted) {
+        long next = wanted > usable().size() && spawnDueNanos != 0 ? spawnDueNanos : Long.MAX_VALUE;
+        for (SpareWorker spare : usable()) {
+            if (spare.startingAtIdle()) {
+                long due = spare.worker.startedAtNanos + STARVED_AFTER_NANOS;
+                next = next == Long.MAX_VALUE || due - next < 0 ? due : next;
+            }
+        }
+        return next;
     }
 
     /** A new spare's number: the lowest one no spare has (0, 1, ...). */

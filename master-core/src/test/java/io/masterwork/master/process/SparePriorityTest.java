@@ -220,6 +220,40 @@ class SparePriorityTest {
         assertThat(scripted.readingsTaken).isEqualTo(readings);
     }
 
+    @Test
+    void aSpareStillStartingAtIdlePriorityAfterTheBoundIsRaisedOnceAndOneThatIsReadyIsLeftIdle() throws IOException {
+        // Busy CPUs starve a SCHED_IDLE spare: past the bound it starts at worker_priority instead of never.
+        WorkerGeneration generation = new WorkerGeneration(1, config("worker_priority = 4\n"), null, List.of());
+        ScriptedSpare scripted = new ScriptedSpare(reading -> List.of(100, 101));
+        spareChannelPeer();
+        SpareWorkers spares = new SpareWorkers(scripted.posix(), null, new WorkerCommands(scripted.posix()),
+                new SparePriority(scripted.posix()));
+        SpareWorker spare = addSpare(spares, generation);
+        long started = spare.worker.startedAtNanos;
+        long bound = started + SpareWorkers.STARVED_AFTER_NANOS;
+        assertThat(spares.nextDeadlineNanos(1)).as("the master wakes for it").isEqualTo(bound);
+
+        spares.manage(generation, 1, false, bound - 1);
+        assertThat(scripted.policy).isEmpty();
+        spares.manage(generation, 1, false, bound);
+        assertThat(scripted.policy).containsOnlyKeys(100, 101).doesNotContainValue(SchedulingPolicy.IDLE);
+        assertThat(scripted.nice).containsEntry(100, 4).containsEntry(101, 4);
+        int readings = scripted.readingsTaken;
+        spares.manage(generation, 1, false, bound + 1_000_000_000L);
+        assertThat(scripted.readingsTaken).as("raised once").isEqualTo(readings);
+        assertThat(spares.nextDeadlineNanos(1)).isEqualTo(Long.MAX_VALUE);
+
+        ScriptedSpare readyOne = new ScriptedSpare(reading -> List.of(100, 101));
+        spareChannelPeer();
+        SpareWorkers others = new SpareWorkers(readyOne.posix(), null, new WorkerCommands(readyOne.posix()),
+                new SparePriority(readyOne.posix()));
+        SpareWorker ready = addSpare(others, generation);
+        others.ready(ready, started + 1);
+        others.manage(generation, 1, false, bound + 1_000_000_000L);
+        assertThat(readyOne.readingsTaken).as("a ready spare idles at idle priority").isZero();
+        assertThat(others.nextDeadlineNanos(1)).isEqualTo(Long.MAX_VALUE);
+    }
+
     private Channel masterEnd;
 
     /** A channel pair: the master's end becomes {@link #masterEnd}, the spare's end is returned to read what it gets. */
