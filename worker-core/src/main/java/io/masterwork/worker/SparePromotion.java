@@ -126,8 +126,10 @@ final class SparePromotion {
         try {
             promotion = Promotion.of(frame);
         } catch (FrameException e) {
-            log.error("dropped a malformed PROMOTE: {}", e.getMessage());
+            // Not obeyed; but the master has moved this process into the slot already and waits for its READY (a
+            // reload until its deadline): it hears why at once, and the slot gets a fresh worker.
             worker.closeDescriptor(frame);
+            promotionFailed("a malformed PROMOTE: " + e.getMessage());
             return;
         }
         promoted = true;
@@ -151,8 +153,7 @@ final class SparePromotion {
             }
             spareConfigBytes = null;
         } catch (RuntimeException e) {
-            log.error(Markers.EMERG, "cannot take the configuration of PROMOTE: {}", e.toString());
-            worker.exit(1);
+            promotionFailed("cannot take the configuration of PROMOTE: " + e);
             return;
         }
         steps.step("configuration");
@@ -220,6 +221,18 @@ final class SparePromotion {
         int threads = cpus.isEmpty() ? 0 : posix.setAffinityOfAllThreads(0, cpus);
         timeline.step("affinity of " + threads + " threads");
         worker.logReady(timeline.toString());
+    }
+
+    /**
+     * A promotion that cannot go on: INIT_FAILED with the reason, then exit 1, as a fresh worker whose init failed
+     * before its application (the master respawns the slot with its backoff). Never left waiting as a spare that
+     * the master counts as a starting worker.
+     */
+    void promotionFailed(String reason) {
+        promoted = true;
+        log.error(Markers.EMERG, "promotion failed, exiting with status 1: {}", reason);
+        worker.reportInitFailure(reason);
+        worker.exit(1);
     }
 
     private void applicationFailed(Throwable failure) {

@@ -359,7 +359,12 @@ final class WorkerProcess {
             closeDescriptor(frame);
             return;
         }
-        spare.promote(frame);
+        try {
+            spare.promote(frame);
+        } catch (RuntimeException e) {
+            // A promotion that threw half-way would leave a process the master counts as a starting worker.
+            spare.promotionFailed("the promotion failed: " + e);
+        }
     }
 
     /** Messages from siblings. Never commands: whatever else arrives here is logged and dropped. */
