@@ -100,7 +100,7 @@ done
 args=(--launcher "$dist/bin/masterwork" --build "${dist##*/}" --nginx "$NGINX"
       --rounds "$ROUNDS" --workers "$WORKERS" --duration "$DURATION" --warmup "$WARMUP" --idle "$IDLE"
       --reloads "$RELOADS" --every "$EVERY" --affinity "$AFFINITY" --command "$command_line"
-      --plain-classpath "$plain_cp" --worker-jvm-options "${MW_WORKER_JVM_OPTIONS:-}")
+      --plain-classpath "$plain_cp" "--worker-jvm-options=${MW_WORKER_JVM_OPTIONS:-}")
 if [ "$RECORD" = 1 ]; then args+=(--record docs/BENCHMARKS.md --png "$PNG"); fi
 
 # The driver kills what it started on any exit; this trap covers the driver itself being interrupted.
