@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the working tree from the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_nginx as cn  # noqa: E402  (beside this file)
 from compare_nginx import CLK_TCK, children, cpu_ticks, fmt, log, med  # noqa: E402
