@@ -833,6 +833,22 @@ def kill_started():
                 pass
 
 
+def exit_on_signals():
+    """TERM, INT and HUP end the run through SystemExit, so that `finally` kills what it started."""
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+
+def work_directory(prefix):
+    """A fresh directory for the run's servers and raw output. The workers of a root master run as nobody: they must
+    be able to enter their prefix (mkdtemp makes it 0700)."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(work, 0o755)
+    return work
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--from-samples", default="", help="samples.json of a finished run: table and chart only")
@@ -858,15 +874,8 @@ def main():
     global AFFINITY
     AFFINITY = args.affinity
 
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    args.work = tempfile.mkdtemp(prefix="masterwork-vs-nginx-")
-    # the workers of a root master run as nobody: they must be able to enter their prefix (mkdtemp makes it 0700)
-    os.chmod(args.work, 0o755)
+    exit_on_signals()
+    args.work = work_directory("masterwork-vs-nginx-")
     info = machine(args.nginx)
     began = datetime.datetime.now(datetime.timezone.utc)
     samples = {}

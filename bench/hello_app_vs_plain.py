@@ -19,11 +19,9 @@ import datetime
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the working tree from the import below
@@ -297,15 +295,8 @@ def main():
     ap.add_argument("--command", default="bench/hello-app-vs-plain.sh")
     args = ap.parse_args()
 
-    def on_signal(signum, _frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
-
-    args.work = tempfile.mkdtemp(prefix="hello-app-vs-plain-")
-    # the workers of a root master run as nobody: they must be able to enter their prefix (mkdtemp makes it 0700)
-    os.chmod(args.work, 0o755)
+    cn.exit_on_signals()
+    args.work = cn.work_directory("hello-app-vs-plain-")
     args.jvm_flags = None
     info = machine()
     began = datetime.datetime.now(datetime.timezone.utc)
