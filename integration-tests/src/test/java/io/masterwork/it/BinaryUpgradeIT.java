@@ -248,7 +248,8 @@ class BinaryUpgradeIT {
         Files.writeString(script, "#!/bin/sh\n"
                 + "echo $$ >> " + root.resolve("started-by-" + dir.getFileName()) + "\n"
                 + beforeExec
-                + "exec " + RunningMaster.java() + " -cp '" + RunningMaster.classPath(dir.resolve("lib")) + "' " + RunningMaster.MAIN + " \"$@\"\n");
+                + "exec " + RunningMaster.java() + " " + String.join(" ", RunningMaster.MASTER_JVM_FLAGS)
+                + " -cp '" + RunningMaster.classPath(dir.resolve("lib")) + "' " + RunningMaster.MAIN + " \"$@\"\n");
         Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         for (Path p = dir; !p.equals(root.getParent()); p = p.getParent()) {
             Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -133,8 +133,7 @@ class ControlAndSignalIT {
     }
 
     private static Result cli(Path prefix, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "-cp", RunningMaster.classPath(RunningMaster.lib()),
-                RunningMaster.MAIN, "-p", prefix.toString()));
+        List<String> command = new ArrayList<>(RunningMaster.javaCommand(RunningMaster.lib(), "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

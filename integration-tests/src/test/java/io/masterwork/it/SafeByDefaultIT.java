@@ -225,8 +225,7 @@ class SafeByDefaultIT {
 
     /** bin/masterwork's java command with the class path {@code lib}/*, bounded; a master left running is killed. */
     private static Result run(Path lib, Path prefix, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", "-cp",
-                RunningMaster.classPath(lib), RunningMaster.MAIN, "-p", prefix.toString()));
+        List<String> command = new ArrayList<>(RunningMaster.javaCommand(lib, "-p", prefix.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).directory(prefix.toFile()).redirectErrorStream(true).start();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -25,7 +25,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +37,27 @@ import org.junit.jupiter.api.Test;
  */
 class StatusPageIT {
     private static final Pattern REQUESTS = Pattern.compile("(?m)^masterwork_worker_requests_total\\{slot=\"(\\d+)\"} (\\S+)$");
+
+    /**
+     * One master with a status page for the tests that only read from it and close what they open (no reload, no
+     * kill, no count of requests): each leaves it as it found it.
+     */
+    private static RunningMaster shared;
+    private static int sharedStatusPort;
+
+    @BeforeAll
+    static void startSharedMaster() throws IOException {
+        sharedStatusPort = RunningMaster.freePort();
+        shared = RunningMaster.start("status_listen = \"127.0.0.1:" + sharedStatusPort + "\"\n");
+        shared.awaitWorkers(2);
+    }
+
+    @AfterAll
+    static void stopSharedMaster() {
+        if (shared != null) {
+            shared.close();
+        }
+    }
 
     /** A tool the test needs: missing, the test fails on CI (CI=true) and is skipped elsewhere, saying why. */
     static void requireTool(String path, String debianPackage) {
@@ -180,38 +203,35 @@ class StatusPageIT {
 
     @Test
     void aClientCannotHoldTheMasterAndAHugeHeadIsRefused() throws Exception {
-        int statusPort = RunningMaster.freePort();
-        try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
-            master.awaitWorkers(2);
-            try (Socket silent = new Socket()) {
-                silent.connect(new InetSocketAddress("127.0.0.1", statusPort), 2000);
-                // A client that says nothing holds no one else up: the page answers others meanwhile.
-                assertThat(Http.get(statusPort, "/metrics").status()).isEqualTo(200);
-                try (Socket huge = new Socket()) {
-                    huge.connect(new InetSocketAddress("127.0.0.1", statusPort), 2000);
-                    huge.setSoTimeout(10_000);
-                    OutputStream out = huge.getOutputStream();
-                    out.write(("GET / HTTP/1.1\r\nX-Filler: " + "x".repeat(9000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                    assertThat(new String(huge.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
-                            .isEqualTo("HTTP/1.1 431");
-                }
-                assertThat(master.isAlive()).isTrue();
+        int statusPort = sharedStatusPort;
+        RunningMaster master = shared;
+        try (Socket silent = new Socket()) {
+            silent.connect(new InetSocketAddress("127.0.0.1", statusPort), 2000);
+            // A client that says nothing holds no one else up: the page answers others meanwhile.
+            assertThat(Http.get(statusPort, "/metrics").status()).isEqualTo(200);
+            try (Socket huge = new Socket()) {
+                huge.connect(new InetSocketAddress("127.0.0.1", statusPort), 2000);
+                huge.setSoTimeout(10_000);
+                OutputStream out = huge.getOutputStream();
+                out.write(("GET / HTTP/1.1\r\nX-Filler: " + "x".repeat(9000) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertThat(new String(huge.getInputStream().readNBytes(12), StandardCharsets.US_ASCII))
+                        .isEqualTo("HTTP/1.1 431");
             }
+            assertThat(master.isAlive()).isTrue();
         }
     }
 
     @Test
     void aWorkersClassPathHoldsNoneOfTheMastersOwnJars() throws Exception {
-        int statusPort = RunningMaster.freePort();
-        try (RunningMaster master = RunningMaster.start("status_listen = \"127.0.0.1:" + statusPort + "\"\n")) {
-            int worker = master.awaitWorkers(2).get(0);
-            String classPath = jcmdClassPath(worker);
-            assertThat(classPath).contains("channel-proto").contains("worker-api");
-            assertThat(classPath).doesNotContain("prometheus").doesNotContain("jbcrypt");
-            // The master's has them (it serves /metrics with them).
-            assertThat(Http.get(statusPort, "/metrics").text()).contains("# TYPE masterwork_info gauge");
-        }
+        int statusPort = sharedStatusPort;
+        RunningMaster master = shared;
+        int worker = master.awaitWorkers(2).get(0);
+        String classPath = jcmdClassPath(worker);
+        assertThat(classPath).contains("channel-proto").contains("worker-api");
+        assertThat(classPath).doesNotContain("prometheus").doesNotContain("jbcrypt");
+        // The master's has them (it serves /metrics with them).
+        assertThat(Http.get(statusPort, "/metrics").text()).contains("# TYPE masterwork_info gauge");
     }
 
     @Test
@@ -258,8 +278,7 @@ class StatusPageIT {
         Path prefix = Files.createTempDirectory("masterwork-it-");
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), config);
-        Process p = new ProcessBuilder(RunningMaster.java(), "-cp", RunningMaster.classPath(RunningMaster.lib()),
-                RunningMaster.MAIN, "-p", prefix.toString(), "-t").directory(prefix.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(RunningMaster.javaCommand(RunningMaster.lib(), "-p", prefix.toString(), "-t")).directory(prefix.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isEqualTo(1);

@@ -32,6 +32,18 @@ class UpgradeHandoverIT {
         }, p -> p > 0);
     }
 
+    /** USR2 to {@code master}: its new master, once it runs (its workers may still be starting). */
+    private static int usr2(RunningMaster master) {
+        master.signal("USR2");
+        return awaitNewMaster(master);
+    }
+
+    /** WINCH to {@code master}: returns once its workers {@code oldWorkers} are gone (their connections moved or ended). */
+    private static void winch(RunningMaster master, List<Integer> oldWorkers) {
+        master.signal("WINCH");
+        await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+    }
+
     /** {@code n} workers of {@code parent}, each of which said READY (the shared error log says so). */
     private static List<Integer> awaitReadyWorkers(RunningMaster master, int parent, int n) {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -68,14 +80,12 @@ class UpgradeHandoverIT {
                 echo(ws, "before the upgrade");
                 assertThat(holder(oldWorkers, master.port(), localPort)).isPositive();
 
-                master.signal("USR2");
-                newMaster = awaitNewMaster(master);
+                newMaster = usr2(master);
                 List<Integer> newWorkers = awaitReadyWorkers(master, newMaster, 2);
                 echo(ws, "two masters");
 
-                master.signal("WINCH");
                 // The old workers exit only once their connections are gone: this one moved, it was not closed.
-                await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+                winch(master, oldWorkers);
                 echo(ws, "after WINCH");
                 int owner = holder(newWorkers, master.port(), localPort);
                 assertThat(owner).as("a worker of the new master holds the connection").isPositive();
@@ -108,11 +118,9 @@ class UpgradeHandoverIT {
                 Config first = json(client.request("/_worker"));
                 assertThat(oldWorkers).contains(first.getInt("pid"));
 
-                master.signal("USR2");
-                newMaster = awaitNewMaster(master);
+                newMaster = usr2(master);
                 List<Integer> newWorkers = awaitReadyWorkers(master, newMaster, 2);
-                master.signal("WINCH");
-                await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+                winch(master, oldWorkers);
                 master.signal("QUIT");
                 assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
 
@@ -144,11 +152,9 @@ class UpgradeHandoverIT {
             try (WsClient ws = new WsClient(master.port(), null)) {
                 int localPort = ws.localPort();
                 echo(ws, "first master");
-                master.signal("USR2");
-                second = awaitNewMaster(master);
+                second = usr2(master);
                 List<Integer> secondWorkers = awaitReadyWorkers(master, second, 2);
-                master.signal("WINCH");
-                await().atMost(Duration.ofSeconds(15)).until(() -> firstWorkers.stream().noneMatch(ProcFs::exists));
+                winch(master, firstWorkers);
                 master.signal("QUIT");
                 assertThat(master.awaitExit(Duration.ofSeconds(30))).isZero();
                 echo(ws, "second master");
@@ -189,11 +195,9 @@ class UpgradeHandoverIT {
             List<Integer> oldWorkers = master.awaitWorkers(2);
             try (WsClient ws = new WsClient(master.port(), null)) {
                 echo(ws, "before the upgrade");
-                master.signal("USR2");
-                newMaster = awaitNewMaster(master);
+                newMaster = usr2(master);
                 awaitReadyWorkers(master, newMaster, 2);
-                master.signal("WINCH");
-                await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+                winch(master, oldWorkers);
                 echo(ws, "moved");
                 RunningMaster.kill("KILL", newMaster);
                 WsClient.Frame close = ws.read();
@@ -222,11 +226,9 @@ class UpgradeHandoverIT {
             try (WsClient ws = new WsClient(master.port(), null)) {
                 int localPort = ws.localPort();
                 echo(ws, "before the upgrade");
-                master.signal("USR2");
-                newMaster = awaitNewMaster(master);
+                newMaster = usr2(master);
                 List<Integer> newWorkers = awaitReadyWorkers(master, newMaster, 2);
-                master.signal("WINCH");
-                await().atMost(Duration.ofSeconds(15)).until(() -> oldWorkers.stream().noneMatch(ProcFs::exists));
+                winch(master, oldWorkers);
                 echo(ws, "with the new master");
                 assertThat(holder(newWorkers, master.port(), localPort)).isPositive();
 
@@ -270,8 +272,7 @@ class UpgradeHandoverIT {
             try (Persistent client = new Persistent(master.port())) {
                 assertThat(client.request("/").statusLine()).startsWith("HTTP/1.1 200");
                 long usr2 = System.nanoTime();
-                master.signal("USR2");
-                newMaster = awaitNewMaster(master);
+                newMaster = usr2(master);
                 awaitReadyWorkers(master, newMaster, 2);
                 master.signal("WINCH");
                 await().atMost(Duration.ofSeconds(30)).until(() -> master.errorLog().contains("retires without successors"));

@@ -13,7 +13,9 @@
  * worker it was seen to have.
  *
  * <h2>Where the master's classes come from</h2>
- * The master and its workers run on the JVM that runs the test ({@code java.home}) with the test's own class path:
+ * The master and its workers run on the JVM that runs the test ({@code java.home}), the master with the JVM flags
+ * bin/masterwork gives it ({@link io.masterwork.testkit.RunningMaster#MASTER_JVM_FLAGS}; a builder's
+ * {@link io.masterwork.testkit.MasterBuilder#masterJvmOptions} come after them and win), with the test's own class path:
  * masterwork's jars (masterwork-testkit brings master-core and worker-core with it), the application's classes
  * and the test's. The class path is read from {@code surefire.test.class.path} (set by Maven's Surefire and
  * Failsafe, also when they start the test JVM from a manifest-only jar), else from {@code java.class.path}; the
