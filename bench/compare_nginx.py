@@ -69,10 +69,22 @@ def title(pid):
 SPARE_TITLE = "masterwork: worker process (spare)"
 
 
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def workers(master):
     """The serving workers of `master`: its children less masterwork's spares (worker_spares), which hold the
-    listeners but never accept, and are neither counted as workers nor waited for as serving."""
-    return {p for p in children(master) if title(p) != SPARE_TITLE}
+    listeners but never accept, and are neither counted as workers nor waited for as serving, and less a child
+    that has not exec'd yet: its command line is still its parent's. A spare sets SCHED_IDLE before its exec, so
+    under load it can sit there for seconds; counted as a worker, it once made a reload look complete too early
+    and the next one wait for a 'old worker' that was in fact the spare, promoted."""
+    own = cmdline(master)
+    return {p for p in children(master) if title(p) != SPARE_TITLE and cmdline(p) != own}
 
 
 def spares(master):
@@ -481,6 +493,7 @@ def measure_access_log(server, args, put, rnd):
     os.kill(server.master, signal.SIGHUP)
     if wait_generation(server.master, before, server.workers, time.time_ns(), timeout=120) is None:
         raise RuntimeError(f"{server.name}: the reload into the access-log configuration did not complete")
+    wait_quiet(server.master)  # the spares that replace those the reload promoted start first
     wrk_result(run_wrk(server.port, 1, 50, 3), 40)
     wrk_run(server, args, put, rnd, "t1c50_alog", 1, 50)
     server.access_log = False
