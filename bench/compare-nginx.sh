@@ -11,6 +11,9 @@
 # masterwork's own default is auto, nginx's is off), RECORD=1 (append to docs/BENCHMARKS.md and draw the chart), PNG=docs/benchmarks.png.
 # MW_WORKER_JVM_OPTIONS="-XX:TieredStopAtLevel=4" (masterwork's worker_jvm_options, space-separated; the plain Netty
 # column runs with the workers' flags, so it takes them too): a JVM flag measured against the defaults.
+# AB=6: the request path only, robust to the machine's drift — masterwork and plain Netty started once and left
+# running, then 6 pairs of DURATION-second loads per wrk load in the order A B, B A, ..., each pair giving
+# masterwork / plain Netty; the medians of the pairs are judged against issue 25's binding goal (nginx not run).
 #
 # What it does:
 # - installs nginx, wrk, gnuplot and tcpdump from Debian when missing (apt-get; root), and stops the
@@ -95,12 +98,13 @@ for v in ROUNDS WORKERS DURATION WARMUP IDLE RELOADS EVERY AFFINITY; do
     esac
     [ "${!v}" = "$d" ] || command_line="$v=${!v} $command_line"
 done
+[ "${AB:-0}" = 0 ] || command_line="AB=$AB $command_line"
 [ -z "${MW_WORKER_JVM_OPTIONS:-}" ] || command_line="MW_WORKER_JVM_OPTIONS=\"$MW_WORKER_JVM_OPTIONS\" $command_line"
 
 args=(--launcher "$dist/bin/masterwork" --build "${dist##*/}" --nginx "$NGINX"
       --rounds "$ROUNDS" --workers "$WORKERS" --duration "$DURATION" --warmup "$WARMUP" --idle "$IDLE"
       --reloads "$RELOADS" --every "$EVERY" --affinity "$AFFINITY" --command "$command_line"
-      --plain-classpath "$plain_cp" "--worker-jvm-options=${MW_WORKER_JVM_OPTIONS:-}")
+      --plain-classpath "$plain_cp" "--worker-jvm-options=${MW_WORKER_JVM_OPTIONS:-}" --ab-pairs "${AB:-0}")
 if [ "$RECORD" = 1 ]; then args+=(--record docs/BENCHMARKS.md --png "$PNG"); fi
 
 # The driver kills what it started on any exit; this trap covers the driver itself being interrupted.

@@ -846,6 +846,59 @@ def kill_started():
                 pass
 
 
+# ---------------------------------------------------------------- the request path, A/B
+
+def ab_request_path(args):
+    """Issue 25's binding goal, robust to the machine's drift (whole rounds minutes apart differed by 20-30 % for every
+    server): masterwork and plain Netty both started once and left running, then short loads alternating between them
+    (A B B A A B ...), each after both are quiet; every adjacent pair gives a ratio, and the median of those ratios is
+    judged. Returns (markdown, failures)."""
+    mw = Masterwork(args.work, args.workers, args.launcher, args.worker_jvm_options.split())
+    servers = [mw]
+    failures = []
+    try:
+        mw.wait_serving(mw.launch())
+        pn = PlainNetty(args.work, args.workers, args.plain_classpath, worker_jvm_flags(mw.master))
+        servers.append(pn)
+        pn.wait_serving(pn.launch())
+        for server in servers:
+            wait_quiet(server.master)
+            wrk_result(run_wrk(server.port, 2, 100, args.warmup), args.warmup + 30)
+        rows = []
+        for label, threads, conns in (("t1c50", 1, 50), ("t2c100", 2, 100)):
+            ratios = {"cpu": [], "rps": []}
+            for pair in range(args.ab_pairs):
+                # A B then B A: a drift within a pair weighs on both sides alike
+                order = servers if pair % 2 == 0 else servers[::-1]
+                got = {}
+                for server in order:
+                    for other in servers:
+                        wait_quiet(other.master, timeout=30)
+                    samples = {}
+                    wrk_run(server, args, lambda k, v, d=samples: d.__setitem__(k, v), pair, label, threads, conns)
+                    got[server.name] = samples
+                m, p = got["masterwork"], got["plain-netty"]
+                ratios["cpu"].append(m[f"{label}_cpu_us_per_req"] / p[f"{label}_cpu_us_per_req"])
+                ratios["rps"].append(m[f"{label}_rps"] / p[f"{label}_rps"])
+                log(f"A/B {label} pair {pair + 1}: masterwork {m[f'{label}_rps']:.0f} req/s "
+                    f"{m[f'{label}_cpu_us_per_req']:.1f} µs, plain Netty {p[f'{label}_rps']:.0f} req/s "
+                    f"{p[f'{label}_cpu_us_per_req']:.1f} µs")
+            cpu, rps = med(ratios["cpu"]), med(ratios["rps"])
+            rows.append(f"| `wrk -t{threads} -c{conns}` | {args.ab_pairs} | **{cpu:.3f}** | {min(ratios['cpu']):.3f} | "
+                        f"{max(ratios['cpu']):.3f} | **{rps:.3f}** | {min(ratios['rps']):.3f} | {max(ratios['rps']):.3f} | "
+                        + _all((cpu <= 1.05, "CPU ≤ 1.05×"), (rps >= 0.95, "requests/s ≥ 0.95×")) + " |")
+        table = ("| load | pairs | CPU per request, masterwork / plain Netty (median of pairs) | min | max | "
+                 "requests/s, masterwork / plain Netty (median) | min | max | binding goal |\n"
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---|\n" + "\n".join(rows))
+        return table, failures
+    except (TimeoutError, subprocess.TimeoutExpired, RuntimeError) as e:
+        failures.append(f"A/B: {e}")
+        return "", failures
+    finally:
+        for server in servers:
+            server.stop()
+
+
 def exit_on_signals():
     """TERM, INT and HUP end the run through SystemExit, so that `finally` kills what it started."""
     def on_signal(signum, _frame):
@@ -879,6 +932,8 @@ def main():
     ap.add_argument("--png", default="", help="chart to draw")
     ap.add_argument("--command", default="bench/compare-nginx.sh")
     ap.add_argument("--affinity", choices=["off", "auto"], default="off")
+    ap.add_argument("--ab-pairs", type=int, default=0,
+                    help="instead of rounds: masterwork and plain Netty left running, this many A/B pairs of loads")
     ap.add_argument("--worker-jvm-options", default="",
                     help="masterwork's worker_jvm_options, space-separated (the plain Netty column takes them too)")
     ap.add_argument("--plain-classpath", default="",
@@ -893,6 +948,32 @@ def main():
     began = datetime.datetime.now(datetime.timezone.utc)
     samples = {}
     failures = []
+    if args.ab_pairs:
+        try:
+            tbl, failures = ab_request_path(args)
+        finally:
+            kill_started()
+        ended = datetime.datetime.now(datetime.timezone.utc)
+        load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+        print(tbl)
+        for f in failures:
+            log(f"FAILED: {f}")
+        if args.record and tbl:
+            with open(args.record, "a") as f:
+                f.write(f"""
+### Request path A/B, masterwork beside plain Netty — {began:%Y-%m-%d %H:%M} UTC ({(ended - began).total_seconds() / 60:.1f} min)
+
+Command: `{args.command}` — both servers started once ({args.workers} workers each, `worker_cpu_affinity {args.affinity}`,
+masterwork's defaults otherwise, spares included; plain Netty with masterwork's worker JVM flags{"; worker_jvm_options " + repr(args.worker_jvm_options.split()) if args.worker_jvm_options else ""}), a
+{args.warmup} s warm-up each, then per load {args.ab_pairs} pairs of {args.duration} s loads in the order A B, B A, A B ...,
+every load after both servers are quiet; each pair gives masterwork / plain Netty, and the median of the pairs is
+judged. Machine: {info['cores']} cores, {info['cpu']}, {info['jdk']}, {info['wrk']}. Load average (1, 5, 15 min)
+{info['load']} before, {load_after} after. Raw wrk outputs: `{args.work}`.
+
+{tbl}
+""")
+            log(f"appended to {args.record}")
+        sys.exit(1 if failures or not tbl else 0)
     if args.from_samples:  # redraw / re-tabulate a finished run
         with open(args.from_samples) as f:
             samples = json.load(f)
