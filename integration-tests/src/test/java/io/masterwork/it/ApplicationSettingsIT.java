@@ -7,6 +7,7 @@ import io.masterwork.it.apps.ErrorOnDemandSettingsCheck;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ class ApplicationSettingsIT {
 
     @BeforeAll
     static void registerTheErrorThrowingCheck() throws IOException {
-        checks = Files.createTempDirectory("masterwork-it-checks-");
+        checks = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-checks-"));
         Path services = checks.resolve("META-INF/services/io.masterwork.api.SettingsCheck");
         Files.createDirectories(services.getParent());
         Files.writeString(services, ErrorOnDemandSettingsCheck.class.getName() + "\n");

@@ -7,6 +7,7 @@ import io.masterwork.testkit.Http;
 import io.masterwork.testkit.KeepAliveLoad;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -181,7 +182,7 @@ class BinaryUpgradeIT {
      */
     @Test
     void usr2StartsTheNewestBuildRollsBackFromOneThatCannotTakeOverAndRefusesASecondUsr2() throws Exception {
-        Path root = Files.createTempDirectory("masterwork-builds-");
+        Path root = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-builds-"));
         Path builds = root.resolve(".masterwork/builds");
         Path first = build(builds.resolve("first"), root, "");
         // A build whose master does not speak this master's hand-over protocol: the script makes the hand-over it

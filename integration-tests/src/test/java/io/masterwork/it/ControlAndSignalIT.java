@@ -9,6 +9,7 @@ import io.masterwork.master.control.ControlClient;
 import io.masterwork.posix.NativePosix;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -48,7 +49,7 @@ class ControlAndSignalIT {
 
     @Test
     void aControlSocketServedByAnotherUserIsNotBelieved() throws Exception {
-        Path dir = Files.createTempDirectory("masterwork-it-");
+        Path dir = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-"));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path socket = dir.resolve("masterwork.sock");
         Process fake = asNobody(List.of(java(), "-cp", RunningMaster.lib() + File.separator + "*",
@@ -122,7 +123,7 @@ class ControlAndSignalIT {
     }
 
     private static Path prefix(String config) throws Exception {
-        Path prefix = Files.createTempDirectory("masterwork-it-");
+        Path prefix = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), "listen = \"127.0.0.1:" + RunningMaster.freePort()
                 + "\"\n" + config);

@@ -12,6 +12,7 @@ import io.masterwork.master.control.ControlClient;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -344,7 +345,7 @@ class ControlSocketIT {
 
     @Test
     void aStaleSocketIsReplacedALiveOneRefusesASecondMasterAndStatusSaysWhenNoneRuns() throws Exception {
-        Path dir = Files.createTempDirectory("masterwork-it-ctl-");
+        Path dir = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-ctl-"));
         Path shared = dir.resolve("ctl.sock");
         String config = "control_socket = \"" + shared + "\"";
         try {

@@ -1,5 +1,6 @@
 package io.masterwork.it;
 
+import io.masterwork.testkit.TestDirectories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -181,7 +182,7 @@ class HelloAppDistributionIT {
         if (othersMayEnter(built)) {
             return built;
         }
-        Path dir = Files.createTempDirectory("hello-app-dist-");
+        Path dir = TestDirectories.removedAtExit(Files.createTempDirectory("hello-app-dist-"));
         Path copy = dir.resolve(built.getFileName());
         try (Stream<Path> tree = Files.walk(built)) {
             for (Path source : tree.sorted(Comparator.naturalOrder()).toList()) {

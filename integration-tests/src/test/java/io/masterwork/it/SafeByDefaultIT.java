@@ -9,6 +9,7 @@ import io.masterwork.posix.NativePosix;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +87,7 @@ class SafeByDefaultIT {
 
     @Test
     void aJarTheWorkerUserCannotReadIsRefusedByTheTestAndAtStartWithItsPath() throws Exception {
-        Path privateDir = Files.createTempDirectory("masterwork-it-private-"); // 0700, root's
+        Path privateDir = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-private-")); // 0700, root's
         Path jar = Files.copy(Files.list(RunningMaster.lib()).filter(p -> p.toString().endsWith(".jar")).findFirst()
                 .orElseThrow(), privateDir.resolve("app.jar"));
         Path prefix = prefix("worker_class_path = [\"" + jar + "\"]\n");
@@ -104,7 +105,7 @@ class SafeByDefaultIT {
     /** A clone under a 0700 home directory: the master says which path, instead of workers that exit 2. */
     @Test
     void aMasterWhoseOwnClassPathTheWorkerUserCannotReadRefusesToStart() throws Exception {
-        Path home = Files.createTempDirectory("masterwork-it-home-"); // 0700, like /root
+        Path home = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-home-")); // 0700, like /root
         Path lib = Files.createDirectories(home.resolve("clone/lib"));
         try (var jars = Files.list(RunningMaster.lib())) {
             for (Path j : jars.toList()) {
@@ -212,7 +213,7 @@ class SafeByDefaultIT {
     }
 
     private static Path prefix(String config) throws IOException {
-        Path prefix = Files.createTempDirectory("masterwork-it-");
+        Path prefix = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-"));
         Files.setPosixFilePermissions(prefix, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), "worker_processes = 1\nlisten = \"127.0.0.1:"

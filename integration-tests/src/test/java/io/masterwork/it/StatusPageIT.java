@@ -10,6 +10,7 @@ import com.typesafe.config.ConfigSyntax;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -237,7 +238,7 @@ class StatusPageIT {
     @Test
     void statusAuthTakesTheBcryptAndShaLinesHtpasswdWritesAndNothingElse() throws Exception {
         requireTool("/usr/bin/htpasswd", "apache2-utils");
-        Path dir = Files.createTempDirectory("masterwork-it-htpasswd-");
+        Path dir = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-htpasswd-"));
         Path file = dir.resolve("status.htpasswd");
         run("/usr/bin/htpasswd", "-c", "-b", "-B", file.toString(), "alice", "s3cret-a");
         run("/usr/bin/htpasswd", "-b", "-s", file.toString(), "bob", "s3cret-b");
@@ -275,7 +276,7 @@ class StatusPageIT {
 
     /** {@code masterwork -t} on a configuration that must be refused: what it printed. */
     private static String configurationTest(String config) throws Exception {
-        Path prefix = Files.createTempDirectory("masterwork-it-");
+        Path prefix = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-it-"));
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), config);
         Process p = new ProcessBuilder(RunningMaster.javaCommand(RunningMaster.lib(), "-p", prefix.toString(), "-t")).directory(prefix.toFile()).redirectErrorStream(true).start();

@@ -8,6 +8,7 @@ import io.masterwork.posix.Posix;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -51,7 +52,7 @@ class SystemdIT {
         private int consumed;
 
         NotifySocket(boolean abstractName) throws IOException {
-            dir = abstractName ? null : Files.createTempDirectory("masterwork-notify-");
+            dir = abstractName ? null : TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-notify-"));
             address = abstractName ? "@masterwork-it-notify-" + posix.getpid() + "-" + System.nanoTime()
                     : dir.resolve("notify").toString();
             fd = posix.unixDatagramSocket();

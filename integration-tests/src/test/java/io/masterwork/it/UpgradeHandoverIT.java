@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.masterwork.testkit.Persistent;
 import io.masterwork.testkit.ProcFs;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import io.masterwork.testkit.WsClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -262,7 +263,7 @@ class UpgradeHandoverIT {
      */
     @Test
     void aNewMasterThatNamesNoWorkersLeavesTheGracefulClose() throws Exception {
-        Path root = java.nio.file.Files.createTempDirectory("masterwork-silent-");
+        Path root = TestDirectories.removedAtExit(java.nio.file.Files.createTempDirectory("masterwork-silent-"));
         Path silent = BinaryUpgradeIT.build(root.resolve("silent"), root, "MASTERWORK_UPGRADE=$(printf '%s' \"$MASTERWORK_UPGRADE\""
                 + " | sed 's/ channel=[0-9]*//')\nexport MASTERWORK_UPGRADE\n");
         int newMaster = -1;

@@ -7,6 +7,7 @@ import io.masterwork.posix.NativePosix;
 import io.masterwork.posix.Posix;
 import io.masterwork.testkit.Http;
 import io.masterwork.testkit.RunningMaster;
+import io.masterwork.testkit.TestDirectories;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ class UpgradeInputsIT {
      */
     @Test
     void usr2RefusesABinaryThatSomeoneElseCouldHaveWritten() throws Exception {
-        Path root = Files.createTempDirectory("masterwork-builds-");
+        Path root = TestDirectories.removedAtExit(Files.createTempDirectory("masterwork-builds-"));
         Path builds = root.resolve(".masterwork/builds");
         Path first = BinaryUpgradeIT.build(builds.resolve("first"), root, "");
         Path writable = BinaryUpgradeIT.build(builds.resolve("writable"), root, "");

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * by gigabytes. Not at {@link RunningMaster#close()}: a test may still read a closed master's logs. Run the tests
  * with {@code -Dmasterwork.testkit.keep=true} to keep them for a look after a failure.
  */
-final class TestDirectories {
+public final class TestDirectories {
     static final String KEEP_PROPERTY = "masterwork.testkit.keep";
 
     private static final List<Path> made = new ArrayList<>();
@@ -29,6 +29,17 @@ final class TestDirectories {
     static synchronized Path create(String namePrefix) throws IOException {
         Path dir = Files.createTempDirectory(namePrefix);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return removedAtExit(dir);
+    }
+
+    /**
+     * Removes {@code dir} and everything below it when the test JVM exits, as the testkit's own directories (unless
+     * {@code -Dmasterwork.testkit.keep=true}): for a test's own temporary directories, made with the mode it needs.
+     *
+     * @param dir a directory the test made
+     * @return {@code dir}
+     */
+    public static synchronized Path removedAtExit(Path dir) {
         if (!Boolean.getBoolean(KEEP_PROPERTY)) {
             if (!hooked) {
                 Runtime.getRuntime().addShutdownHook(new Thread(TestDirectories::removeAll, "testkit-directories"));
