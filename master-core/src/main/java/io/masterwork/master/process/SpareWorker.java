@@ -49,7 +49,7 @@ public final class SpareWorker {
 
     /** Started at idle priority, still starting and not raised yet: {@link SpareWorkers} raises it once it starved. */
     boolean startingAtIdle() {
-        return startedIdle && !raisedWhileStarting && !hasSaidReady() && state == WorkerState.STARTING;
+        return startedIdle && !raisedWhileStarting && state == WorkerState.STARTING;
     }
 
     void raisedWhileStarting() {

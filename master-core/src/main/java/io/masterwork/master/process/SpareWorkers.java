@@ -146,7 +146,7 @@ final class SpareWorkers {
      */
     private void raiseStarved(long nowNanos) {
         for (SpareWorker spare : usable()) {
-            if (!spare.startingAtIdle() || nowNanos - spare.worker.startedAtNanos - STARVED_AFTER_NANOS < 0) {
+            if (!spare.startingAtIdle() || nowNanos - raiseDueNanos(spare) < 0) {
                 continue;
             }
             spare.raisedWhileStarting();
@@ -171,11 +171,15 @@ final class SpareWorkers {
         long next = wanted > usable().size() && spawnDueNanos != 0 ? spawnDueNanos : Long.MAX_VALUE;
         for (SpareWorker spare : usable()) {
             if (spare.startingAtIdle()) {
-                long due = spare.worker.startedAtNanos + STARVED_AFTER_NANOS;
-                next = next == Long.MAX_VALUE || due - next < 0 ? due : next;
+                next = MasterProcessCycle.earlier(next, raiseDueNanos(spare));
             }
         }
         return next;
+    }
+
+    /** When a spare still starting at idle priority counts as starved (System.nanoTime()). */
+    private static long raiseDueNanos(SpareWorker spare) {
+        return spare.worker.startedAtNanos + STARVED_AFTER_NANOS;
     }
 
     /** A new spare's number: the lowest one no spare has (0, 1, ...). */
