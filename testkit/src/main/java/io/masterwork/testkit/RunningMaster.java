@@ -312,11 +312,8 @@ public final class RunningMaster implements AutoCloseable {
         Path prefix = TestDirectories.create("masterwork-test-");
         Files.createDirectories(prefix.resolve("conf"));
         Files.writeString(prefix.resolve("conf/masterwork.conf"), listenLine(port) + builder.configuration() + "\n");
-        List<String> command = new ArrayList<>();
-        command.add(java());
-        command.addAll(MASTER_JVM_FLAGS);
-        command.addAll(builder.masterJvmOptions());
-        command.addAll(List.of("-cp", classPath(builder.classPathDirectory()), MAIN, "-p", prefix.toString()));
+        List<String> command = javaCommand(builder.classPathDirectory(), builder.masterJvmOptions(), "-p",
+                prefix.toString());
         ProcessBuilder pb = new ProcessBuilder(command).directory(prefix.toFile())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.txt").toFile());
         pb.environment().putAll(builder.environment());
@@ -346,9 +343,15 @@ public final class RunningMaster implements AutoCloseable {
      * masterwork command's main class, then {@code args}: the masterwork command as bin/masterwork runs it.
      */
     public static List<String> javaCommand(Path classPathDir, String... args) {
+        return javaCommand(classPathDir, List.of(), args);
+    }
+
+    /** {@link #javaCommand(Path, String...)} with {@code jvmOptions} after {@link #MASTER_JVM_FLAGS} (they win). */
+    private static List<String> javaCommand(Path classPathDir, List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>();
         command.add(java());
         command.addAll(MASTER_JVM_FLAGS);
+        command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classPath(classPathDir), MAIN));
         command.addAll(List.of(args));
         return command;

@@ -43,7 +43,7 @@ class ReadmeSampleTest {
     }
 
     /** The repository's README.md, found from the module directory up (beside mvnw). */
-    private static Path readme() {
+    static Path readme() {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
             if (Files.isRegularFile(d.resolve("README.md")) && Files.isRegularFile(d.resolve("mvnw"))) {
                 return d.resolve("README.md");
