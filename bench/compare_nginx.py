@@ -814,7 +814,22 @@ def chart(s, work, png, subtitle):
     return True
 
 
-def machine(nginx_bin):
+def load_average():
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def errors_appendix(failures):
+    """What goes under a run's table when something failed (nothing otherwise)."""
+    if not failures:
+        return ""
+    return ("\n\nErrors in this run (a wait that ran out leaves its round out of the figures after that point):\n\n"
+            + "\n".join(f"- {f}" for f in failures))
+
+
+def machine(nginx_bin=None):
+    """The machine and the tools of the run, for its record; nginx's version when `nginx_bin` is given."""
     cpu = "?"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -823,12 +838,11 @@ def machine(nginx_bin):
                 break
     java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
     jdk = next((l for l in java if "Runtime Environment" in l), java[0] if java else "?").strip()
-    ng = subprocess.run([nginx_bin, "-v"], capture_output=True, text=True).stderr.strip().replace("nginx version: ", "")
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
+    ng = "" if nginx_bin is None else subprocess.run([nginx_bin, "-v"], capture_output=True, text=True,
+                                                     timeout=30).stderr.strip().replace("nginx version: ", "")
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=30).stdout.split("[")[0].strip()
     return {"cores": os.cpu_count(), "cpu": cpu, "kernel": os.uname().release, "jdk": jdk, "nginx": ng,
-            "wrk": wrk, "load": load}
+            "wrk": wrk, "load": load_average()}
 
 
 # ---------------------------------------------------------------- main
@@ -954,7 +968,7 @@ def main():
         finally:
             kill_started()
         ended = datetime.datetime.now(datetime.timezone.utc)
-        load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+        load_after = load_average()
         print(tbl)
         for f in failures:
             log(f"FAILED: {f}")
@@ -1014,13 +1028,11 @@ judged. Machine: {info['cores']} cores, {info['cpu']}, {info['jdk']}, {info['wrk
     with open(os.path.join(args.work, "samples.json"), "w") as f:
         json.dump(samples, f, indent=1)
 
-    info["load_after"] = open("/proc/loadavg").read().split()[:3]
+    info["load_after"] = load_average()
     missing = []
     tbl = table(samples, missing)
     failures += missing
-    if failures:
-        tbl += "\n\nErrors in this run (a wait that ran out leaves its round out of the figures after that point):\n\n" + \
-            "\n".join(f"- {f}" for f in failures)
+    tbl += errors_appendix(failures)
     print(tbl)
     print(f"\nraw output (wrk, logs, samples.json): {args.work}", file=sys.stderr)
 
@@ -1037,7 +1049,7 @@ Command: `{args.command}` — {args.rounds} rounds, {args.workers} workers each,
 load after a {args.warmup} s warm-up, {args.reloads} reloads every {args.every} s under `wrk -t1 -c50`,
 {args.idle} s idle for the master's CPU{"; worker_jvm_options " + repr(args.worker_jvm_options.split()) if args.worker_jvm_options else ""}. Machine: {info['cores']} cores, {info['cpu']}, kernel
 {info['kernel']}, {info['jdk']}, {info['nginx']}, {info['wrk']}; masterwork build `{args.build}`.
-Load average (1, 5, 15 min) {info['load']} before, {' '.join(info['load_after'])} after, on {info['cores']} cores.
+Load average (1, 5, 15 min) {info['load']} before, {info['load_after']} after, on {info['cores']} cores.
 The servers were measured in turn, round by round (the order rotates), under the same load.
 
 {tbl}

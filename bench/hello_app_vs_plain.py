@@ -264,21 +264,6 @@ def table(s, missing):
     return "\n".join(lines)
 
 
-def machine():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30).stderr.splitlines()
-    jdk = next((ln for ln in java if "Runtime Environment" in ln), java[0] if java else "?").strip()
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=30).stdout.split("[")[0].strip()
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    return {"cores": os.cpu_count(), "cpu": cpu, "kernel": os.uname().release, "jdk": jdk, "wrk": wrk, "load": load}
-
-
 # ---------------------------------------------------------------- main
 
 def main():
@@ -298,7 +283,7 @@ def main():
     cn.exit_on_signals()
     args.work = cn.work_directory("hello-app-vs-plain-")
     args.jvm_flags = None
-    info = machine()
+    info = cn.machine()
     began = datetime.datetime.now(datetime.timezone.utc)
     samples, failures, shapes = {}, [], {}
     try:
@@ -328,7 +313,7 @@ def main():
     finally:
         cn.kill_started()
     ended = datetime.datetime.now(datetime.timezone.utc)
-    load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+    load_after = cn.load_average()
 
     if HELLO in shapes and PLAIN in shapes and shapes[HELLO] != shapes[PLAIN]:
         failures.append(f"the two servers answer different bytes (pid and content-length aside): "
@@ -346,9 +331,7 @@ def main():
              f"Worker JVM flags (both, as hello-app's workers report them with jcmd, less their class-data archive and "
              f"masterwork's native library path): "
              f"`{' '.join(args.jvm_flags or [])}`"]
-    if failures:
-        tbl += "\n\nErrors in this run (a wait that ran out leaves its round out of the figures after that point):\n\n" + \
-            "\n".join(f"- {f}" for f in failures)
+    tbl += cn.errors_appendix(failures)
     print(tbl)
     print()
     print("\n".join(notes))
