@@ -40,6 +40,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The baseline of the request-path comparison (issue 25, {@code bench/compare-nginx.sh}): what a plain Netty
@@ -160,7 +161,7 @@ public final class PlainNettyServer {
     }
 
     /** The default pipeline: the codec and {@link Answer}, answering the body's bytes. */
-    private static PipelineFactory defaultPipeline(byte[] body) {
+    private static Supplier<ChannelHandler[]> defaultPipeline(byte[] body) {
         ByteBuf content = Unpooled.unreleasableBuffer(Unpooled.directBuffer(body.length).writeBytes(body));
         return () -> new ChannelHandler[] {new HttpServerCodec(), new Answer(content)};
     }
@@ -170,19 +171,14 @@ public final class PlainNettyServer {
         return new ChannelHandler[] {new HttpServerCodec(), new HttpObjectAggregator(65536), new Hello(greeting)};
     }
 
-    /** The handlers of one new connection's pipeline. */
-    @FunctionalInterface
-    private interface PipelineFactory {
-        ChannelHandler[] handlers();
-    }
-
-    private static void serve(PipelineFactory pipeline) throws InterruptedException {
+    /** Serves the inherited listener, {@code pipeline} giving each new connection its handlers. */
+    private static void serve(Supplier<ChannelHandler[]> pipeline) throws InterruptedException {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EpollServerSocketChannel server = new EpollServerSocketChannel(LISTENER_FD);
         ChannelHandler initializer = new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel channel) {
-                channel.pipeline().addLast(pipeline.handlers());
+                channel.pipeline().addLast(pipeline.get());
             }
         };
         try {
